@@ -1,0 +1,191 @@
+/* pool-internal.h — the LDAP pool's private types, shared by pool.c (the pool,
+ * its queue and dispatch), conn.c (one connection's state machine), op.c (an
+ * operation's lifecycle) and encode.c (JSON <-> libldap structures).
+ *
+ * Connection states (conn.c):
+ *
+ *   DOWN --start--> CONNECTING --(fd writable)--> [STARTTLS] --> BINDING --> ROOTDSE --> UP
+ *     ^                 |              |               |             |          |
+ *     +--- BACKOFF <----+--------------+---------------+-------------+----------+  (any failure)
+ *
+ *   CONNECTING: libldap's async connect (LDAP_OPT_CONNECT_ASYNC) returned
+ *     LDAP_X_CONNECTING; we wait for the fd to become writable and send again.
+ *   STARTTLS / BINDING / ROOTDSE: one handshake request in flight (hs_msgid),
+ *     all bounded by connect_timeout_ms (the conn timer).
+ *   UP: takes ops. BACKOFF: the conn timer fires the next attempt.
+ *
+ * Op states (op.c) and where the op lives — every live op is on exactly one
+ * list, except while its callback runs:
+ *
+ *   QUEUED    pool->queue       waiting for a connection slot
+ *   SENT      conn->ops + hash  on the wire, keyed by msgid
+ *   FINISHING pool->finishing   result decided; completion scheduled with
+ *                               event_active on the op's timer (next loop turn)
+ *   CALLBACK  (no list)         its callback is running; freed when it returns
+ *
+ * Callbacks run only from event callbacks (read handler, op timer), never from
+ * a public entry point, so user code is never re-entered from its own calls.
+ */
+#ifndef S2L_POOL_INTERNAL_H
+#define S2L_POOL_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <ldap.h>
+
+#include "s2l/ldap_pool.h"
+
+typedef struct s2l_conn s2l_conn;
+
+typedef struct op_list {
+    s2l_ldap_op *head, *tail;
+    unsigned count;
+} op_list;
+
+typedef enum { OP_SEARCH, OP_ADD, OP_MODIFY, OP_RENAME, OP_DELETE } op_kind;
+typedef enum { OP_QUEUED, OP_SENT, OP_FINISHING, OP_CALLBACK } op_state;
+
+struct s2l_ldap_op {
+    s2l_pool *pool;
+    op_kind kind;
+    op_state state;
+    s2l_ldap_op *prev, *next;   /* membership of *list */
+    op_list *list;
+    s2l_ldap_op *hnext;         /* conn's msgid hash chain (SENT) */
+    s2l_conn *conn;             /* SENT */
+    int msgid;
+    struct event *timer;        /* deadline; also event_active'd for deferred completion */
+    uint64_t start_us;
+    s2l_ldap_done_fn *cb;
+    void *arg;
+
+    /* The request, owned copies (inputs may be gone after the start call). */
+    char *dn;
+    char *filter;               /* search */
+    char **attrs;               /* search; NULL = all user attributes */
+    int scope, size_limit;
+    char *sort_attr;
+    unsigned long vlv_offset, vlv_count;
+    LDAPMod **mods;             /* add / modify */
+    char *newrdn, *new_superior;
+    bool delete_old_rdn;
+
+    /* The result being built. */
+    json_t *entries;
+    bool entries_oom;           /* an entry could not be stored: completes with LDAP_NO_MEMORY */
+    s2l_ldap_result res;
+    char *diag, *matched;       /* owned; res points at them */
+};
+
+typedef enum {
+    CONN_DOWN,
+    CONN_CONNECTING,
+    CONN_STARTTLS,
+    CONN_BINDING,
+    CONN_ROOTDSE,
+    CONN_UP,
+    CONN_BACKOFF,
+} conn_state;
+
+struct s2l_conn {
+    s2l_pool *pool;
+    unsigned id;
+    conn_state state;
+    LDAP *ld;
+    evutil_socket_t fd;
+    struct event *rev;          /* EV_READ|EV_PERSIST on fd (after connect) */
+    struct event *wev;          /* EV_WRITE one-shot: connect completion / write backpressure */
+    struct event *timer;        /* handshake deadline, or backoff delay */
+    unsigned gen;               /* bumped on every teardown: detects a conn dying under a loop */
+    int hs_msgid;               /* STARTTLS / BINDING / ROOTDSE request */
+    char **rootdse;             /* supportedControl values being read (NULL-terminated) */
+    size_t n_rootdse;
+    bool rootdse_seen;
+    bool write_blocked;         /* libldap holds a partly written request */
+    bool was_up;                /* has been UP before: the next UP counts as a reconnect */
+    unsigned failures;          /* consecutive failed attempts (backoff exponent) */
+    uint64_t next_attempt_us;   /* BACKOFF: when the timer fires */
+    uint64_t attempt_start_us;
+
+    op_list ops;                /* SENT ops */
+    s2l_ldap_op **buckets;      /* msgid hash, nbuckets is a power of two */
+    unsigned nbuckets;
+};
+
+struct s2l_pool {
+    struct event_base *base;
+    char *uri, *bind_dn, *bind_password, *tls_ca_file;
+    unsigned timeout_ms, connect_timeout_ms, backoff_min_ms, backoff_max_ms, max_ops_per_conn;
+    bool starttls, tls_verify;
+
+    s2l_conn *conns;
+    unsigned nconns;
+    op_list queue;              /* QUEUED ops, FIFO */
+    unsigned queue_max;
+    op_list finishing;          /* FINISHING ops */
+    bool dispatching;
+
+    char **controls;            /* supportedControl OIDs of the root DSE (NULL-terminated) */
+    char down_reason[160];      /* why no connection is up, for results' diag */
+    uint64_t rng;
+    s2l_pool_stats stats;       /* connections_up and ops_pending are derived when read */
+    uint64_t ops_cancelled;
+};
+
+/* ---- pool.c ---- */
+uint64_t s2l_pool_now_us_(void);
+uint64_t s2l_pool_random_(s2l_pool *pool);
+unsigned s2l_pool_up_count_(const s2l_pool *pool);
+/* Sends queued ops on UP connections with free slots. Never runs callbacks. */
+void s2l_pool_dispatch_(s2l_pool *pool);
+/* A connection went down: if none is up any more, queued ops fail (deferred). */
+void s2l_pool_conn_lost_(s2l_pool *pool);
+/* Replaces the remembered root DSE controls (takes ownership of list). */
+void s2l_pool_set_controls_(s2l_pool *pool, char **list);
+
+void s2l_op_list_push_(op_list *l, s2l_ldap_op *op);
+void s2l_op_list_push_front_(op_list *l, s2l_ldap_op *op);
+s2l_ldap_op *s2l_op_list_pop_(op_list *l);
+void s2l_op_list_remove_(s2l_ldap_op *op);
+
+/* ---- conn.c ---- */
+int s2l_conn_init_(s2l_conn *c, s2l_pool *pool, unsigned id);
+void s2l_conn_fini_(s2l_conn *c);
+void s2l_conn_start_(s2l_conn *c);
+/* Tears the connection down (unbind), fails its ops with rc (deferred) and
+ * schedules a reconnect. */
+void s2l_conn_fail_(s2l_conn *c, int rc, const char *why);
+/* msgid table of SENT ops. */
+void s2l_conn_track_(s2l_conn *c, s2l_ldap_op *op);
+void s2l_conn_untrack_(s2l_conn *c, s2l_ldap_op *op);
+/* Backpressure: libldap could not write everything; wait for EV_WRITE. */
+void s2l_conn_block_writes_(s2l_conn *c);
+/* Whether a tiny request (abandon) can be written without risk of a partial write. */
+bool s2l_conn_can_write_small_(const s2l_conn *c);
+
+/* ---- op.c ---- */
+typedef enum { SEND_OK, SEND_BUSY, SEND_BROKEN, SEND_FAILED } send_status;
+/* Sends op on c; on SEND_FAILED *rc holds the error for the op, on SEND_BROKEN
+ * the connection's error. */
+send_status s2l_op_send_(s2l_conn *c, s2l_ldap_op *op, int *rc);
+/* Handles a response for a SENT op (takes msg). */
+void s2l_op_handle_msg_(s2l_conn *c, s2l_ldap_op *op, LDAPMessage *msg);
+/* Schedules completion with rc on the next loop turn (callers may be user code). */
+void s2l_op_finish_later_(s2l_ldap_op *op, int rc, const char *diag);
+/* Frees an op without calling its callback (destroy/cancel). */
+void s2l_op_free_(s2l_ldap_op *op);
+
+/* ---- encode.c ---- */
+/* JSON → LDAPMod** (NULL-terminated, free with s2l_mods_free_); NULL + *rc on error. */
+LDAPMod **s2l_mods_from_attrs_(const json_t *attrs, int *rc);
+LDAPMod **s2l_mods_from_json_(const json_t *mods, int *rc);
+void s2l_mods_free_(LDAPMod **mods);
+/* One search entry as {"dn":..., "attrs":{...}} (new reference), NULL on error. */
+json_t *s2l_entry_to_json_(LDAP *ld, LDAPMessage *entry);
+char **s2l_strv_dup_(char *const *v);
+void s2l_strv_free_(char **v);
+
+#endif

@@ -1,0 +1,81 @@
+/* discovery.c — /ServiceProviderConfig, /Schemas, /ResourceTypes.
+ * Schemas and resource types come from the mapping (only mapped attributes are
+ * advertised); the service provider config states what this build really does. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "handlers.h"
+#include "s2l/schema.h"
+
+#define URN_SPC "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+
+void s2l_handle_service_provider_config(s2l_req *req)
+{
+    const s2l_config *cfg = req->gw->cfg;
+    char loc[1024];
+    snprintf(loc, sizeof loc, "%s/ServiceProviderConfig", req->base_url);
+    json_t *body = json_pack(
+        "{s:[s], s:s, s:{s:b}, s:{s:b, s:i, s:i}, s:{s:b, s:I}, s:{s:b}, s:{s:b}, s:{s:b},"
+        " s:[{s:s, s:s, s:s, s:b}], s:{s:s, s:s}}",
+        "schemas", URN_SPC,
+        "documentationUri", "https://github.com/scim2ldap/scim2ldap#readme",
+        "patch", "supported", 1,
+        "bulk", "supported", 0, "maxOperations", 0, "maxPayloadSize", 0,
+        "filter", "supported", 1, "maxResults", (json_int_t)cfg->limits.max_results,
+        "changePassword", "supported", 1,
+        "sort", "supported", 0,
+        "etag", "supported", 1,
+        "authenticationSchemes", "type", "oauthbearertoken", "name", "OAuth Bearer Token",
+        "description", "Authentication with a static bearer token configured in the gateway", "primary", 1,
+        "meta", "resourceType", "ServiceProviderConfig", "location", loc);
+    if (body == NULL) {
+        s2l_req_fail(req, 503, NULL, "out of memory");
+        return;
+    }
+    s2l_req_reply_json(req, 200, body, NULL);
+}
+
+static json_t *list_response(json_t *items)
+{
+    return json_pack("{s:[s], s:I, s:i, s:I, s:o}", "schemas", S2L_URN_LIST, "totalResults",
+                     (json_int_t)json_array_size(items), "startIndex", 1, "itemsPerPage",
+                     (json_int_t)json_array_size(items), "Resources", items);
+}
+
+/* One of a list by its "id" (schemas: URN) or "name" (resource types). */
+static void reply_one_or_list(s2l_req *req, json_t *items, const char *key, const char *want, const char *what)
+{
+    if (items == NULL) {
+        s2l_req_fail(req, 503, NULL, "out of memory");
+        return;
+    }
+    if (want == NULL) {
+        s2l_req_reply_json(req, 200, list_response(items), NULL);
+        return;
+    }
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it) {
+        const char *v = json_string_value(json_object_get(it, key));
+        if (v && strcasecmp(v, want) == 0) {
+            json_incref(it);
+            json_decref(items);
+            s2l_req_reply_json(req, 200, it, NULL);
+            return;
+        }
+    }
+    json_decref(items);
+    s2l_req_fail(req, 404, NULL, "no such %s: %s", what, want);
+}
+
+void s2l_handle_schemas(s2l_req *req, const char *urn)
+{
+    reply_one_or_list(req, s2l_mapping_schemas_json(req->gw->mapping, req->base_url), "id", urn, "schema");
+}
+
+void s2l_handle_resource_types(s2l_req *req, const char *name)
+{
+    reply_one_or_list(req, s2l_mapping_resource_types_json(req->gw->mapping, req->base_url), "name", name,
+                      "resource type");
+}

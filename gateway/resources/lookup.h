@@ -1,0 +1,26 @@
+/* lookup.h — SCIM id <-> DN resolution for references (manager, members, groups).
+ *
+ * Ids resolve with one search per chunk of ids ((|(entryUUID=a)(entryUUID=b)...),
+ * indexed), DNs with base-scope searches (O(1) each, pipelined in a bounded
+ * window). Both run as LDAP ops of the request, so a reply cancels them.
+ *
+ * Ownership: `map` is borrowed and filled in place; done runs exactly once
+ * (synchronously when there is nothing to resolve), and not at all if the
+ * request ended first.
+ */
+#ifndef S2L_RESOURCES_LOOKUP_H
+#define S2L_RESOURCES_LOOKUP_H
+
+#include "../http/request.h"
+
+/* err is NULL on success; otherwise the LDAP failure to answer with. */
+typedef void s2l_lookup_done_fn(s2l_req *req, void *arg, const s2l_ldap_result *err);
+
+/* ids: array of SCIM id strings → map[id] = dn for those found. */
+void s2l_lookup_ids(s2l_req *req, const json_t *ids, json_t *map, s2l_lookup_done_fn *done, void *arg);
+
+/* dns: array of DN strings → map[dn] = {"id":..., "type":"User"|"Group", "display":...?}
+ * for those that exist and belong to a mapped resource type. */
+void s2l_lookup_dns(s2l_req *req, const json_t *dns, json_t *map, s2l_lookup_done_fn *done, void *arg);
+
+#endif

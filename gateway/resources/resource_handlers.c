@@ -1,0 +1,1129 @@
+/* resource_handlers.c — GET/POST/PUT/PATCH/DELETE for any mapped resource type.
+ *
+ * Each handler is a chain of small steps; each step either starts LDAP work
+ * (continuing in its completion) or ends the request with one reply. The pure
+ * modules do the thinking: resource.h normalises and patches, mapping.h turns
+ * resources into entries, plans and filters. This file only sequences I/O.
+ *
+ * Writes: one LDAP modify per request (plus a modrdn first when the RDN
+ * changes, undone if the modify is refused), so a PATCH is all or nothing.
+ */
+#include "handlers.h"
+
+#include <ldap.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lookup.h"
+#include "s2l/log.h"
+#include "s2l/resource.h"
+
+typedef struct hstate {
+    s2l_projection *proj;
+    char **read_attrs;      /* what to read for output (projection) */
+    char **fetch_attrs;     /* what to read before an update */
+    s2l_filter *filter;
+    char *ldap_filter;
+    json_t *entry;          /* the entry as read (fetch) */
+    json_t *refs;           /* DN → {"id","type","display"} */
+    json_t *ids;            /* id → DN */
+    json_t *old_res;        /* canonical resource as stored */
+    json_t *new_res;        /* canonical resource as wanted */
+    json_t *deltas;         /* PATCH value-level changes (delta attributes) */
+    json_t *mods;           /* LDAP modifications to apply */
+    json_t *add_entry;      /* POST: {"dn","attrs"} */
+    char *dn;               /* current DN */
+    char *new_dn;           /* DN after a rename */
+    char *newrdn;           /* rename target RDN, or NULL */
+    int reply_status;       /* status of the final read-back reply */
+    bool patch_body;        /* PATCH: answer with the resource (200) or 204 */
+    /* list */
+    unsigned long start_index, count, total;
+    json_t *page;           /* entries of the page, in order */
+    json_t *page_dns;       /* phase B: DNs of the page */
+    size_t page_pending;
+    void (*after_refs)(s2l_req *req);
+    void (*after_fetch)(s2l_req *req);
+} hstate;
+
+static void hstate_free(void *p)
+{
+    hstate *st = p;
+    if (st == NULL)
+        return;
+    s2l_projection_destroy(st->proj);
+    s2l_strv_free(st->read_attrs);
+    s2l_strv_free(st->fetch_attrs);
+    s2l_filter_destroy(st->filter);
+    free(st->ldap_filter);
+    json_decref(st->entry);
+    json_decref(st->refs);
+    json_decref(st->ids);
+    json_decref(st->old_res);
+    json_decref(st->new_res);
+    json_decref(st->deltas);
+    json_decref(st->mods);
+    json_decref(st->add_entry);
+    json_decref(st->page);
+    json_decref(st->page_dns);
+    free(st->dn);
+    free(st->new_dn);
+    free(st->newrdn);
+    free(st);
+}
+
+static hstate *state_of(s2l_req *req)
+{
+    if (req->state == NULL) {
+        hstate *st = calloc(1, sizeof *st);
+        if (st == NULL)
+            return NULL;
+        st->refs = json_object();
+        st->ids = json_object();
+        if (st->refs == NULL || st->ids == NULL) {
+            hstate_free(st);
+            return NULL;
+        }
+        req->state = st;
+        req->state_free = hstate_free;
+    }
+    return req->state;
+}
+
+static const s2l_rmap_info *info(s2l_req *req)
+{
+    return s2l_rmap_info_of(req->rm);
+}
+
+static const s2l_resource_type *rtype(s2l_req *req)
+{
+    return s2l_rmap_rtype(req->rm);
+}
+
+static void oom(s2l_req *req)
+{
+    s2l_req_fail(req, 503, NULL, "out of memory");
+}
+
+static bool is_group_like(s2l_req *req)
+{
+    const char *const *d = s2l_rmap_delta_attrs(req->rm);
+    return d && d[0];
+}
+
+/* ---- small helpers ---- */
+
+/* The parent of a DN: everything after the first unescaped ','. */
+static const char *dn_parent(const char *dn)
+{
+    for (const char *p = dn; *p; p++) {
+        if (*p == '\\' && p[1])
+            p++;
+        else if (*p == ',')
+            return p + 1;
+    }
+    return NULL;
+}
+
+static char *dn_rdn(const char *dn)
+{
+    const char *parent = dn_parent(dn);
+    return parent ? strndup(dn, (size_t)(parent - 1 - dn)) : strdup(dn);
+}
+
+static char *join_dn(const char *rdn, const char *parent)
+{
+    size_t n = strlen(rdn) + strlen(parent) + 2;
+    char *out = malloc(n);
+    if (out)
+        snprintf(out, n, "%s,%s", rdn, parent);
+    return out;
+}
+
+/* If-Match (RFC 7232 §3.1) against the entry's version; "*" matches any. */
+static bool if_match_ok(s2l_req *req, const json_t *entry)
+{
+    const char *im = s2l_req_header(req, "If-Match");
+    if (im == NULL)
+        return true;
+    char *version = s2l_rmap_version(req->rm, entry);
+    bool ok = false;
+    const char *p = im;
+    while (*p && !ok) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *e = p;
+        bool quoted = false;
+        while (*e && (quoted || *e != ',')) {
+            if (*e == '"')
+                quoted = !quoted;
+            e++;
+        }
+        size_t len = (size_t)(e - p);
+        while (len && p[len - 1] == ' ')
+            len--;
+        if (len == 1 && *p == '*')
+            ok = true;
+        else if (version) {
+            /* Weak comparison: W/"x" matches "x" and W/"x". */
+            const char *a = p, *b = version;
+            size_t al = len, bl = strlen(version);
+            if (al > 2 && strncmp(a, "W/", 2) == 0)
+                a += 2, al -= 2;
+            if (bl > 2 && strncmp(b, "W/", 2) == 0)
+                b += 2, bl -= 2;
+            ok = al == bl && strncmp(a, b, al) == 0;
+        }
+        p = e;
+    }
+    free(version);
+    return ok;
+}
+
+static unsigned retry_after(s2l_req *req)
+{
+    return s2l_pool_retry_after(req->gw->pool);
+}
+
+/* Fails fast while no LDAP connection is up: the IdP retries after Retry-After. */
+static bool directory_up(s2l_req *req)
+{
+    if (s2l_pool_is_up(req->gw->pool))
+        return true;
+    s2l_error err;
+    s2l_error_set(&err, 503, NULL, "the directory is unavailable; retry later");
+    err.retry_after = (int)retry_after(req);
+    s2l_req_reply_error(req, &err);
+    return false;
+}
+
+static bool parse_projection(s2l_req *req, hstate *st)
+{
+    s2l_error err;
+    s2l_error_clear(&err);
+    st->proj = s2l_projection_parse(rtype(req), s2l_req_query(req, "attributes"),
+                                    s2l_req_query(req, "excludedAttributes"), &err);
+    if (st->proj == NULL && err.status) {
+        s2l_req_reply_error(req, &err);
+        return false;
+    }
+    return true;
+}
+
+/* ---- rendering ---- */
+
+static void reply_resource(s2l_req *req, const json_t *entry, int status)
+{
+    hstate *st = req->state;
+    s2l_error err;
+    s2l_error_clear(&err);
+    json_t *res = s2l_rmap_to_scim(req->rm, entry, st->refs, req->base_url, &err);
+    if (res == NULL) {
+        if (err.status == 0)
+            s2l_error_set(&err, 502, NULL, "the directory entry cannot be rendered");
+        s2l_req_reply_error(req, &err);
+        return;
+    }
+    s2l_projection_apply(st->proj, rtype(req), res);
+    char *version = s2l_rmap_version(req->rm, entry);
+    const char *loc = json_string_value(json_object_get(json_object_get(res, "meta"), "location"));
+    const char *hdr[5] = {NULL};
+    size_t h = 0;
+    if (version) {
+        hdr[h++] = "ETag";
+        hdr[h++] = version;
+    }
+    if (status == 201 && loc) {
+        hdr[h++] = "Location";
+        hdr[h++] = loc;
+    }
+    json_incref(res);
+    s2l_req_reply_json(req, status, res, hdr);
+    json_decref(res);
+    free(version);
+}
+
+static void on_refs_then_continue(s2l_req *req, void *arg, const s2l_ldap_result *err)
+{
+    if (err) {
+        s2l_req_fail_ldap(req, err, "a referenced entry");
+        return;
+    }
+    hstate *st = req->state;
+    st->after_refs(req);
+}
+
+/* Resolves the DNs that entries hold in reference attributes, then continues. */
+static void resolve_entry_refs(s2l_req *req, const json_t *entries, void (*next)(s2l_req *req))
+{
+    hstate *st = req->state;
+    json_t *dns = json_array();
+    if (dns == NULL) {
+        oom(req);
+        return;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(entries, i, e) {
+        json_t *d = s2l_rmap_ref_dns(req->rm, e);
+        json_array_extend(dns, d);
+        json_decref(d);
+    }
+    st->after_refs = next;
+    s2l_lookup_dns(req, dns, st->refs, on_refs_then_continue, NULL);
+    json_decref(dns);
+}
+
+/* ---- fetching one entry by id ---- */
+
+static void on_fetched(s2l_req *req, const s2l_ldap_result *res, void *arg)
+{
+    hstate *st = req->state;
+    void (*next)(s2l_req *) = st->after_fetch;
+    if (res->rc != LDAP_SUCCESS && res->rc != LDAP_NO_SUCH_OBJECT) {
+        s2l_req_fail_ldap(req, res, "resource");
+        return;
+    }
+    json_t *e = json_array_get(res->entries, 0);
+    if (res->rc == LDAP_NO_SUCH_OBJECT || e == NULL) {
+        s2l_req_fail(req, 404, NULL, "%s %s not found", info(req)->name, req->resource_id);
+        return;
+    }
+    st->entry = json_incref(e);
+    st->dn = strdup(json_string_value(json_object_get(e, "dn")));
+    if (st->dn == NULL) {
+        oom(req);
+        return;
+    }
+    next(req);
+}
+
+/* Finds the entry for req->resource_id with attrs (NULL = defaults), then next(req). */
+static void fetch_by_id(s2l_req *req, char **attrs, void (*next)(s2l_req *req))
+{
+    char *f = s2l_rmap_id_filter(req->rm, req->resource_id);
+    if (f == NULL) {
+        s2l_req_fail(req, 404, NULL, "%s %s not found", info(req)->name, req->resource_id);
+        return;
+    }
+    s2l_search_req sr = {.base = info(req)->base_dn,
+                         .scope = info(req)->scope == S2L_SCOPE_SUB ? LDAP_SCOPE_SUBTREE : LDAP_SCOPE_ONELEVEL,
+                         .filter = f, .attrs = attrs, .size_limit = 2};
+    ((hstate *)req->state)->after_fetch = next;
+    int rc = s2l_req_ldap_search(req, &sr, on_fetched, NULL);
+    free(f);
+    if (rc < 0)
+        oom(req);
+}
+
+/* ---- GET /R/{id} ---- */
+
+static void get_render(s2l_req *req)
+{
+    hstate *st = req->state;
+    reply_resource(req, st->entry, 200);
+}
+
+static void get_fetched(s2l_req *req)
+{
+    hstate *st = req->state;
+    json_t *one = json_pack("[O]", st->entry);
+    if (one == NULL) {
+        oom(req);
+        return;
+    }
+    resolve_entry_refs(req, one, get_render);
+    json_decref(one);
+}
+
+void s2l_handle_get(s2l_req *req)
+{
+    hstate *st = state_of(req);
+    if (st == NULL) {
+        oom(req);
+        return;
+    }
+    if (!parse_projection(req, st) || !directory_up(req))
+        return;
+    st->read_attrs = s2l_rmap_read_attrs(req->rm, st->proj);
+    if (st->read_attrs == NULL) {
+        oom(req);
+        return;
+    }
+    fetch_by_id(req, st->read_attrs, get_fetched);
+}
+
+/* ---- read back after a write ---- */
+
+static void readback_render(s2l_req *req)
+{
+    hstate *st = req->state;
+    reply_resource(req, st->entry, st->reply_status);
+}
+
+static void on_readback(s2l_req *req, const s2l_ldap_result *res, void *arg)
+{
+    hstate *st = req->state;
+    json_t *e = json_array_get(res->entries, 0);
+    if (res->rc != LDAP_SUCCESS || e == NULL) {
+        /* The write succeeded; only the read-back failed. Saying so beats a 5xx
+         * that would make the IdP retry a write that is already done. */
+        if (st->reply_status == 201) {
+            s2l_log(S2L_LOG_WARN, "event=readback_failed req=%llu rc=%d", (unsigned long long)req->id, res->rc);
+        }
+        s2l_req_fail_ldap(req, res, "the written entry");
+        return;
+    }
+    json_decref(st->entry);
+    st->entry = json_incref(e);
+    json_t *one = json_pack("[O]", e);
+    if (one == NULL) {
+        oom(req);
+        return;
+    }
+    resolve_entry_refs(req, one, readback_render);
+    json_decref(one);
+}
+
+static void read_back(s2l_req *req, const char *dn, int status)
+{
+    hstate *st = req->state;
+    st->reply_status = status;
+    if (st->read_attrs == NULL)
+        st->read_attrs = s2l_rmap_read_attrs(req->rm, st->proj);
+    if (st->read_attrs == NULL) {
+        oom(req);
+        return;
+    }
+    s2l_search_req sr = {.base = dn, .scope = LDAP_SCOPE_BASE, .filter = "(objectClass=*)",
+                         .attrs = st->read_attrs, .size_limit = 1};
+    if (s2l_req_ldap_search(req, &sr, on_readback, NULL) < 0)
+        oom(req);
+}
+
+/* ---- POST /R ---- */
+
+static void on_added(s2l_req *req, const s2l_ldap_result *res, void *arg)
+{
+    hstate *st = req->state;
+    if (res->rc != LDAP_SUCCESS) {
+        s2l_req_fail_ldap(req, res, info(req)->name);
+        return;
+    }
+    read_back(req, st->dn, 201);
+}
+
+static void create_add(s2l_req *req)
+{
+    hstate *st = req->state;
+    if (s2l_req_ldap_add(req, st->dn, json_object_get(st->add_entry, "attrs"), on_added, NULL) < 0)
+        oom(req);
+}
+
+static void on_unique_checked(s2l_req *req, const s2l_ldap_result *res, void *arg)
+{
+    if (res->rc != LDAP_SUCCESS && res->rc != LDAP_NO_SUCH_OBJECT) {
+        s2l_req_fail_ldap(req, res, info(req)->name);
+        return;
+    }
+    if (json_array_size(res->entries) > 0) {
+        s2l_req_fail(req, 409, S2L_SCIM_UNIQUENESS, "a %s with this %s already exists", info(req)->name,
+                     info(req)->unique_attr);
+        return;
+    }
+    create_add(req);
+}
+
+/* The DN already guarantees uniqueness of the RDN attribute within a one-level
+ * scope; a search is needed only when the unique attribute is something else
+ * or entries may live in sub-containers. */
+static void create_check_unique(s2l_req *req)
+{
+    hstate *st = req->state;
+    const s2l_rmap_info *in = info(req);
+    if (in->unique_attr == NULL ||
+        (in->scope == S2L_SCOPE_ONE && in->rdn_attr && strcasecmp(in->unique_attr, in->rdn_attr) == 0)) {
+        create_add(req);
+        return;
+    }
+    json_t *vals = s2l_json_get_ci(json_object_get(st->add_entry, "attrs"), in->unique_attr);
+    const char *v = json_string_value(json_array_get(vals, 0));
+    if (v == NULL) {
+        create_add(req);
+        return;
+    }
+    char *esc = s2l_ldap_escape_filter_value(v, strlen(v));
+    size_t n = esc ? strlen(esc) + strlen(in->unique_attr) + strlen(in->object_filter) + 16 : 0;
+    char *f = esc ? malloc(n) : NULL;
+    if (f)
+        snprintf(f, n, "(&%s(%s=%s))", in->object_filter, in->unique_attr, esc);
+    free(esc);
+    static char *no_attrs[] = {LDAP_NO_ATTRS, NULL};
+    s2l_search_req sr = {.base = in->base_dn, .scope = LDAP_SCOPE_SUBTREE, .filter = f, .attrs = no_attrs,
+                         .size_limit = 1};
+    int rc = f ? s2l_req_ldap_search(req, &sr, on_unique_checked, NULL) : -1;
+    free(f);
+    if (rc < 0)
+        oom(req);
+}
+
+static void create_translate(s2l_req *req, void *arg, const s2l_ldap_result *lerr)
+{
+    hstate *st = req->state;
+    if (lerr) {
+        s2l_req_fail_ldap(req, lerr, "a referenced entry");
+        return;
+    }
+    s2l_error err;
+    s2l_error_clear(&err);
+    st->add_entry = s2l_rmap_to_ldap(req->rm, st->new_res, st->ids, &err);
+    if (st->add_entry == NULL) {
+        if (err.status == 0)
+            s2l_error_set(&err, 400, S2L_SCIM_INVALID_VALUE, "the resource cannot be stored");
+        s2l_req_reply_error(req, &err);
+        return;
+    }
+    st->dn = strdup(json_string_value(json_object_get(st->add_entry, "dn")));
+    if (st->dn == NULL) {
+        oom(req);
+        return;
+    }
+    create_check_unique(req);
+}
+
+static bool normalize_body(s2l_req *req, hstate *st, s2l_norm_mode mode)
+{
+    if (req->body == NULL) {
+        s2l_req_fail(req, 400, S2L_SCIM_INVALID_SYNTAX, "a JSON request body is required");
+        return false;
+    }
+    s2l_error err;
+    s2l_error_clear(&err);
+    s2l_norm_opts opts = {.ignore_unknown = s2l_rmap_ignores_unknown(req->rm)};
+    st->new_res = s2l_resource_normalize(rtype(req), req->body, mode, &opts, &err);
+    if (st->new_res == NULL) {
+        if (err.status == 0)
+            s2l_error_set(&err, 400, S2L_SCIM_INVALID_VALUE, "invalid resource");
+        s2l_req_reply_error(req, &err);
+        return false;
+    }
+    return true;
+}
+
+void s2l_handle_create(s2l_req *req)
+{
+    hstate *st = state_of(req);
+    if (st == NULL) {
+        oom(req);
+        return;
+    }
+    if (!parse_projection(req, st) || !normalize_body(req, st, S2L_NORM_CREATE) || !directory_up(req))
+        return;
+    json_t *ids = s2l_rmap_ref_ids(req->rm, st->new_res);
+    if (ids == NULL) {
+        oom(req);
+        return;
+    }
+    s2l_lookup_ids(req, ids, st->ids, create_translate, NULL);
+    json_decref(ids);
+}
+
+/* ---- updates (PUT and PATCH): rename first, then one modify ---- */
+
+static void update_done(s2l_req *req)
+{
+    hstate *st = req->state;
+    const char *dn = st->new_dn ? st->new_dn : st->dn;
+    if (!st->patch_body) {
+        s2l_req_reply_json(req, 204, NULL, NULL);
+        return;
+    }
+    read_back(req, dn, 200);
+}
+
+static void on_rollback(s2l_req *req, const s2l_ldap_result *res, void *arg)
+{
+    s2l_ldap_result *orig = arg;
+    if (res->rc != LDAP_SUCCESS)
+        s2l_log(S2L_LOG_ERROR, "event=rename_rollback_failed req=%llu rc=%d", (unsigned long long)req->id,
+                res->rc);
+    s2l_req_fail_ldap(req, orig, info(req)->name);
+    free((char *)orig->diag);
+    free(orig);
+}
+
+static void on_modified(s2l_req *req, const s2l_ldap_result *res, void *arg)
+{
+    hstate *st = req->state;
+    if (res->rc != LDAP_SUCCESS) {
+        if (st->new_dn) {
+            /* The rename went through but the modify did not: put the old name
+             * back so the request is all or nothing. */
+            s2l_ldap_result *copy = calloc(1, sizeof *copy);
+            char *old_rdn = dn_rdn(st->dn);
+            if (copy && old_rdn) {
+                *copy = *res;
+                copy->entries = NULL;
+                copy->matched_dn = NULL;
+                copy->diag = res->diag ? strdup(res->diag) : NULL;
+                if (s2l_req_ldap_rename(req, st->new_dn, old_rdn, on_rollback, copy) == 0) {
+                    free(old_rdn);
+                    return;
+                }
+                free((char *)copy->diag);
+            }
+            free(copy);
+            free(old_rdn);
+        }
+        s2l_req_fail_ldap(req, res, info(req)->name);
+        return;
+    }
+    update_done(req);
+}
+
+static void update_modify(s2l_req *req)
+{
+    hstate *st = req->state;
+    if (json_array_size(st->mods) == 0) {
+        update_done(req);
+        return;
+    }
+    const char *dn = st->new_dn ? st->new_dn : st->dn;
+    if (s2l_req_ldap_modify(req, dn, st->mods, on_modified, NULL) < 0)
+        oom(req);
+}
+
+static void on_renamed(s2l_req *req, const s2l_ldap_result *res, void *arg)
+{
+    hstate *st = req->state;
+    if (res->rc != LDAP_SUCCESS) {
+        s2l_req_fail_ldap(req, res, info(req)->name);
+        return;
+    }
+    const char *parent = dn_parent(st->dn);
+    st->new_dn = parent ? join_dn(st->newrdn, parent) : strdup(st->newrdn);
+    if (st->new_dn == NULL) {
+        oom(req);
+        return;
+    }
+    update_modify(req);
+}
+
+static void update_apply(s2l_req *req)
+{
+    hstate *st = req->state;
+    if (st->newrdn) {
+        if (s2l_req_ldap_rename(req, st->dn, st->newrdn, on_renamed, NULL) < 0)
+            oom(req);
+        return;
+    }
+    update_modify(req);
+}
+
+/* Both old and new references are known as ids by now: plan and apply. */
+static void update_plan(s2l_req *req, void *arg, const s2l_ldap_result *lerr)
+{
+    hstate *st = req->state;
+    if (lerr) {
+        s2l_req_fail_ldap(req, lerr, "a referenced entry");
+        return;
+    }
+    s2l_error err;
+    s2l_error_clear(&err);
+    json_t *plan = s2l_rmap_plan_update(req->rm, st->old_res, st->new_res, st->ids, &err);
+    if (plan == NULL) {
+        if (err.status == 0)
+            s2l_error_set(&err, 400, S2L_SCIM_INVALID_VALUE, "the change cannot be stored");
+        s2l_req_reply_error(req, &err);
+        return;
+    }
+    st->mods = json_incref(json_object_get(plan, "mods"));
+    if (st->mods == NULL)
+        st->mods = json_array();
+    const char *newrdn = json_string_value(json_object_get(plan, "newrdn"));
+    if (newrdn && (st->newrdn = strdup(newrdn)) == NULL) {
+        json_decref(plan);
+        oom(req);
+        return;
+    }
+    json_decref(plan);
+    if (st->deltas && s2l_rmap_delta_mods(req->rm, st->deltas, st->ids, st->mods, &err) < 0) {
+        if (err.status == 0)
+            s2l_error_set(&err, 400, S2L_SCIM_INVALID_VALUE, "invalid member change");
+        s2l_req_reply_error(req, &err);
+        return;
+    }
+    update_apply(req);
+}
+
+/* Ids the new resource and the deltas refer to, minus those already known. */
+static void update_resolve_new_ids(s2l_req *req)
+{
+    hstate *st = req->state;
+    json_t *ids = s2l_rmap_ref_ids(req->rm, st->new_res);
+    if (ids == NULL) {
+        oom(req);
+        return;
+    }
+    size_t i;
+    json_t *d;
+    json_array_foreach(st->deltas, i, d) {
+        const char *lists[] = {"add", "remove"};
+        for (size_t l = 0; l < 2; l++) {
+            size_t j;
+            json_t *v;
+            json_array_foreach(json_object_get(d, lists[l]), j, v) {
+                json_t *id = json_object_get(v, "value");
+                if (json_is_string(id))
+                    json_array_append(ids, id);
+            }
+        }
+    }
+    s2l_lookup_ids(req, ids, st->ids, update_plan, NULL);
+    json_decref(ids);
+}
+
+/* The stored resource as SCIM, with references rendered as ids; the ids map
+ * learns old references too, so unchanged ones need no second look-up. */
+static bool build_old(s2l_req *req)
+{
+    hstate *st = req->state;
+    s2l_error err;
+    s2l_error_clear(&err);
+    st->old_res = s2l_rmap_to_scim(req->rm, st->entry, st->refs, req->base_url, &err);
+    if (st->old_res == NULL) {
+        if (err.status == 0)
+            s2l_error_set(&err, 502, NULL, "the directory entry cannot be rendered");
+        s2l_req_reply_error(req, &err);
+        return false;
+    }
+    const char *dn;
+    json_t *ref;
+    json_object_foreach(st->refs, dn, ref) {
+        const char *id = json_string_value(json_object_get(ref, "id"));
+        if (id)
+            json_object_set_new(st->ids, id, json_string(dn));
+    }
+    return true;
+}
+
+/* Attributes read for an update: what the mapping writes, minus delta
+ * attributes (a group's members are never read to be changed). */
+static char **update_read_attrs(s2l_req *req)
+{
+    const char *const *delta = s2l_rmap_delta_attrs(req->rm);
+    if (delta == NULL || delta[0] == NULL)
+        return s2l_rmap_read_attrs(req->rm, NULL);
+    size_t len = 1;
+    for (size_t i = 0; delta[i]; i++)
+        len += strlen(delta[i]) + 1;
+    char *ex = malloc(len);
+    if (ex == NULL)
+        return NULL;
+    size_t off = 0;
+    for (size_t i = 0; delta[i]; i++)
+        off += (size_t)snprintf(ex + off, len - off, "%s%s", i ? "," : "", delta[i]);
+    s2l_error err;
+    s2l_projection *p = s2l_projection_parse(rtype(req), NULL, ex, &err);
+    free(ex);
+    char **attrs = s2l_rmap_read_attrs(req->rm, p);
+    s2l_projection_destroy(p);
+    return attrs;
+}
+
+/* PUT: members (delta attributes) are replaced wholesale by what the body says. */
+static void put_after_refs(s2l_req *req)
+{
+    hstate *st = req->state;
+    if (!build_old(req))
+        return;
+    const char *const *delta = s2l_rmap_delta_attrs(req->rm);
+    for (size_t i = 0; delta && delta[i]; i++) {
+        json_t *vals = s2l_json_get_ci(st->new_res, delta[i]);
+        json_t *add = vals ? json_incref(vals) : json_array();
+        json_t *d = add ? json_pack("{s:s, s:o, s:[], s:b}", "attr", delta[i], "add", add, "remove",
+                                    "replace_all", 1)
+                        : NULL;
+        if (d == NULL || (st->deltas == NULL && (st->deltas = json_array()) == NULL)) {
+            json_decref(d);
+            oom(req);
+            return;
+        }
+        json_array_append_new(st->deltas, d);
+        json_object_del(st->new_res, delta[i]);
+        json_object_del(st->old_res, delta[i]);
+    }
+    update_resolve_new_ids(req);
+}
+
+static void put_fetched(s2l_req *req)
+{
+    hstate *st = req->state;
+    if (!if_match_ok(req, st->entry)) {
+        s2l_req_fail(req, 412, NULL, "the resource has changed (If-Match does not match its version)");
+        return;
+    }
+    json_t *one = json_pack("[O]", st->entry);
+    if (one == NULL) {
+        oom(req);
+        return;
+    }
+    resolve_entry_refs(req, one, put_after_refs);
+    json_decref(one);
+}
+
+void s2l_handle_replace(s2l_req *req)
+{
+    hstate *st = state_of(req);
+    if (st == NULL) {
+        oom(req);
+        return;
+    }
+    if (!parse_projection(req, st) || !normalize_body(req, st, S2L_NORM_REPLACE) || !directory_up(req))
+        return;
+    st->patch_body = true;
+    char **attrs = update_read_attrs(req);
+    if (attrs == NULL) {
+        oom(req);
+        return;
+    }
+    st->fetch_attrs = attrs;
+    fetch_by_id(req, st->fetch_attrs, put_fetched);
+}
+
+/* ---- PATCH ---- */
+
+static void patch_after_refs(s2l_req *req)
+{
+    hstate *st = req->state;
+    if (!build_old(req))
+        return;
+    st->new_res = json_deep_copy(st->old_res);
+    if (st->new_res == NULL) {
+        oom(req);
+        return;
+    }
+    s2l_error err;
+    s2l_error_clear(&err);
+    s2l_patch_opts opts = {.delta_attrs = s2l_rmap_delta_attrs(req->rm),
+                           .max_operations = req->gw->cfg->limits.max_patch_operations};
+    if (s2l_patch_apply(rtype(req), st->new_res, req->body, &opts, &st->deltas, &err) < 0) {
+        if (err.status == 0)
+            s2l_error_set(&err, 400, S2L_SCIM_INVALID_VALUE, "invalid PATCH request");
+        s2l_req_reply_error(req, &err);
+        return;
+    }
+    update_resolve_new_ids(req);
+}
+
+static void patch_fetched(s2l_req *req)
+{
+    hstate *st = req->state;
+    if (!if_match_ok(req, st->entry)) {
+        s2l_req_fail(req, 412, NULL, "the resource has changed (If-Match does not match its version)");
+        return;
+    }
+    json_t *one = json_pack("[O]", st->entry);
+    if (one == NULL) {
+        oom(req);
+        return;
+    }
+    resolve_entry_refs(req, one, patch_after_refs);
+    json_decref(one);
+}
+
+void s2l_handle_patch(s2l_req *req)
+{
+    hstate *st = state_of(req);
+    if (st == NULL) {
+        oom(req);
+        return;
+    }
+    if (!parse_projection(req, st))
+        return;
+    if (req->body == NULL) {
+        s2l_req_fail(req, 400, S2L_SCIM_INVALID_SYNTAX, "a PatchOp request body is required");
+        return;
+    }
+    if (!directory_up(req))
+        return;
+    bool asked = s2l_req_query(req, "attributes") || s2l_req_query(req, "excludedAttributes");
+    st->patch_body = is_group_like(req) ? (req->gw->cfg->behaviour.group_patch_returns_body || asked)
+                                        : (req->gw->cfg->behaviour.user_patch_returns_body || asked);
+    char **attrs = update_read_attrs(req);
+    if (attrs == NULL) {
+        oom(req);
+        return;
+    }
+    st->fetch_attrs = attrs;
+    fetch_by_id(req, st->fetch_attrs, patch_fetched);
+}
+
+/* ---- DELETE ---- */
+
+static void on_deleted(s2l_req *req, const s2l_ldap_result *res, void *arg)
+{
+    if (res->rc != LDAP_SUCCESS) {
+        s2l_req_fail_ldap(req, res, info(req)->name);
+        return;
+    }
+    s2l_req_reply_json(req, 204, NULL, NULL);
+}
+
+static void delete_fetched(s2l_req *req)
+{
+    hstate *st = req->state;
+    if (!if_match_ok(req, st->entry)) {
+        s2l_req_fail(req, 412, NULL, "the resource has changed (If-Match does not match its version)");
+        return;
+    }
+    if (s2l_req_ldap_delete(req, st->dn, on_deleted, NULL) < 0)
+        oom(req);
+}
+
+void s2l_handle_delete(s2l_req *req)
+{
+    hstate *st = state_of(req);
+    if (st == NULL) {
+        oom(req);
+        return;
+    }
+    if (!directory_up(req))
+        return;
+    const char *version_attr = info(req)->version_attr;
+    st->read_attrs = calloc(3, sizeof *st->read_attrs);
+    if (st->read_attrs == NULL ||
+        (st->read_attrs[0] = strdup(version_attr ? version_attr : LDAP_NO_ATTRS)) == NULL) {
+        oom(req);
+        return;
+    }
+    fetch_by_id(req, st->read_attrs, delete_fetched);
+}
+
+/* ---- GET /R (list) ---- */
+
+static bool parse_index(s2l_req *req, const char *name, long dflt, long *out)
+{
+    const char *v = s2l_req_query(req, name);
+    if (v == NULL || v[0] == 0) {
+        *out = dflt;
+        return true;
+    }
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end) {
+        s2l_req_fail(req, 400, S2L_SCIM_INVALID_VALUE, "%s must be an integer", name);
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
+static void list_reply(s2l_req *req)
+{
+    hstate *st = req->state;
+    json_t *resources = json_array();
+    json_t *body = json_pack("{s:[s], s:I, s:I, s:I, s:o}", "schemas", S2L_URN_LIST, "totalResults",
+                             (json_int_t)st->total, "startIndex", (json_int_t)st->start_index, "itemsPerPage",
+                             (json_int_t)json_array_size(st->page), "Resources", resources);
+    if (body == NULL) {
+        oom(req);
+        return;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(st->page, i, e) {
+        json_t *res = s2l_rmap_to_scim(req->rm, e, st->refs, req->base_url, NULL);
+        if (res == NULL)
+            continue; /* an entry without an id attribute is not a SCIM resource */
+        s2l_projection_apply(st->proj, rtype(req), res);
+        json_array_append_new(resources, res);
+    }
+    json_object_set_new(body, "itemsPerPage", json_integer((json_int_t)json_array_size(resources)));
+    s2l_req_reply_json(req, 200, body, NULL);
+}
+
+static void list_page_ready(s2l_req *req)
+{
+    hstate *st = req->state;
+    resolve_entry_refs(req, st->page, list_reply);
+}
+
+/* Phase B: page entries fetched one by one by DN, kept in page order. */
+static void on_page_entry(s2l_req *req, const s2l_ldap_result *res, void *arg)
+{
+    hstate *st = req->state;
+    size_t idx = (size_t)(uintptr_t)arg;
+    if (res->rc != LDAP_SUCCESS && res->rc != LDAP_NO_SUCH_OBJECT) {
+        s2l_req_fail_ldap(req, res, "resource");
+        return;
+    }
+    json_t *e = json_array_get(res->entries, 0);
+    if (e)
+        json_array_set(st->page, idx, e);
+    if (--st->page_pending > 0)
+        return;
+    /* Entries deleted between the two phases leave null slots: drop them. */
+    for (size_t i = json_array_size(st->page); i-- > 0;)
+        if (json_is_null(json_array_get(st->page, i)))
+            json_array_remove(st->page, i);
+    list_page_ready(req);
+}
+
+static void on_list_dns(s2l_req *req, const s2l_ldap_result *res, void *arg)
+{
+    hstate *st = req->state;
+    if (res->rc == LDAP_SIZELIMIT_EXCEEDED) {
+        s2l_req_fail(req, 400, S2L_SCIM_TOO_MANY,
+                     "the filter matches more than %u resources; narrow it",
+                     req->gw->cfg->limits.max_list_scan);
+        return;
+    }
+    if (res->rc != LDAP_SUCCESS) {
+        s2l_req_fail_ldap(req, res, "resources");
+        return;
+    }
+    size_t n = json_array_size(res->entries);
+    st->total = n;
+    size_t from = st->start_index - 1;
+    size_t to = from + st->count < n ? from + st->count : n;
+    st->page = json_array();
+    if (st->page == NULL) {
+        oom(req);
+        return;
+    }
+    if (from >= to) {
+        list_reply(req);
+        return;
+    }
+    for (size_t i = from; i < to; i++)
+        json_array_append_new(st->page, json_null());
+    st->page_pending = to - from;
+    for (size_t i = from; i < to; i++) {
+        const char *dn = json_string_value(json_object_get(json_array_get(res->entries, i), "dn"));
+        s2l_search_req sr = {.base = dn, .scope = LDAP_SCOPE_BASE, .filter = "(objectClass=*)",
+                             .attrs = st->read_attrs, .size_limit = 1};
+        if (s2l_req_ldap_search(req, &sr, on_page_entry, (void *)(uintptr_t)(i - from)) < 0) {
+            oom(req);
+            return;
+        }
+    }
+}
+
+static void list_phase_b(s2l_req *req)
+{
+    hstate *st = req->state;
+    static char *no_attrs[] = {LDAP_NO_ATTRS, NULL};
+    s2l_search_req sr = {.base = info(req)->base_dn,
+                         .scope = info(req)->scope == S2L_SCOPE_SUB ? LDAP_SCOPE_SUBTREE : LDAP_SCOPE_ONELEVEL,
+                         .filter = st->ldap_filter, .attrs = no_attrs,
+                         .size_limit = (int)req->gw->cfg->limits.max_list_scan};
+    if (s2l_req_ldap_search(req, &sr, on_list_dns, NULL) < 0)
+        oom(req);
+}
+
+/* Phase A: most list requests (IdP look-ups by userName/externalId) match a
+ * handful of entries; one search with a small size limit answers them. Larger
+ * results switch to phase B: enumerate DNs only, then fetch just the page. */
+#define LIST_INLINE_LIMIT 50
+
+static void on_list_inline(s2l_req *req, const s2l_ldap_result *res, void *arg)
+{
+    hstate *st = req->state;
+    if (res->rc == LDAP_SIZELIMIT_EXCEEDED) {
+        list_phase_b(req);
+        return;
+    }
+    if (res->rc != LDAP_SUCCESS) {
+        s2l_req_fail_ldap(req, res, "resources");
+        return;
+    }
+    size_t n = json_array_size(res->entries);
+    st->total = n;
+    st->page = json_array();
+    if (st->page == NULL) {
+        oom(req);
+        return;
+    }
+    size_t from = st->start_index - 1;
+    for (size_t i = from; i < n && json_array_size(st->page) < st->count; i++)
+        json_array_append(st->page, json_array_get(res->entries, i));
+    list_page_ready(req);
+}
+
+static void list_search(s2l_req *req, void *arg, const s2l_ldap_result *lerr)
+{
+    hstate *st = req->state;
+    if (lerr) {
+        s2l_req_fail_ldap(req, lerr, "a referenced entry");
+        return;
+    }
+    s2l_error err;
+    s2l_error_clear(&err);
+    st->ldap_filter = s2l_rmap_ldap_filter(req->rm, st->filter, st->ids, &err);
+    if (st->ldap_filter == NULL) {
+        if (err.status == 0)
+            s2l_error_set(&err, 400, S2L_SCIM_INVALID_FILTER, "the filter cannot be translated");
+        s2l_req_reply_error(req, &err);
+        return;
+    }
+    if (st->count == 0) {
+        list_phase_b(req);
+        return;
+    }
+    s2l_search_req sr = {.base = info(req)->base_dn,
+                         .scope = info(req)->scope == S2L_SCOPE_SUB ? LDAP_SCOPE_SUBTREE : LDAP_SCOPE_ONELEVEL,
+                         .filter = st->ldap_filter, .attrs = st->read_attrs, .size_limit = LIST_INLINE_LIMIT};
+    if (s2l_req_ldap_search(req, &sr, on_list_inline, NULL) < 0)
+        oom(req);
+}
+
+void s2l_handle_list(s2l_req *req)
+{
+    hstate *st = state_of(req);
+    if (st == NULL) {
+        oom(req);
+        return;
+    }
+    const s2l_config *cfg = req->gw->cfg;
+    long start, count;
+    if (!parse_index(req, "startIndex", 1, &start) ||
+        !parse_index(req, "count", (long)cfg->limits.default_count, &count))
+        return;
+    /* RFC 7644 §3.4.2.4: startIndex < 1 is 1; negative count is 0; the server caps count. */
+    st->start_index = start < 1 ? 1 : (unsigned long)start;
+    st->count = count < 0 ? 0 : (unsigned long)count;
+    if (st->count > cfg->limits.max_results)
+        st->count = cfg->limits.max_results;
+    if (!parse_projection(req, st))
+        return;
+    const char *ftext = s2l_req_query(req, "filter");
+    if (ftext && ftext[0]) {
+        s2l_error err;
+        s2l_error_clear(&err);
+        s2l_filter_limits lim = {.max_length = cfg->limits.max_filter_length,
+                                 .max_depth = cfg->limits.max_filter_depth};
+        st->filter = s2l_filter_parse(ftext, strlen(ftext), &lim, &err);
+        if (st->filter == NULL) {
+            if (err.status == 0)
+                s2l_error_set(&err, 400, S2L_SCIM_INVALID_FILTER, "invalid filter");
+            s2l_req_reply_error(req, &err);
+            return;
+        }
+    }
+    if (!directory_up(req))
+        return;
+    st->read_attrs = s2l_rmap_read_attrs(req->rm, st->proj);
+    if (st->read_attrs == NULL) {
+        oom(req);
+        return;
+    }
+    json_t *ids = st->filter ? s2l_rmap_filter_ref_ids(req->rm, st->filter) : json_array();
+    if (ids == NULL) {
+        oom(req);
+        return;
+    }
+    s2l_lookup_ids(req, ids, st->ids, list_search, NULL);
+    json_decref(ids);
+}

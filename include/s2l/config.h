@@ -1,0 +1,82 @@
+/* config.h — the gateway configuration (JSON), loaded and validated in one place.
+ *
+ * Every key is declared once in a table in gateway/core/config.c with its type,
+ * range and default (the Redis model): unknown keys, wrong types and
+ * out-of-range values are fatal at start and reported with the file and the
+ * JSON path; syntax errors with file:line:column.
+ *
+ * Secrets: bearer tokens are kept only as SHA-256 digests (a "sha256:<hex>"
+ * token in the file is already one), so a memory dump or a log line never
+ * holds a usable token. Environment overrides (applied after the file):
+ *   SCIM2LDAP_BIND_PASSWORD   replaces ldap.bind_password / bind_password_file
+ *   SCIM2LDAP_BEARER_TOKENS   comma-separated tokens, replace auth.bearer_tokens
+ *
+ * Ownership: s2l_config_load returns a config owned by the caller
+ * (s2l_config_destroy frees it and every string in it).
+ */
+#ifndef S2L_CONFIG_H
+#define S2L_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define S2L_TOKEN_DIGEST_LEN 32
+
+typedef struct s2l_config {
+    char *path;                  /* the config file */
+    char *listen;                /* "host:port" as given */
+    char *listen_host;           /* parsed */
+    unsigned listen_port;
+    char *base_path;             /* "/scim/v2", no trailing slash ("" allowed) */
+    char *public_url;            /* external base URL for Location/meta.location, or NULL (derive from Host) */
+    char *tls_cert_file;         /* HTTPS when both set */
+    char *tls_key_file;
+
+    unsigned char (*token_digests)[S2L_TOKEN_DIGEST_LEN];
+    size_t n_tokens;
+
+    struct {
+        char *uri;
+        char *bind_dn;
+        char *bind_password;
+        unsigned connections;
+        unsigned timeout_ms;
+        unsigned connect_timeout_ms;
+        unsigned backoff_max_ms;
+        bool starttls;
+        char *tls_ca_file;
+        bool tls_verify;
+    } ldap;
+
+    char *mapping_path;          /* absolute */
+    char *schemas_dir;           /* SCIM schema JSON folder, absolute */
+
+    struct {
+        size_t max_body_bytes;       /* 413 past this */
+        unsigned request_timeout_ms; /* whole-request deadline */
+        unsigned max_results;        /* cap on count= (and itemsPerPage) */
+        unsigned default_count;      /* count when none is given */
+        unsigned max_filter_length;
+        unsigned max_filter_depth;
+        unsigned max_patch_operations;
+        unsigned max_list_scan;      /* most entries one list request may enumerate (400 tooMany past it) */
+        unsigned shutdown_grace_ms;  /* in-flight requests get this long on SIGTERM */
+    } limits;
+
+    struct {
+        bool user_patch_returns_body;  /* true: 200 + resource; false: 204 */
+        bool group_patch_returns_body; /* default false: 204 (Entra) */
+    } behaviour;
+
+    char *log_level;             /* "error" | "warn" | "info" | "debug" */
+} s2l_config;
+
+/* Loads, validates and applies environment overrides. NULL + a message in errbuf
+ * ("<file>: <json path>: <problem>" or "<file>:<line>:<col>: <problem>"). */
+s2l_config *s2l_config_load(const char *path, char *errbuf, size_t errlen);
+void s2l_config_destroy(s2l_config *c);
+
+/* Constant-time check of a presented bearer token against the configured digests. */
+bool s2l_config_token_ok(const s2l_config *c, const char *token, size_t len);
+
+#endif

@@ -1,0 +1,19 @@
+/* ldap_errors.h — the one table from LDAP result codes to SCIM errors.
+ * Pure (uses only result-code numbers). */
+#ifndef S2L_LDAP_ERRORS_H
+#define S2L_LDAP_ERRORS_H
+
+#include <stdbool.h>
+#include "s2l/error.h"
+
+/* Fills *err for LDAP result rc (must not be LDAP_SUCCESS). `what` names the
+ * object for the detail ("user \"jdoe\""), diag is the server's message (may be NULL),
+ * retry_after is used for 503s. E.g. 68 → 409 uniqueness, 32 → 404, 65/19/21/17/
+ * 18/20/16 → 400 invalidValue with the attribute named, 50 → 403, 51/52/53/80/-1/
+ * -11/-5 → 503 (+ Retry-After). Client mistakes never map to 500. */
+void s2l_ldap_error_to_scim(int rc, const char *diag, const char *what, unsigned retry_after, s2l_error *err);
+
+/* True when rc means the connection (not the request) is broken. */
+bool s2l_ldap_rc_breaks_connection(int rc);
+
+#endif

@@ -1,0 +1,201 @@
+/* mapping.h — the attribute-mapping engine: SCIM resources <-> LDAP entries.
+ *
+ * Pure: mapping files and JSON in, JSON out; no LDAP handle. An LDAP entry is
+ * represented as JSON so it can be tested data-driven and logged:
+ *
+ *   entry  = {"dn": "uid=jdoe,ou=people,dc=example,dc=org",
+ *             "attrs": {"uid": ["jdoe"], "entryUUID": ["..."], ...}}
+ *   attrs  = {"<ldap attribute>": ["value", ...], ...}   (names compare case-insensitively)
+ *   mods   = [{"op": "add"|"delete"|"replace", "attr": "mail", "values": ["..."]}, ...]
+ *            ("values" may be empty/absent for delete-all / replace-with-nothing)
+ *
+ * References (enterprise manager, group members) are SCIM ids on the SCIM side
+ * and DNs on the LDAP side. Pure code cannot look ids up, so translation is
+ * two-phase: the caller asks which ids/DNs are involved, resolves them with
+ * LDAP searches, and passes the answers back in as maps.
+ *
+ * Ownership: s2l_mapping_load returns a mapping owned by the caller
+ * (s2l_mapping_destroy). s2l_rmap pointers and everything reachable from them
+ * (resource types, schema views, strings) borrow from the mapping. json_t*
+ * results are new references owned by the caller.
+ */
+#ifndef S2L_MAPPING_H
+#define S2L_MAPPING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+
+#include "s2l/error.h"
+#include "s2l/filter.h"
+#include "s2l/resource.h"
+#include "s2l/schema.h"
+
+typedef struct s2l_mapping s2l_mapping;
+typedef struct s2l_rmap s2l_rmap;
+
+typedef enum { S2L_SCOPE_ONE = 1, S2L_SCOPE_SUB = 2 } s2l_scope;
+
+/* Settings of one resource type's mapping, as read from the mapping file. */
+typedef struct s2l_rmap_info {
+    const char *name;            /* "User" */
+    const char *endpoint;        /* "/Users" */
+    const char *base_dn;         /* where entries live and are created */
+    s2l_scope scope;             /* search scope under base_dn */
+    const char *object_filter;   /* LDAP filter selecting this type, e.g. "(objectClass=inetOrgPerson)" */
+    const char *id_attr;         /* LDAP attribute holding the SCIM id (default "entryUUID") */
+    bool id_is_uuid;             /* ids must look like UUIDs (malformed → 404 without asking LDAP) */
+    const char *rdn_attr;        /* "uid" */
+    const char *created_attr;    /* "createTimestamp" or NULL */
+    const char *modified_attr;   /* "modifyTimestamp" or NULL */
+    const char *version_attr;    /* "entryCSN" or NULL */
+    const char *sort_attr;       /* LDAP attribute giving a stable order for paging */
+    const char *unique_attr;     /* LDAP attribute checked for uniqueness before add (e.g. "uid"), or NULL */
+} s2l_rmap_info;
+
+/* Where a User's read-only `groups` come from. */
+typedef enum {
+    S2L_GROUPS_NONE,        /* not mapped */
+    S2L_GROUPS_ATTRIBUTE,   /* an attribute of the entry (memberOf overlay): requested like any other */
+    S2L_GROUPS_SEARCH,      /* the caller searches the groups (s2l_rmap_member_filter on the group
+                             * type) and puts their DNs into the entry under `attr` before rendering */
+} s2l_groups_source;
+
+typedef struct s2l_rmap_groups {
+    s2l_groups_source source;
+    const char *attr;            /* LDAP attribute ("memberOf"), or the virtual one filled by the caller */
+    const char *group_type;      /* resource type of the groups ("Group") */
+} s2l_rmap_groups;
+
+/* How `active: false` is carried out in LDAP (room for more methods later). */
+typedef enum {
+    S2L_DEPROVISION_NONE,   /* active not mapped, or mapped as a plain boolean */
+    S2L_DEPROVISION_LOCK,   /* ppolicy lock: pwdAccountLockedTime 000001010000Z present = inactive */
+} s2l_deprovision;
+
+/* Loads and validates a mapping file. schema_dir holds the SCIM schema JSON files
+ * (schemas/scim). On error returns NULL and writes "<file>: <json path>: <what>" or
+ * "<file>:<line>:<column>: <what>" into errbuf. */
+s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *errbuf, size_t errlen);
+void s2l_mapping_destroy(s2l_mapping *m);
+
+size_t s2l_mapping_count(const s2l_mapping *m);
+const s2l_rmap *s2l_mapping_at(const s2l_mapping *m, size_t i);
+/* By resource type name ("User") or endpoint segment ("Users", "users"); case-insensitive. */
+const s2l_rmap *s2l_mapping_find(const s2l_mapping *m, const char *name);
+
+const s2l_rmap_info *s2l_rmap_info_of(const s2l_rmap *rm);
+/* The resource type with schema views holding only mapped attributes (+ id, externalId, meta). */
+const s2l_resource_type *s2l_rmap_rtype(const s2l_rmap *rm);
+
+/* Top-level attributes changed only by value-level deltas (e.g. "members"),
+ * NULL-terminated; NULL or empty when the type has none. (Added by the lead for
+ * the handlers; implement with exactly these names.) */
+const char *const *s2l_rmap_delta_attrs(const s2l_rmap *rm);
+/* True when the mapping says "unknown_attributes": "ignore". */
+bool s2l_rmap_ignores_unknown(const s2l_rmap *rm);
+
+/* "unknown_attributes": "ignore" in the mapping file (default "reject"); the
+ * handler copies it into s2l_norm_opts.ignore_unknown. */
+bool s2l_mapping_ignore_unknown(const s2l_mapping *m);
+
+/* Top-level SCIM attributes changed value by value (NULL-terminated, possibly
+ * empty; borrowed): pass as s2l_patch_opts.delta_attrs and turn the deltas into
+ * LDAP modifications with s2l_rmap_delta_mods. */
+const char *const *s2l_rmap_delta_attrs(const s2l_rmap *rm);
+
+/* Source of a type's read-only `groups` attribute (source NONE when unmapped). */
+const s2l_rmap_groups *s2l_rmap_groups_of(const s2l_rmap *rm);
+
+s2l_deprovision s2l_rmap_deprovision(const s2l_rmap *rm);
+
+/* For S2L_GROUPS_SEARCH: the LDAP filter finding entries of group type group_rm
+ * whose member attribute holds the entry `member_dn` (by DN, or by RDN value
+ * for memberUid-style groups). malloc'd; NULL when group_rm has no members. */
+char *s2l_rmap_member_filter(const s2l_rmap *group_rm, const char *member_dn);
+
+/* ---- reading: LDAP → SCIM ---- */
+
+/* LDAP attributes to request (NULL-terminated, owned by the caller: free with
+ * s2l_strv_free) for output under projection p (NULL = defaults); always includes
+ * the id, meta and RDN attributes. */
+char **s2l_rmap_read_attrs(const s2l_rmap *rm, const s2l_projection *p);
+void s2l_strv_free(char **v);
+
+/* DNs held by reference attributes of entry that the caller must resolve before
+ * rendering (array of strings, possibly empty). */
+json_t *s2l_rmap_ref_dns(const s2l_rmap *rm, const json_t *entry);
+
+/* Renders an entry as a canonical SCIM resource: schemas, id, externalId, meta
+ * (resourceType, created, lastModified, version as W/"…", location under
+ * base_url), mapped attributes; write-only attributes never appear.
+ * refs maps DN → {"id": "...", "type": "User"|"Group", "display": "..."?} for
+ * reference values; a DN missing from refs is left out (dangling reference).
+ * NULL + *err when the entry lacks its id attribute. */
+json_t *s2l_rmap_to_scim(const s2l_rmap *rm, const json_t *entry, const json_t *refs,
+                         const char *base_url, s2l_error *err);
+
+/* meta.version (the ETag) of an entry, e.g. W/"<entryCSN>"; malloc'd, NULL if unavailable. */
+char *s2l_rmap_version(const s2l_rmap *rm, const json_t *entry);
+
+/* ---- writing: SCIM → LDAP ---- */
+
+/* SCIM ids held by reference attributes of a canonical resource (array of strings). */
+json_t *s2l_rmap_ref_ids(const s2l_rmap *rm, const json_t *resource);
+
+/* Translates a canonical resource into the LDAP entry to add: {"dn":..., "attrs":{...}}
+ * including objectClass, templates, constants, defaults, write-only attributes.
+ * ids maps SCIM id → DN for references; an id missing from ids → 400 invalidValue. */
+json_t *s2l_rmap_to_ldap(const s2l_rmap *rm, const json_t *resource, const json_t *ids, s2l_error *err);
+
+/* What turns entry `old_resource` into `new_resource` (both canonical; old as read
+ * back through s2l_rmap_to_scim): {"newrdn": "uid=new" | null, "mods": [...]}.
+ * Only attributes the mapping writes are touched; attributes equal in both are
+ * left alone; write-only attributes absent from new are left alone; the RDN
+ * attribute is changed by the rename, not by mods. */
+json_t *s2l_rmap_plan_update(const s2l_rmap *rm, const json_t *old_resource, const json_t *new_resource,
+                             const json_t *ids, s2l_error *err);
+
+/* LDAP modifications for value-level deltas of a delta attribute (see
+ * s2l_patch_apply): add → {"op":"add"} of just the new DNs, remove →
+ * {"op":"delete"} of just those; replace_all → {"op":"replace"} of the new set.
+ * ids maps SCIM id → DN; an added id missing from ids → 400 invalidValue, a
+ * removed one is skipped (it cannot be a member). Appends to mods.
+ * With an empty-group placeholder configured, an add also deletes the
+ * placeholder and a remove also adds it (it is never shown, so it may stay
+ * next to real members until the next add). The caller must send these with
+ * the LDAP Permissive Modify control (1.2.840.113556.1.4.1413) so that adding
+ * a present value or deleting an absent one succeeds, as IdPs expect. */
+int s2l_rmap_delta_mods(const s2l_rmap *rm, const json_t *deltas, const json_t *ids, json_t *mods,
+                        s2l_error *err);
+
+/* ---- searching ---- */
+
+/* SCIM ids that a filter compares reference attributes with (manager.value eq,
+ * members.value eq): array of strings to resolve to DNs first. */
+json_t *s2l_rmap_filter_ref_ids(const s2l_rmap *rm, const s2l_filter *f);
+
+/* The LDAP filter (RFC 4515, every value escaped; "eq" always exact) for SCIM
+ * filter f ANDed with the type's object_filter; f may be NULL (all). ids maps
+ * SCIM id → DN for references. malloc'd; NULL + *err (400 invalidFilter) for an
+ * unmapped attribute or an operator the attribute cannot support. */
+char *s2l_rmap_ldap_filter(const s2l_rmap *rm, const s2l_filter *f, const json_t *ids, s2l_error *err);
+
+/* The LDAP filter that finds the entry with SCIM id `id` (malloc'd), or NULL when
+ * the id is malformed for this mapping (callers answer 404). */
+char *s2l_rmap_id_filter(const s2l_rmap *rm, const char *id);
+
+/* ---- discovery ---- */
+
+/* GET /Schemas list items, GET /ResourceTypes list items (arrays), each with
+ * meta.location under base_url. */
+json_t *s2l_mapping_schemas_json(const s2l_mapping *m, const char *base_url);
+json_t *s2l_mapping_resource_types_json(const s2l_mapping *m, const char *base_url);
+
+/* ---- escaping (RFC 4515 filter values, RFC 4514 DN attribute values) ---- */
+
+/* malloc'd escaped copies; len is the input length (values may hold NUL). */
+char *s2l_ldap_escape_filter_value(const char *value, size_t len);
+char *s2l_ldap_escape_dn_value(const char *value, size_t len);
+
+#endif
