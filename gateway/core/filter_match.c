@@ -17,6 +17,7 @@
  * Recursion follows the filter tree, whose depth the parser bounds (filter.h).
  */
 #include "s2l/filter.h"
+#include "s2l/resource.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -36,7 +37,12 @@ typedef struct instant {
 
 static bool match_in(const s2l_filter *f, const json_t *value, const scope *sc);
 
-static char fold(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
+static char fold(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return (char)(c - 'A' + 'a');
+    return c;
+}
 
 static bool name_eq(const char *a, const char *b)
 {
@@ -45,24 +51,6 @@ static bool name_eq(const char *a, const char *b)
         b++;
     }
     return *a == '\0' && *b == '\0';
-}
-
-/* Case-insensitive member lookup (RFC 7643 §2.1). Kept here rather than using
- * resource.h so that this pure module depends on nothing but the schema. */
-static const json_t *get_ci(const json_t *obj, const char *key)
-{
-    const char *k;
-    json_t *v;
-
-    if (!json_is_object(obj) || key == NULL)
-        return NULL;
-    v = json_object_get(obj, key);
-    if (v != NULL)
-        return v;
-    json_object_foreach((json_t *)obj, k, v)
-        if (name_eq(k, key))
-            return v;
-    return NULL;
 }
 
 /* ---- strings ---- */
@@ -275,6 +263,17 @@ typedef struct target {
     const s2l_attr_def *def;      /* its definition, NULL when unknown */
 } target;
 
+static bool lists_schema(const json_t *obj, const char *urn)
+{
+    const json_t *schemas = s2l_json_get_ci(obj, "schemas"), *s;
+    size_t i;
+
+    json_array_foreach(schemas, i, s)
+        if (json_is_string(s) && name_eq(json_string_value(s), urn))
+            return true;
+    return false;
+}
+
 static target resolve(const s2l_attrpath *a, const json_t *obj, const scope *sc)
 {
     target t = { NULL, NULL };
@@ -282,32 +281,34 @@ static target resolve(const s2l_attrpath *a, const json_t *obj, const scope *sc)
     const s2l_schema *schema = NULL;
 
     /* Elements of a simple multi-valued attribute are bare values; RFC 7644
-     * calls such an element "value" ("schemas[value eq ...]"). */
+     * calls such an element "value" ("schemas[value eq ...]"). A non-object
+     * cannot be a resource, so this holds even when the caller gave no `within`. */
     if (!json_is_object(obj)) {
-        if (sc->nested && a->sub == NULL && name_eq(a->attr, "value"))
+        if (a->sub == NULL && name_eq(a->attr, "value"))
             t.value = obj;
         goto out;
     }
     if (sc->nested) {
         t.def = s2l_attr_find_sub(sc->within, a->attr);
-        t.value = get_ci(obj, a->attr);
+        t.value = s2l_json_get_ci(obj, a->attr);
         goto out;
     }
     t.def = s2l_rtype_find(sc->rt, a->urn, a->attr, NULL, &schema);
     if (a->urn != NULL) {
         /* Canonical resources nest extension attributes under their URN; a
-         * core-qualified name means the top level. */
-        const json_t *ext = get_ci(obj, a->urn);
+         * core-qualified name means the top level. Without a resource type the
+         * core URN is recognised by being listed in "schemas" but not a key. */
+        const json_t *ext = s2l_json_get_ci(obj, a->urn);
         if (json_is_object(ext))
             container = ext;
-        else if (sc->rt != NULL && !s2l_schema_is(sc->rt->core, a->urn))
+        else if (sc->rt != NULL ? !s2l_schema_is(sc->rt->core, a->urn) : !lists_schema(obj, a->urn))
             goto out;
     } else if (schema != NULL && sc->rt != NULL && schema != sc->rt->core) {
-        const json_t *ext = get_ci(obj, schema->id);
+        const json_t *ext = s2l_json_get_ci(obj, schema->id);
         if (json_is_object(ext))
             container = ext;
     }
-    t.value = get_ci(container, a->attr);
+    t.value = s2l_json_get_ci(container, a->attr);
 out:
     return t;
 }
@@ -332,9 +333,9 @@ static bool item_matches(const json_t *item, const char *sub, const json_t *want
     size_t i;
 
     if (sub != NULL)
-        leaf = get_ci(item, sub);
+        leaf = s2l_json_get_ci(item, sub);
     else if (json_is_object(item))
-        leaf = get_ci(item, "value");
+        leaf = s2l_json_get_ci(item, "value");
     if (json_is_array(leaf)) {
         json_array_foreach(leaf, i, m)
             if (compare_one(m, want, op, def))
@@ -368,11 +369,11 @@ static bool sub_present(const json_t *v, const char *sub)
         return present(v, 0);
     if (json_is_array(v)) {
         json_array_foreach(v, i, item)
-            if (present(get_ci(item, sub), 0))
+            if (present(s2l_json_get_ci(item, sub), 0))
                 return true;
         return false;
     }
-    return present(get_ci(v, sub), 0);
+    return present(s2l_json_get_ci(v, sub), 0);
 }
 
 static bool match_cmp(const s2l_filter *f, const json_t *obj, const scope *sc)

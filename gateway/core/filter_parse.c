@@ -13,6 +13,7 @@
 #include "s2l/filter.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,7 +58,12 @@ static const char *const op_names[] = { "eq", "ne", "co", "sw", "ew", "gt", "ge"
 static bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
+static char lower(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return (char)(c - 'A' + 'a');
+    return c;
+}
 
 /* Bytes that end a word: whitespace and the characters that are tokens on their own. */
 static bool is_delim(char c)
@@ -104,17 +110,18 @@ static void fail_depth(parser *p)
 static void quote_bytes(const char *s, size_t n, char *out, size_t cap)
 {
     const size_t shown = 32;
-    size_t o = 0;
+    size_t o = 0, i;
 
     out[o++] = '\'';
-    for (size_t i = 0; i < n && i < shown && o + 8 < cap; i++) {
+    /* 8 bytes of headroom: one "\xNN" plus the closing quote and terminator */
+    for (i = 0; i < n && i < shown && o + 8 < cap; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c < 0x7f)
             out[o++] = (char)c;
         else
             o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
     }
-    if (n > shown && o + 4 < cap) {
+    if (i < n && o + 5 < cap) {
         memcpy(out + o, "...", 3);
         o += 3;
     }
@@ -514,27 +521,25 @@ static json_t *parse_number(parser *p, token t)
         fail_oom(p);
         goto out;
     }
+    /* Integers beyond 64 bits still compare sensibly as reals. */
     errno = 0;
-    if (integer) {
-        long long ll = strtoll(text, NULL, 10);
-        /* Integers beyond 64 bits still compare sensibly as reals. */
-        if (errno != ERANGE) {
-            v = json_integer((json_int_t)ll);
-            goto made;
-        }
+    long long ll = integer ? strtoll(text, NULL, 10) : 0;
+    if (integer && errno != ERANGE)
+        v = json_integer((json_int_t)ll);
+    else {
         errno = 0;
+        double d = strtod(text, NULL);
+        if (errno == ERANGE && isinf(d)) {
+            fail(p, 400, "number out of range at offset %zu", t.start);
+            goto out;
+        }
+        v = json_real(d);
     }
-    double d = strtod(text, NULL);
-    if (errno == ERANGE && (d > 1.0 || d < -1.0)) {
-        fail(p, 400, "number out of range at offset %zu", t.start);
+    if (v == NULL) {
+        fail_oom(p);
         goto out;
     }
-    v = json_real(d);
-made:
-    if (v == NULL)
-        fail_oom(p);
-    else
-        p->pos = t.end;
+    p->pos = t.end;
 out:
     free(text);
     return v;
@@ -945,7 +950,8 @@ s2l_path *s2l_path_parse(const char *text, size_t len, s2l_error *err)
         }
     }
     if (t.kind != TK_END) {
-        unexpected(&p, t, path->filter != NULL ? "'.' and a sub-attribute, or end of path" : "end of path");
+        unexpected(&p, t, path->filter != NULL && path->filter_sub == NULL ? "'.' and a sub-attribute, or end of path"
+                                                                      : "end of path");
         goto fail;
     }
     return path;

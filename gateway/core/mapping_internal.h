@@ -169,8 +169,9 @@ char *s2l_map_rdn_to_dn(const s2l_mentry *me, const s2l_rmap *rm, const char *va
 /* The first RDN of dn split into attribute and unescaped value (both malloc'd). */
 int s2l_dn_first_rdn(const char *dn, char **attr_out, char **value_out, size_t *value_len);
 
-/* "<rdn_attr>=<escaped value>" from the RDN templates; NULL + *err when no template applies. */
-char *s2l_map_rdn(const s2l_rmap *rm, const json_t *resource, s2l_error *err);
+/* "<rdn_attr>=<escaped value>" from the RDN templates; NULL + *err when no
+ * template applies. *raw_out (when not NULL) receives the unescaped value. */
+char *s2l_map_rdn(const s2l_rmap *rm, const json_t *resource, char **raw_out, s2l_error *err);
 
 /* LDAP attribute set of a resource (mapping_write.c): {"attr": ["v", ...]} with
  * every written attribute, without objectClass. lenient: references whose id is

@@ -56,6 +56,27 @@ static int coerce(s2l_patch_ctx *c, const s2l_attr_def *def, const json_t *in, b
     return s2l_res_coerce(def, in, element, c->ignore_unknown, out, c->err);
 }
 
+/* Copies the sub-attributes of nv into the equal value ov, leaving those
+ * that already compare equal alone: re-adding "BJensen@Example.com" must not
+ * rewrite the stored "bjensen@example.com". */
+static int merge_into(const s2l_attr_def *def, json_t *ov, json_t *nv)
+{
+    const char *k;
+    json_t *v;
+
+    if (!json_is_object(ov) || !json_is_object(nv))
+        return 0;
+    json_object_foreach(nv, k, v) {
+        const s2l_attr_def *sub = s2l_attr_find_sub(def, k);
+        const json_t *cur = s2l_json_get_ci(ov, k);
+        if (sub != NULL && cur != NULL && s2l_res_value_equal(sub, cur, v))
+            continue;
+        if (s2l_res_set_ci(ov, k, json_incref(v)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Appends the values of `add` (a coerced array) to multi-valued attribute
  * `arr`; a value equal to an existing one updates it instead, so repeating an
  * add is harmless. *last: the last element touched, for the primary rule. */
@@ -73,7 +94,7 @@ static int merge_values(const s2l_attr_def *def, json_t *arr, json_t *add, json_
             }
         }
         if (hit != NULL) {
-            if (json_is_object(hit) && json_object_update(hit, nv) != 0)
+            if (merge_into(def, hit, nv) != 0)
                 return -1;
             *last = hit;
         } else {
@@ -211,7 +232,7 @@ fail_nomem:
 
 /* Sets (v != NULL) or removes sub in each element of arr selected by filter
  * (all when filter is NULL); elements left empty are dropped. *n_hit counts
- * the selected elements, *last is the last one still present. */
+ * the selected elements, *last is the first one set. */
 static int set_sub_in(s2l_patch_ctx *c, const target *t, json_t *arr, const json_t *v, size_t *n_hit,
                       json_t **last)
 {
@@ -226,8 +247,7 @@ static int set_sub_in(s2l_patch_ctx *c, const target *t, json_t *arr, const json
         if (v != NULL) {
             if (s2l_res_set_ci(el, t->sub->name, json_incref((json_t *)v)) != 0)
                 return nomem(c);
-            if (*last == NULL)
-                *last = el;
+            *last = el;  /* walking backwards: ends at the first one, which keeps primary */
         } else {
             s2l_res_del_ci(el, t->sub->name);
             if (json_object_size(el) == 0)
@@ -331,7 +351,7 @@ static int op_multi_select(s2l_patch_ctx *c, s2l_patch_op op, const target *t, c
             } else if (!json_is_object(el) || json_object_update(el, v) != 0) {
                 rc = nomem(c);
                 goto out;
-            } else if (last == NULL) {
+            } else {
                 last = el;
             }
         }
@@ -361,7 +381,7 @@ out:
     return rc;
 }
 
-static int op_schema(s2l_patch_ctx *c, s2l_patch_op op, const s2l_schema *schema, const json_t *value);
+static int op_value(s2l_patch_ctx *c, s2l_patch_op op, const s2l_schema *within, const json_t *value);
 
 static int apply_target(s2l_patch_ctx *c, s2l_patch_op op, const s2l_schema *schema, const s2l_attr_def *def,
                         const s2l_attr_def *sub, const s2l_filter *filter, const json_t *value)
@@ -385,14 +405,17 @@ static int op_key(s2l_patch_ctx *c, s2l_patch_op op, const s2l_schema *within, c
         return 0;
     switch (s2l_res_resolve(c->rt, within, key, &ref)) {
     case S2L_RES_SCHEMA:
-        return op_schema(c, op, ref.schema, value);
+        return op_value(c, op, ref.schema, value);
     case S2L_RES_ATTR:
         break;
     case S2L_RES_UNKNOWN:
     default:
         if (c->ignore_unknown)
             return 0;
-        s2l_error_set(c->err, 400, S2L_SCIM_INVALID_VALUE, "unknown attribute '%s'", key);
+        if (within != NULL && within != c->rt->core)
+            s2l_error_set(c->err, 400, S2L_SCIM_INVALID_VALUE, "unknown attribute '%s:%s'", within->id, key);
+        else
+            s2l_error_set(c->err, 400, S2L_SCIM_INVALID_VALUE, "unknown attribute '%s'", key);
         return -1;
     }
     /* Okta sends {"id": ..., "displayName": ...}: readOnly keys are ignored here. */
@@ -408,37 +431,43 @@ static int op_key(s2l_patch_ctx *c, s2l_patch_op op, const s2l_schema *within, c
     return apply_target(c, op, ref.schema, ref.def, ref.sub, NULL, value);
 }
 
-/* A value object holding attributes of one schema (path-less, or path = URN). */
-static int op_schema(s2l_patch_ctx *c, s2l_patch_op op, const s2l_schema *schema, const json_t *value)
+/* Removing a whole extension (path = its URN): each attribute goes through drop_attr. */
+static int remove_schema(s2l_patch_ctx *c, const s2l_schema *schema)
+{
+    json_t *cont = s2l_res_container(c->resource, c->rt, schema, false);
+
+    if (schema == c->rt->core) {
+        s2l_error_set(c->err, 400, S2L_SCIM_MUTABILITY, "the core schema cannot be removed");
+        return -1;
+    }
+    for (size_t i = 0; cont != NULL && i < schema->n_attrs; i++) {
+        const s2l_attr_def *def = &schema->attrs[i];
+        if (s2l_patch_is_delta(c, def) || def->mutability == S2L_MUT_READ_ONLY)
+            continue;
+        if (drop_attr(c, cont, schema, def) != 0)
+            return -1;
+    }
+    if (cont != NULL && json_object_size(cont) == 0)
+        s2l_res_del_ci(c->resource, schema->id);
+    return 0;
+}
+
+/* An add/replace value holding attributes: path-less (within NULL: any
+ * schema, URN-qualified keys allowed) or under a schema URN. */
+static int op_value(s2l_patch_ctx *c, s2l_patch_op op, const s2l_schema *within, const json_t *value)
 {
     const char *k;
     json_t *v;
 
-    if (op == S2L_PATCH_REMOVE) {
-        /* Removing a whole extension: each attribute goes through drop_attr. */
-        json_t *cont = s2l_res_container(c->resource, c->rt, schema, false);
-        for (size_t i = 0; cont != NULL && i < schema->n_attrs; i++) {
-            const s2l_attr_def *def = &schema->attrs[i];
-            if (s2l_patch_is_delta(c, def))
-                continue;
-            if (def->mutability == S2L_MUT_READ_ONLY) {
-                s2l_res_error_attr(c->err, S2L_SCIM_MUTABILITY, def, "cannot remove readOnly attribute");
-                return -1;
-            }
-            if (drop_attr(c, cont, schema, def) != 0)
-                return -1;
-        }
-        return 0;
-    }
-    if (json_is_null(value) && schema != c->rt->core)
-        return op_schema(c, S2L_PATCH_REMOVE, schema, NULL);
+    if (within != NULL && within != c->rt->core && json_is_null(value))
+        return op == S2L_PATCH_REPLACE ? remove_schema(c, within) : 0;
     if (!json_is_object(value)) {
         s2l_error_set(c->err, 400, S2L_SCIM_INVALID_VALUE, "expected an object of attributes%s%s",
-                      schema != c->rt->core ? " for " : "", schema != c->rt->core ? schema->id : "");
+                      within ? " for " : "", within ? within->id : "");
         return -1;
     }
     json_object_foreach((json_t *)value, k, v) {
-        if (op_key(c, op, schema, k, v) != 0)
+        if (op_key(c, op, within, k, v) != 0)
             return -1;
     }
     return 0;
@@ -518,7 +547,7 @@ static int op_path(s2l_patch_ctx *c, s2l_patch_op op, const char *text, const js
 
     /* A bare extension URN as path addresses the extension as a whole. */
     if (s2l_res_resolve(c->rt, NULL, text, &ref) == S2L_RES_SCHEMA)
-        return op_schema(c, op, ref.schema, value);
+        return op == S2L_PATCH_REMOVE ? remove_schema(c, ref.schema) : op_value(c, op, ref.schema, value);
     if (resolve_path(c, text, &p, &t, &skip) != 0)
         goto out;
     if (skip) {
@@ -644,7 +673,7 @@ int s2l_patch_apply(const s2l_resource_type *rt, json_t *resource, const json_t 
         const json_t *value;
         int orc = parse_op(&c, o, &op, &path, &value);
         if (orc == 0)
-            orc = path ? op_path(&c, op, path, value) : op_schema(&c, op, rt->core, value);
+            orc = path ? op_path(&c, op, path, value) : op_value(&c, op, NULL, value);
         if (orc != 0) {
             char detail[S2L_ERROR_DETAIL_MAX];
             memcpy(detail, c.err->detail, sizeof detail);

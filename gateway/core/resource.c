@@ -270,6 +270,22 @@ bool s2l_res_complex_is_void(const s2l_attr_def *def, const json_t *v)
     return json_is_string(val) && json_string_length(val) == 0;
 }
 
+/* RFC 7643 §2.4 gives every multi-valued attribute the sub-attributes type,
+ * primary, display, value and $ref. Clients send them even where a schema
+ * leaves one out (members.display in RFC 7643 §8.4), so they are not
+ * "unknown": when the definition lacks one, it is dropped without an error. */
+static bool is_default_sub(const s2l_attr_def *def, const char *name)
+{
+    static const char *const names[] = {"type", "primary", "display", "value", "$ref"};
+
+    if (!def->multi_valued)
+        return false;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(name, names[i]) == 0)
+            return true;
+    return false;
+}
+
 static int coerce_complex(const s2l_attr_def *def, const json_t *in, bool ignore_unknown, json_t **out,
                           s2l_error *err)
 {
@@ -301,7 +317,7 @@ static int coerce_complex(const s2l_attr_def *def, const json_t *in, bool ignore
         const s2l_attr_def *sub = s2l_attr_find_sub(def, k);
         json_t *cv = NULL;
         if (sub == NULL) {
-            if (ignore_unknown)
+            if (ignore_unknown || is_default_sub(def, k))
                 continue;
             const char *parent = def->parent ? def->parent->name : "";
             s2l_error_set(err, 400, S2L_SCIM_INVALID_VALUE, "unknown attribute '%s%s%s.%s'", parent,

@@ -276,7 +276,9 @@ int s2l_req_ldap_modify(s2l_req *req, const char *dn, const json_t *mods, s2l_re
     s2l_req_op *o = new_op(req, cb, arg);
     if (o == NULL)
         return -1;
-    return link_op(req, o, s2l_ldap_modify(req->gw->pool, dn, mods, 0, on_op_done, o));
+    /* Permissive: member already present / already gone is success for an IdP,
+     * and the whole PATCH stays one modify. */
+    return link_op(req, o, s2l_ldap_modify_ext(req->gw->pool, dn, mods, S2L_MODIFY_PERMISSIVE, 0, on_op_done, o));
 }
 
 int s2l_req_ldap_rename(s2l_req *req, const char *dn, const char *newrdn, s2l_req_ldap_cb *cb, void *arg)

@@ -57,6 +57,7 @@ struct s2l_ldap_op {
     s2l_ldap_op *hnext;         /* conn's msgid hash chain (SENT) */
     s2l_conn *conn;             /* SENT */
     int msgid;
+    int conn_id;                /* for logs: the connection it was sent on, or -1 */
     struct event *timer;        /* deadline; also event_active'd for deferred completion */
     uint64_t start_us;
     s2l_ldap_done_fn *cb;
@@ -72,6 +73,7 @@ struct s2l_ldap_op {
     LDAPMod **mods;             /* add / modify */
     char *newrdn, *new_superior;
     bool delete_old_rdn;
+    bool permissive;            /* modify: send the permissive-modify control */
 
     /* The result being built. */
     json_t *entries;
@@ -131,8 +133,7 @@ struct s2l_pool {
     char **controls;            /* supportedControl OIDs of the root DSE (NULL-terminated) */
     char down_reason[160];      /* why no connection is up, for results' diag */
     uint64_t rng;
-    s2l_pool_stats stats;       /* connections_up and ops_pending are derived when read */
-    uint64_t ops_cancelled;
+    s2l_pool_stats stats;       /* connections_up is derived when read */
 };
 
 /* ---- pool.c ---- */

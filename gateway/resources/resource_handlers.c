@@ -43,6 +43,8 @@ typedef struct hstate {
     json_t *page;           /* entries of the page, in order */
     json_t *page_dns;       /* phase B: DNs of the page */
     size_t page_pending;
+    bool mods_retried;      /* a modify refused with 16 was re-planned once */
+    size_t probes_pending;
     void (*after_refs)(s2l_req *req);
     void (*after_fetch)(s2l_req *req);
 } hstate;
@@ -553,9 +555,104 @@ static void on_rollback(s2l_req *req, const s2l_ldap_result *res, void *arg)
     free(orig);
 }
 
+static void update_modify(s2l_req *req);
+
+/* One probe per value deleted by the modify: a base search (attr=value) on the
+ * entry answers "is this value there?" without reading the attribute, which on
+ * a group is the member list. */
+typedef struct probe {
+    size_t mod, val;         /* which mod and which of its values */
+} probe;
+
+static void on_probe(s2l_req *req, const s2l_ldap_result *res, void *arg)
+{
+    hstate *st = req->state;
+    probe *p = arg;
+    if (res->rc != LDAP_SUCCESS && res->rc != LDAP_NO_SUCH_OBJECT) {
+        s2l_req_fail_ldap(req, res, info(req)->name);
+        return;
+    }
+    if (json_array_size(res->entries) == 0) {
+        /* absent: mark for removal from the retried modify */
+        json_t *vals = json_object_get(json_array_get(st->mods, p->mod), "values");
+        json_array_set_new(vals, p->val, json_null());
+    }
+    if (--st->probes_pending > 0)
+        return;
+    for (size_t m = json_array_size(st->mods); m-- > 0;) {
+        json_t *mod = json_array_get(st->mods, m);
+        json_t *vals = json_object_get(mod, "values");
+        if (strcmp(json_string_value(json_object_get(mod, "op")), "delete") != 0 || json_array_size(vals) == 0)
+            continue;
+        for (size_t v = json_array_size(vals); v-- > 0;)
+            if (json_is_null(json_array_get(vals, v)))
+                json_array_remove(vals, v);
+        if (json_array_size(vals) == 0)
+            json_array_remove(st->mods, m);
+    }
+    update_modify(req);
+}
+
+/* The modify was refused because a value to delete is not there (LDAP 16; the
+ * permissive-modify control covers only values that are added twice). An IdP
+ * removing a member that is already gone expects success, so find the absent
+ * values, drop them and modify once more. */
+static bool retry_without_absent_values(s2l_req *req)
+{
+    hstate *st = req->state;
+    const char *dn = st->new_dn ? st->new_dn : st->dn;
+    size_t n = 0;
+    size_t m;
+    json_t *mod;
+    json_array_foreach(st->mods, m, mod) {
+        if (strcmp(json_string_value(json_object_get(mod, "op")), "delete") == 0)
+            n += json_array_size(json_object_get(mod, "values"));
+    }
+    if (n == 0 || st->mods_retried)
+        return false;
+    st->mods_retried = true;
+    probe *probes = calloc(n, sizeof *probes);
+    if (probes == NULL || s2l_req_adopt(req, probes, free) < 0) {
+        oom(req);
+        return true;
+    }
+    static char *no_attrs[] = {LDAP_NO_ATTRS, NULL};
+    size_t k = 0;
+    json_array_foreach(st->mods, m, mod) {
+        if (strcmp(json_string_value(json_object_get(mod, "op")), "delete") != 0)
+            continue;
+        const char *attr = json_string_value(json_object_get(mod, "attr"));
+        size_t v;
+        json_t *val;
+        json_array_foreach(json_object_get(mod, "values"), v, val) {
+            const char *text = json_string_value(val);
+            char *esc = text ? s2l_ldap_escape_filter_value(text, strlen(text)) : NULL;
+            size_t len = esc ? strlen(attr) + strlen(esc) + 4 : 0;
+            char *f = esc ? malloc(len) : NULL;
+            if (f)
+                snprintf(f, len, "(%s=%s)", attr, esc);
+            free(esc);
+            probes[k] = (probe){m, v};
+            s2l_search_req sr = {.base = dn, .scope = LDAP_SCOPE_BASE, .filter = f, .attrs = no_attrs,
+                                 .size_limit = 1};
+            int rc = f ? s2l_req_ldap_search(req, &sr, on_probe, &probes[k]) : -1;
+            free(f);
+            if (rc < 0) {
+                oom(req);
+                return true;
+            }
+            k++;
+            st->probes_pending++;
+        }
+    }
+    return true;
+}
+
 static void on_modified(s2l_req *req, const s2l_ldap_result *res, void *arg)
 {
     hstate *st = req->state;
+    if (res->rc == LDAP_NO_SUCH_ATTRIBUTE && retry_without_absent_values(req))
+        return;
     if (res->rc != LDAP_SUCCESS) {
         if (st->new_dn) {
             /* The rename went through but the modify did not: put the old name

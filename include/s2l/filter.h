@@ -49,17 +49,21 @@ struct s2l_filter {
 
 #define S2L_FILTER_DEFAULT_MAX_LENGTH 4096
 #define S2L_FILTER_DEFAULT_MAX_DEPTH   32
-#define S2L_FILTER_DEPTH_CAP           1024  /* larger max_depth values are clamped to this */
+#define S2L_FILTER_DEPTH_CAP           256   /* larger max_depth values are clamped: each level
+                                                costs the parser up to ~0.5 KiB of stack */
 
-/* Depth guarantee: a parsed tree is never deeper than max_depth nodes (and/or
- * chains are built as balanced trees, so "a or b or c ..." costs log2(n) levels,
- * not n). Code walking a parsed tree may therefore recurse. */
+/* Depth guarantee: no root-to-leaf path of a parsed tree crosses more than
+ * max_depth and/or/not/valuePath nodes (and/or chains are built balanced, so
+ * "a or b or c ..." costs log2(n) levels, not n). Code walking a parsed tree may
+ * therefore recurse. Parentheses count against max_depth too. */
 typedef struct s2l_filter_limits {
     size_t max_length;    /* bytes of filter text; 0 = default (4096) */
     unsigned max_depth;   /* nesting of and/or/not/()/[]; 0 = default (32) */
 } s2l_filter_limits;
 
-/* Parses a filter. NULL + *err (400 invalidFilter) on a syntax error or a limit. */
+/* Parses a filter. NULL + *err (400 invalidFilter) on a syntax error or a limit,
+ * with the byte offset in the detail ("unexpected 'x' at offset 12 (expected ...)");
+ * 500 on out of memory. text need not be NUL-terminated. */
 s2l_filter *s2l_filter_parse(const char *text, size_t len, const s2l_filter_limits *lim, s2l_error *err);
 void s2l_filter_destroy(s2l_filter *f);
 
@@ -77,11 +81,18 @@ void s2l_path_destroy(s2l_path *p);
 /* Evaluates filter f against one JSON object `value` (a resource, or one value of a
  * multi-valued complex attribute when `within` is that attribute's definition).
  * Attribute names match case-insensitively; string comparisons honour caseExact
- * from the definitions when known (within / rt may be NULL: then case-insensitive). */
+ * from the definitions when known (within / rt may be NULL: then case-insensitive).
+ * A multi-valued attribute matches when any value does; a complex value without a
+ * sub-attribute stands for its "value"; dateTimes compare chronologically; "ne" is
+ * "not eq" (true for an absent attribute); "eq null" is "not pr". A bare value (an
+ * element of a simple multi-valued attribute) is addressed as "value".
+ * Extension attributes are looked up under their URN key (canonical form). */
 bool s2l_filter_match(const s2l_filter *f, const json_t *value, const s2l_resource_type *rt,
                       const s2l_attr_def *within);
 
-/* Text form, for logs and tests (malloc'd, caller frees). */
+/* Text form, for logs and tests (malloc'd, caller frees; NULL on out of memory).
+ * Canonical: lower-case keywords, every and/or run parenthesised and flat
+ * ("(a pr or b pr or c pr)"), values as JSON. It parses back to an equivalent tree. */
 char *s2l_filter_to_string(const s2l_filter *f);
 
 const char *s2l_cmp_op_name(s2l_cmp_op op);

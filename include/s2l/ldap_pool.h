@@ -16,6 +16,21 @@
  * to the callback (and everything in it, incl. entries) is borrowed for the
  * duration of the callback; json_incref what you keep. Inputs (DNs, attrs,
  * mods, filters) are copied or encoded before the start call returns.
+ *
+ * Notes (added by pool):
+ *  - Entries: values that are UTF-8 text (no NUL) appear under the attribute
+ *    name as the server spells it; other (binary) values are base64-encoded
+ *    under "<name>;base64", e.g. "jpegPhoto;base64": ["/9j/4AAQ..."].
+ *  - Values sent: JSON strings; integers are sent in decimal and true/false as
+ *    "TRUE"/"FALSE"; other JSON types make the op complete with LDAP_PARAM_ERROR.
+ *    In add, attributes with an empty array are left out; in modify, "delete" or
+ *    "replace" without values clear the attribute, "add" needs values.
+ *  - Ops wait in a queue when every connection has max_ops_per_conn in flight;
+ *    past 16 x connections x max_ops_per_conn queued ops, new ops complete with
+ *    LDAP_BUSY (503). Writes never block: when a socket is full the connection
+ *    waits for EV_WRITE.
+ *  - The process must ignore SIGPIPE (libldap writes with plain write(2)).
+ *  - s2l_pool_destroy must not be called from inside an op callback.
  */
 #ifndef S2L_LDAP_POOL_H
 #define S2L_LDAP_POOL_H
@@ -42,19 +57,22 @@ typedef struct s2l_pool_config {
     unsigned max_ops_per_conn;       /* outstanding ops per connection before using another / queueing; default 256 */
     bool starttls;                   /* StartTLS on ldap:// */
     const char *tls_ca_file;         /* NULL = system default */
-    bool tls_verify;                 /* default true */
+    bool tls_verify;                 /* default true (in the config file; here false means no verification) */
 } s2l_pool_config;
 
 typedef struct s2l_ldap_result {
     int rc;                          /* LDAP result code; local failures use libldap's negative codes
                                         (LDAP_SERVER_DOWN, LDAP_TIMEOUT, LDAP_NO_MEMORY, ...) */
-    const char *diag;                /* diagnostic message or NULL */
+    const char *diag;                /* diagnostic message or NULL (for LDAP_SERVER_DOWN while no connection
+                                        is up: why, e.g. "... last failure: bind: Invalid credentials") */
     const char *matched_dn;          /* or NULL */
     json_t *entries;                 /* searches: array of {"dn":..,"attrs":{name:[values]}}; else NULL */
     bool has_vlv;                    /* a VLV response control came back */
     unsigned long vlv_target;        /* its target position (1-based) */
     unsigned long vlv_count;         /* its content count (total matching entries) */
     int vlv_rc;                      /* its result code */
+    bool has_sort;                   /* a sort response control came back (added by pool) */
+    int sort_rc;                     /* its result code (0 = sorted) */
     uint64_t latency_us;             /* from start to completion */
     int msgid;                       /* for logs */
 } s2l_ldap_result;
@@ -67,7 +85,10 @@ typedef struct s2l_search_req {
     const char *filter;
     char *const *attrs;              /* NULL-terminated; NULL = all user attributes */
     int size_limit;                  /* 0 = none */
-    const char *sort_attr;           /* server-side sort (RFC 2891) or NULL */
+    const char *sort_attr;           /* server-side sort (RFC 2891) or NULL: a key "[-]attr[:orderingRule]";
+                                        slapd needs an ordering rule, e.g. "sn:caseIgnoreOrderingMatch"
+                                        (attributes like createTimestamp or entryUUID have one). The sort
+                                        and VLV controls are critical; requires sort_attr when VLV is used */
     unsigned long vlv_offset;        /* with vlv_count > 0: VLV by offset (1-based) */
     unsigned long vlv_count;         /* entries wanted; 0 = no VLV */
 } s2l_search_req;
@@ -87,6 +108,13 @@ typedef struct s2l_pool_stats {
     unsigned connections_up;
     uint64_t ops_started, ops_done, ops_failed, ops_timed_out, reconnects;
     unsigned ops_pending;
+    /* Added by pool: ops_done counts callbacks delivered; ops_failed those with
+     * rc != LDAP_SUCCESS (incl. timeouts); reconnects counts connections that
+     * came back UP after having been lost; ops_cancelled ops ended by
+     * s2l_ldap_cancel (no callback); write_stalls times a connection's socket
+     * was full and the pool waited for it to drain (backpressure). */
+    uint64_t ops_cancelled;
+    uint64_t write_stalls;
 } s2l_pool_stats;
 void s2l_pool_get_stats(const s2l_pool *pool, s2l_pool_stats *out);
 
@@ -99,6 +127,13 @@ s2l_ldap_op *s2l_ldap_add(s2l_pool *pool, const char *dn, const json_t *attrs, u
 /* mods = [{"op":"add"|"delete"|"replace","attr":"a","values":[...]}] */
 s2l_ldap_op *s2l_ldap_modify(s2l_pool *pool, const char *dn, const json_t *mods, unsigned timeout_ms,
                              s2l_ldap_done_fn *cb, void *arg);
+/* Modify flags. PERMISSIVE sends the (non-critical) permissive-modify control
+ * (1.2.840.113556.1.4.1413): adding a value that is present or deleting one
+ * that is absent succeeds instead of failing the whole modify (LDAP 20/16), so
+ * value-level member changes stay one atomic modify. */
+#define S2L_MODIFY_PERMISSIVE 0x1
+s2l_ldap_op *s2l_ldap_modify_ext(s2l_pool *pool, const char *dn, const json_t *mods, unsigned flags,
+                                 unsigned timeout_ms, s2l_ldap_done_fn *cb, void *arg);
 s2l_ldap_op *s2l_ldap_rename(s2l_pool *pool, const char *dn, const char *newrdn, const char *new_superior,
                              bool delete_old_rdn, unsigned timeout_ms, s2l_ldap_done_fn *cb, void *arg);
 s2l_ldap_op *s2l_ldap_delete(s2l_pool *pool, const char *dn, unsigned timeout_ms,

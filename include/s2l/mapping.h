@@ -90,19 +90,13 @@ const s2l_resource_type *s2l_rmap_rtype(const s2l_rmap *rm);
 
 /* Top-level attributes changed only by value-level deltas (e.g. "members"),
  * NULL-terminated; NULL or empty when the type has none. (Added by the lead for
- * the handlers; implement with exactly these names.) */
+ * the handlers; implement with exactly these names.) Borrowed: pass as
+ * s2l_patch_opts.delta_attrs and turn the deltas into LDAP modifications with
+ * s2l_rmap_delta_mods. */
 const char *const *s2l_rmap_delta_attrs(const s2l_rmap *rm);
-/* True when the mapping says "unknown_attributes": "ignore". */
+/* True when the mapping says "unknown_attributes": "ignore" (default "reject");
+ * the handler copies it into s2l_norm_opts.ignore_unknown. */
 bool s2l_rmap_ignores_unknown(const s2l_rmap *rm);
-
-/* "unknown_attributes": "ignore" in the mapping file (default "reject"); the
- * handler copies it into s2l_norm_opts.ignore_unknown. */
-bool s2l_mapping_ignore_unknown(const s2l_mapping *m);
-
-/* Top-level SCIM attributes changed value by value (NULL-terminated, possibly
- * empty; borrowed): pass as s2l_patch_opts.delta_attrs and turn the deltas into
- * LDAP modifications with s2l_rmap_delta_mods. */
-const char *const *s2l_rmap_delta_attrs(const s2l_rmap *rm);
 
 /* Source of a type's read-only `groups` attribute (source NONE when unmapped). */
 const s2l_rmap_groups *s2l_rmap_groups_of(const s2l_rmap *rm);
@@ -151,8 +145,13 @@ json_t *s2l_rmap_to_ldap(const s2l_rmap *rm, const json_t *resource, const json_
 /* What turns entry `old_resource` into `new_resource` (both canonical; old as read
  * back through s2l_rmap_to_scim): {"newrdn": "uid=new" | null, "mods": [...]}.
  * Only attributes the mapping writes are touched; attributes equal in both are
- * left alone; write-only attributes absent from new are left alone; the RDN
- * attribute is changed by the rename, not by mods. */
+ * left alone; write-only attributes absent from new are left alone, and so is
+ * a boolean whose LDAP form cannot say "absent" (deprovisioning lock); delta
+ * attributes (s2l_rmap_delta_attrs) are never touched (use
+ * s2l_rmap_delta_mods); the RDN attribute is changed by the rename, not by
+ * mods. Each mod is {"op":"replace"} with the complete new value set (empty:
+ * delete if present). ids should also hold the old resource's references; an
+ * old id missing from ids only costs a redundant replace. */
 json_t *s2l_rmap_plan_update(const s2l_rmap *rm, const json_t *old_resource, const json_t *new_resource,
                              const json_t *ids, s2l_error *err);
 

@@ -34,7 +34,16 @@ typedef struct s2l_norm_opts {
 
 /* Validates and canonicalises a request body for POST/PUT. NULL + *err
  * (400 invalidValue / invalidSyntax) on wrong types, missing required attributes,
- * unknown attributes (unless ignored), bad canonical values. */
+ * unknown attributes (unless ignored), bad canonical values.
+ * Decisions: names match case-insensitively; extension attributes may come
+ * nested under the URN key or URN-qualified; null, [] and {} mean absent;
+ * strings are kept as given; canonicalValues (e.g. emails.type) are not
+ * enforced; of several primary:true values the first keeps it, the others
+ * become false; a manager given as a bare id or one-element array becomes
+ * {"value": id} and "" means absent; Group.displayName is required (RFC 7643
+ * §4.2) although the schema says otherwise; the RFC 7643 §2.4 sub-attributes
+ * (type, primary, display, value, $ref) of a multi-valued attribute are
+ * dropped, not rejected, when the view lacks them. */
 json_t *s2l_resource_normalize(const s2l_resource_type *rt, const json_t *body, s2l_norm_mode mode,
                                const s2l_norm_opts *opts, s2l_error *err);
 
@@ -42,7 +51,9 @@ json_t *s2l_resource_normalize(const s2l_resource_type *rt, const json_t *body, 
 typedef struct s2l_projection s2l_projection;
 
 /* Parses the comma-separated query values (either may be NULL). NULL + *err
- * (400 invalidValue) when a name is not an attribute of rt. */
+ * (400 invalidValue) when a name is not an attribute of rt. Names may be
+ * "attr", "attr.sub", URN-qualified, or a bare extension URN (all of it).
+ * When both are given, excluded trims the attributes list. */
 s2l_projection *s2l_projection_parse(const s2l_resource_type *rt, const char *attributes,
                                      const char *excluded, s2l_error *err);
 void s2l_projection_destroy(s2l_projection *p);
@@ -60,7 +71,12 @@ bool s2l_projection_wants(const s2l_projection *p, const s2l_resource_type *rt,
 void s2l_projection_apply(const s2l_projection *p, const s2l_resource_type *rt, json_t *resource);
 
 /* Attributes whose PATCH operations are not applied to the JSON resource but
- * reported as value-level deltas (group members: never read to be changed). */
+ * reported as value-level deltas (group members: never read to be changed).
+ * Operations combine in order: replace (or remove without value) sets
+ * replace_all and discards earlier deltas; the last add/remove of an id wins.
+ * Only `value eq "<id>"` filters (or-joined) can select values (else 400
+ * invalidFilter); values keep only "value" and "type"; ids compare per the
+ * caseExact of the attribute's "value" sub-attribute. */
 typedef struct s2l_patch_delta {
     const char *attr;      /* top-level attribute name, e.g. "members" */
     json_t *add;           /* array of values (objects) to add */
@@ -80,8 +96,16 @@ typedef struct s2l_patch_opts {
  * op names case-insensitive; "True"/"False"; add on single-valued = replace;
  * no-path values with dotted and URN keys; value filters; manager as object/
  * array/string/"" ; etc. All or nothing: on error *err is set (400 with
- * invalidSyntax/invalidPath/noTarget/invalidValue/mutability) and resource is
- * left in an unspecified state (callers patch a copy).
+ * invalidSyntax/invalidPath/noTarget/invalidValue/mutability/invalidFilter)
+ * and resource is left in an unspecified state (callers patch a copy).
+ * Decisions: a filtered add/replace that matches nothing creates the value when
+ * the filter is only eq comparisons joined by "and", else 400 noTarget; replace
+ * of matched complex values merges sub-attributes; a remove that selects
+ * nothing succeeds; a required attribute becoming unassigned (remove, null) is
+ * 400 mutability (RFC 7644 §3.5.2.2); readOnly keys in a path-less value are
+ * ignored, an explicit path to one is 400 mutability; more than max_operations
+ * is 400 invalidValue; re-adding an equal value (same value [+type]) updates
+ * it instead of duplicating it.
  * deltas: on success, when opts->delta_attrs is set, *deltas receives a JSON
  * array of {"attr":..., "add":[...], "remove":[...], "replace_all":bool} (new
  * reference) for the delta attributes touched; NULL when none. */

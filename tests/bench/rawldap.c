@@ -550,7 +550,10 @@ static LDAP *connect_bind(const rl *r)
         return NULL;
     }
     ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
+    /* Synchronous calls (bind, the uuid read, populate) are bounded too. */
+    struct timeval api = {r->o.timeout_s < 1 ? 1 : (time_t)r->o.timeout_s, 0};
     ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &nt);
+    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &api);
     ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
     struct berval cred = {0, NULL};
     if (r->o.password) {

@@ -1,5 +1,6 @@
 /* harness.c — assertions, child processes, files and the private slapd.
  * See harness.h for the contract. */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "harness_int.h"
 
 #include <errno.h>
@@ -55,7 +56,7 @@ void h_check_str_(const char *got, const char *want, const char *expr, const cha
 void h_check_status_(const h_resp *r, int want, const char *file, int line)
 {
     /* Enough of the body to see a SCIM error's detail, not a 100k-member group. */
-    const int max_body = 2000;
+    const size_t max_body = 2000;
 
     if (r->status == want) {
         h_passed_++;
@@ -64,10 +65,10 @@ void h_check_status_(const h_resp *r, int want, const char *file, int line)
     h_failed_++;
     fprintf(stderr, "%s:%d: CHECK_STATUS failed: %s %s -> %d, want %d%s%s\n", file, line,
             r->method ? r->method : "?", r->target ? r->target : "?", r->status, want,
-            r->err[0] ? " — " : "", r->err);
+            r->err[0] ? ": " : "", r->err);
     if (r->body && r->body_len)
-        fprintf(stderr, "  body: %.*s%s\n", (int)(r->body_len > (size_t)max_body ? max_body : r->body_len),
-                r->body, r->body_len > (size_t)max_body ? " [...]" : "");
+        fprintf(stderr, "  body: %.*s%s\n", (int)(r->body_len > max_body ? max_body : r->body_len), r->body,
+                r->body_len > max_body ? " [...]" : "");
 }
 
 void h_require_(bool ok, const char *expr, const char *file, int line)
@@ -77,7 +78,7 @@ void h_require_(bool ok, const char *expr, const char *file, int line)
         return;
     }
     h_failed_++;
-    fprintf(stderr, "%s:%d: REQUIRE failed: %s — stopping this test\n", file, line, expr);
+    fprintf(stderr, "%s:%d: REQUIRE failed: %s (stopping this test)\n", file, line, expr);
     exit(h_done_());
 }
 
@@ -201,6 +202,17 @@ char *h_asprintf_(const char *fmt, ...)
     vsnprintf(s, (size_t)n + 1, fmt, ap);
     va_end(ap);
     return s;
+}
+
+const char *h_strcasestr_(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+
+    for (; *hay; hay++) {
+        if (strncasecmp(hay, needle, n) == 0)
+            return hay;
+    }
+    return n ? NULL : hay;
 }
 
 char *h_slurp_(const char *path, size_t *len)
@@ -362,9 +374,12 @@ static void at_exit_(void)
             h_children_[i] = 0;
         }
     }
+    /* Their processes are reaped above: only folders and memory are left. */
     for (int i = 0; i < H_MAX_SLAPD; i++) {
-        if (h_live_[i])
+        if (h_live_[i]) {
+            h_live_[i]->pid = 0;
             h_slapd_destroy(h_live_[i]);
+        }
     }
 }
 
@@ -653,7 +668,7 @@ h_slapd_opts h_slapd_defaults(void)
 {
     h_slapd_opts o = {0};
 
-    o.ppolicy = o.sssvlv = o.monitor = o.dbnosync = true;
+    o.ppolicy = o.memberof = o.sssvlv = o.monitor = o.dbnosync = true;
     return o;
 }
 
@@ -661,7 +676,7 @@ h_slapd_opts h_slapd_all(void)
 {
     h_slapd_opts o = h_slapd_defaults();
 
-    o.memberof = o.refint = true;
+    o.refint = true;
     return o;
 }
 

@@ -88,7 +88,8 @@ typedef struct h_slapd_opts {
     bool no_base;   /* start with an empty database (no base entries) */
 } h_slapd_opts;
 
-/* Gateway tests' default: ppolicy, sssvlv, monitor and dbnosync on, the rest off. */
+/* Gateway tests' default: ppolicy, memberof (the default mapping reads a user's
+ * groups from memberOf), sssvlv, monitor and dbnosync on; refint and the rest off. */
 h_slapd_opts h_slapd_defaults(void);
 /* Every overlay (ppolicy, memberof, refint, sssvlv), monitor and dbnosync. */
 h_slapd_opts h_slapd_all(void);
@@ -148,6 +149,12 @@ const char *h_ldap_attr(const json_t *entry, const char *attr);
 /* Whether entry holds value for attr (values compared exactly, or case-insensitively if nocase). */
 bool h_ldap_has_value(const json_t *entry, const char *attr, const char *value, bool nocase);
 
+/* Polls (every 20 ms, up to timeout_ms) until entry dn has (present) or lacks
+ * (!present) value for attr; whether that happened. For effects slapd applies
+ * after answering, such as refint's clean-up of references to a deleted entry. */
+bool h_ldap_wait_value(h_slapd *s, const char *dn, const char *attr, const char *value, bool present,
+                       int timeout_ms);
+
 /* Applies LDIF records in order: changetype add (default), modify (add:/delete:/
  * replace: sections ended by "-"), delete. "attr:: base64" and folded lines are
  * understood; "attr:< url" is not. Number of records applied, or -1 at the first
@@ -204,8 +211,9 @@ typedef struct h_gw h_gw;
  * failure (the log tail is printed). */
 h_gw *h_gw_start(h_slapd *s, const char *extra_config_json);
 /* SIGTERM, wait (bounded), then free. Counts one assertion: it fails on a
- * non-zero exit, a signal, a timeout or a sanitizer/valgrind report in the log.
- * Returns whether that assertion passed. NULL is fine (returns false). */
+ * non-zero exit, a signal, a timeout or a sanitizer/valgrind report in the log
+ * (whose tail is then printed). Returns whether that assertion passed. NULL
+ * counts as a failure; an attached handle is just freed. */
 bool h_gw_stop(h_gw *g);
 /* SIGKILL, wait, free; no checks. */
 void h_gw_kill(h_gw *g);

@@ -36,6 +36,18 @@ struct h_slapd {
     unsigned gw_seq;  /* numbers the gateway configs/logs written into dir */
 };
 
+struct h_gw {
+    h_slapd *s;        /* borrowed; NULL for attached handles */
+    pid_t pid;         /* 0 for attached handles */
+    char host[64];     /* IPv4 literal the client connects to */
+    int port;
+    char *base_path;   /* "/scim/v2" */
+    char *base_url;    /* "http://127.0.0.1:PORT/scim/v2" */
+    char *token;
+    char *config_path; /* NULL for attached handles */
+    char *log_path;
+};
+
 /* Processes: children run in their own process group, get SIGKILL when the
  * test process dies, and are remembered so exit/signal handlers can kill them. */
 void h_init_(void);
@@ -49,6 +61,8 @@ void h_log_tail_(const char *title, const char *path, int lines);
 char *h_slurp_(const char *path, size_t *len);
 int h_write_file_(const char *path, const char *data, int mode);
 char *h_strdup_(const char *s);
+/* strcasestr without _GNU_SOURCE. */
+const char *h_strcasestr_(const char *hay, const char *needle);
 char *h_asprintf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A loopback TCP port that nobody listens on right now, below the ephemeral range. */
 int h_free_port_(void);

@@ -13,7 +13,7 @@
 #   s2l_slapd_load_base DIR PORT ROOTPW                       ldapadd of DIR/base.ldif
 #   s2l_gateway_config FILE LISTEN LDAP_URI ROOTPW TOKEN      writes a gateway config
 #   s2l_wait_http URL SECONDS [PID]                           until the server answers
-#   s2l_stop_pid PID [SECONDS]                                SIGTERM, then SIGKILL
+#   s2l_stop_pid PID [SECONDS]                                SIGTERM, then SIGKILL; exit status
 #
 # OPTIONS is a space-separated subset of: ppolicy memberof refint sssvlv monitor dbnosync
 # ("all" = every overlay, plus the monitor backend).
@@ -160,17 +160,22 @@ s2l_wait_http() {
   return 1
 }
 
+# Returns the process's exit status when it is a child of this shell (0 for
+# other processes that stopped), 124 if it had to be killed.
 s2l_stop_pid() {
   local pid=$1 secs=${2:-10} i
   [[ -n $pid ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return $?; }
   for ((i = 0; i < secs * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+    if ! kill -0 "$pid" 2>/dev/null; then
+      wait "$pid" 2>/dev/null
+      return $?
+    fi
     sleep 0.1
   done
   kill -KILL "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
-  return 1
+  return 124
 }
 
 s2l_random_hex() {

@@ -77,7 +77,7 @@ static void test_group_and_enterprise(void)
     if (g && e) {
         CHECK_STR(g->id, S2L_URN_GROUP);
         const s2l_attr_def *m = s2l_schema_find(g, "members");
-        CHECK(m && m->multi_valued && m->n_sub == 3);
+        CHECK(m && m->multi_valued && m->n_sub == 4 && s2l_attr_find_sub(m, "display"));
         const s2l_attr_def *mv = s2l_attr_find_sub(m, "value");
         CHECK(mv && mv->mutability == S2L_MUT_IMMUTABLE);
         CHECK_STR(e->id, S2L_URN_ENTERPRISE);

@@ -1,0 +1,526 @@
+/* mapping_read.c — LDAP → SCIM: which attributes to request, which DNs to
+ * resolve, and rendering an entry as a canonical resource
+ * (see include/s2l/mapping.h). */
+#include "mapping_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- attributes to request ---- */
+
+static int strv_add_unique(char ***v, size_t *n, size_t *cap, const char *s)
+{
+    if (s == NULL)
+        return 0;
+    for (size_t i = 0; i < *n; i++)
+        if (strcasecmp((*v)[i], s) == 0)
+            return 0;
+    if (*n + 2 > *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        char **p = realloc(*v, nc * sizeof *p);
+        if (p == NULL)
+            return -1;
+        *v = p;
+        *cap = nc;
+    }
+    if (((*v)[*n] = strdup(s)) == NULL)
+        return -1;
+    (*n)++;
+    (*v)[*n] = NULL;
+    return 0;
+}
+
+void s2l_strv_free(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* The view of the schema an entry's attribute lives in (what projections know). */
+static const s2l_schema *view_of(const s2l_rmap *rm, const s2l_mentry *me)
+{
+    for (size_t i = 0; me->in_ext && i < rm->n_ext; i++)
+        if (rm->ext[i] == me->schema)
+            return rm->ext_views[i];
+    return NULL;
+}
+
+char **s2l_rmap_read_attrs(const s2l_rmap *rm, const s2l_projection *p)
+{
+    char **v = NULL;
+    size_t n = 0, cap = 0;
+    const char *always[] = {rm->id_attr, rm->rdn_attr, rm->created_attr, rm->modified_attr, rm->version_attr};
+
+    for (size_t i = 0; i < sizeof always / sizeof always[0]; i++)
+        if (strv_add_unique(&v, &n, &cap, always[i]) < 0)
+            goto fail;
+    for (size_t i = 0; i < rm->n_entries; i++) {
+        const s2l_mentry *me = &rm->entries[i];
+        if (me->attr == NULL || me->write_only || me->virtual_attr)
+            continue;
+        if (!s2l_projection_wants(p, &rm->rt, view_of(rm, me), me->attr))
+            continue;
+        if (strv_add_unique(&v, &n, &cap, me->ldap) < 0)
+            goto fail;
+        for (size_t k = 0; k < me->n_subs; k++)
+            if (strv_add_unique(&v, &n, &cap, me->subs[k].ldap) < 0)
+                goto fail;
+    }
+    return v;
+fail:
+    s2l_strv_free(v);
+    return NULL;
+}
+
+/* ---- references ---- */
+
+static bool is_placeholder(const s2l_mentry *me, const char *v)
+{
+    return me->has_placeholder && strcasecmp(v, me->placeholder) == 0;
+}
+
+/* DN of one LDAP value of a reference attribute (malloc'd), NULL for the placeholder. */
+static char *value_dn(const s2l_rmap *rm, const s2l_mentry *me, const char *v, bool *oom)
+{
+    char *dn;
+    if (v == NULL || is_placeholder(me, v))
+        return NULL;
+    dn = me->ref_rdn ? s2l_map_rdn_to_dn(me, rm, v) : strdup(v);
+    if (dn == NULL)
+        *oom = true;
+    return dn;
+}
+
+/* Calls fn for every DN held by reference entry me in entry. */
+typedef int dn_fn(const char *dn, void *arg);
+
+static int foreach_ref_dn(const s2l_rmap *rm, const s2l_mentry *me, const json_t *entry, dn_fn *fn, void *arg)
+{
+    const json_t *vals = s2l_map_entry_values(entry, me->ldap);
+    json_t *list = json_is_string(vals) ? json_pack("[O]", vals) : json_incref((json_t *)vals);
+    size_t i;
+    json_t *e;
+    int rc = 0;
+
+    if (vals != NULL && list == NULL)
+        return -1;
+    json_array_foreach(list, i, e) {
+        bool oom = false;
+        char *dn = value_dn(rm, me, json_string_value(e), &oom);
+        if (oom) {
+            rc = -1;
+            break;
+        }
+        if (dn == NULL)
+            continue;
+        rc = fn(dn, arg);
+        free(dn);
+        if (rc != 0)
+            break;
+    }
+    json_decref(list);
+    return rc;
+}
+
+static int collect_dn(const char *dn, void *arg)
+{
+    json_t *arr = arg;
+    size_t i;
+    json_t *e;
+    json_array_foreach(arr, i, e) {
+        if (strcmp(json_string_value(e), dn) == 0)
+            return 0;
+    }
+    return json_array_append_new(arr, json_string(dn));
+}
+
+json_t *s2l_rmap_ref_dns(const s2l_rmap *rm, const json_t *entry)
+{
+    json_t *out = json_array();
+    for (size_t i = 0; out && i < rm->n_entries; i++) {
+        const s2l_mentry *me = &rm->entries[i];
+        if (me->kind == S2L_ME_REFERENCE && !me->write_only && foreach_ref_dn(rm, me, entry, collect_dn, out) < 0) {
+            json_decref(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+/* refs[dn], tolerating a different case in the DN (servers normalise differently). */
+static const json_t *ref_lookup(const json_t *refs, const char *dn)
+{
+    const json_t *r = s2l_map_get_ci(refs, dn);
+    return json_is_object(r) && json_is_string(json_object_get(r, "id")) ? r : NULL;
+}
+
+static char *join_url(const char *base_url, const char *endpoint, const char *id)
+{
+    s2l_strbuf b = {0};
+    s2l_sb_adds(&b, base_url);
+    s2l_sb_adds(&b, endpoint);
+    s2l_sb_adds(&b, "/");
+    s2l_sb_adds(&b, id);
+    return s2l_sb_take(&b);
+}
+
+static bool canon_has(const s2l_attr_def *d, const char *v)
+{
+    for (size_t i = 0; d && v && i < d->n_canonical; i++)
+        if (strcasecmp(d->canonical_values[i], v) == 0)
+            return true;
+    return false;
+}
+
+typedef struct ref_render {
+    const s2l_rmap *rm;
+    const s2l_mentry *me;
+    const s2l_attr_def *view_def;   /* the attribute in the view: which sub-attributes to fill */
+    const json_t *refs;
+    const char *base_url;
+    json_t *out;                    /* array of rendered values */
+} ref_render;
+
+static int render_ref(const char *dn, void *arg)
+{
+    ref_render *r = arg;
+    const json_t *ref = ref_lookup(r->refs, dn);
+    const char *id, *type, *display;
+    json_t *v;
+
+    if (ref == NULL)
+        return 0; /* dangling reference: the entry it named is gone */
+    id = json_string_value(json_object_get(ref, "id"));
+    type = json_string_value(json_object_get(ref, "type"));
+    display = json_string_value(json_object_get(ref, "display"));
+    if (type == NULL && r->me->n_ref_types == 1)
+        type = r->me->ref_types[0];
+    for (size_t i = 0; i < json_array_size(r->out); i++)
+        if (strcmp(json_string_value(json_object_get(json_array_get(r->out, i), "value")), id) == 0)
+            return 0;
+    v = json_pack("{s:s}", "value", id);
+    if (v == NULL)
+        return -1;
+    const s2l_attr_def *ref_sub = s2l_attr_find_sub(r->view_def, "$ref");
+    const s2l_rmap *target = s2l_map_ref_target(r->rm, type);
+    if (ref_sub && target && r->base_url) {
+        char *url = join_url(r->base_url, target->endpoint, id);
+        if (url == NULL || json_object_set_new(v, "$ref", json_string(url)) < 0) {
+            free(url);
+            json_decref(v);
+            return -1;
+        }
+        free(url);
+    }
+    const s2l_attr_def *type_sub = s2l_attr_find_sub(r->view_def, "type");
+    if (type_sub && type) {
+        /* members carry the resource type; a user's groups say how they are held,
+         * and memberOf lists direct memberships only */
+        const char *tv = canon_has(type_sub, type) || type_sub->n_canonical == 0 ? type
+                         : canon_has(type_sub, "direct") ? "direct" : NULL;
+        if (tv && json_object_set_new(v, "type", json_string(tv)) < 0) {
+            json_decref(v);
+            return -1;
+        }
+    }
+    const s2l_attr_def *disp_sub = s2l_attr_find_sub(r->view_def, "display");
+    if (disp_sub == NULL)
+        disp_sub = s2l_attr_find_sub(r->view_def, "displayName");
+    if (disp_sub && display && json_object_set_new(v, disp_sub->name, json_string(display)) < 0) {
+        json_decref(v);
+        return -1;
+    }
+    return json_array_append_new(r->out, v);
+}
+
+/* ---- values ---- */
+
+/* A SCIM value of type def->type from LDAP text (new reference), or NULL when
+ * the text does not fit the type (left out rather than failing the read). */
+static json_t *typed_value(const s2l_attr_def *def, const s2l_mentry *me, const char *text)
+{
+    char *end;
+
+    switch (def->type) {
+    case S2L_T_BOOLEAN:
+        return NULL; /* handled by bool_value */
+    case S2L_T_INTEGER: {
+        errno = 0;
+        long long n = strtoll(text, &end, 10);
+        if (errno || end == text || *end)
+            return NULL;
+        return json_integer((json_int_t)n);
+    }
+    case S2L_T_DECIMAL: {
+        errno = 0;
+        double d = strtod(text, &end);
+        if (errno || end == text || *end)
+            return NULL;
+        return json_real(d);
+    }
+    case S2L_T_DATETIME: {
+        char *ts = s2l_gtime_to_rfc3339(text);
+        json_t *v = json_string(ts ? ts : text);
+        free(ts);
+        return v;
+    }
+    default:
+        (void)me;
+        return json_string(text);
+    }
+}
+
+static json_t *bool_value(const s2l_mentry *me, const json_t *entry)
+{
+    const json_t *vals = s2l_map_entry_values(entry, me->ldap);
+    const char *first = s2l_map_entry_first(entry, me->ldap);
+    int b;
+
+    if (vals == NULL || first == NULL) {
+        b = me->boolean.absent;
+    } else if (me->boolean.when_false && strcasecmp(first, me->boolean.when_false) == 0) {
+        b = 0;
+    } else if (me->boolean.when_true && strcasecmp(first, me->boolean.when_true) == 0) {
+        b = 1;
+    } else {
+        b = me->boolean.other;
+    }
+    return b < 0 ? NULL : json_boolean(b);
+}
+
+/* Sets obj[key] = v (stolen); v NULL means "nothing to set". */
+static int set_opt(json_t *obj, const char *key, json_t *v)
+{
+    return v ? json_object_set_new(obj, key, v) : 0;
+}
+
+static int render_simple(const s2l_mentry *me, const json_t *entry, json_t *container)
+{
+    json_t *v;
+    if (me->is_bool) {
+        v = bool_value(me, entry);
+    } else {
+        const char *text = s2l_map_entry_first(entry, me->ldap);
+        v = text ? typed_value(me->leaf, me, text) : NULL;
+    }
+    if (v == NULL)
+        return 0;
+    if (me->sub == NULL)
+        return json_object_set_new(container, me->attr, v);
+    json_t *obj = json_object_get(container, me->attr);
+    if (obj == NULL) {
+        obj = json_object();
+        if (obj == NULL || json_object_set_new(container, me->attr, obj) < 0) {
+            json_decref(v);
+            return -1;
+        }
+    }
+    return json_object_set_new(obj, me->sub, v);
+}
+
+static int render_multi(const s2l_mentry *me, const json_t *entry, json_t *arr, bool *primary_done)
+{
+    const s2l_attr_def *top = me->top;
+    bool complex = top->type == S2L_T_COMPLEX;
+
+    if (me->ldap != NULL) {
+        const json_t *vals = s2l_map_entry_values(entry, me->ldap);
+        json_t *list = json_is_string(vals) ? json_pack("[O]", vals) : json_incref((json_t *)vals);
+        size_t i;
+        json_t *e;
+        int rc = 0;
+        json_array_foreach(list, i, e) {
+            const s2l_attr_def *vd = complex ? s2l_attr_find_sub(top, "value") : top;
+            json_t *tv = typed_value(vd, me, json_string_value(e)), *elem;
+            if (tv == NULL)
+                continue;
+            if (!complex) {
+                rc = json_array_append_new(arr, tv);
+            } else {
+                elem = json_pack("{s:o}", "value", tv);
+                if (elem != NULL && me->type)
+                    rc |= json_object_set_new(elem, "type", json_string(me->type));
+                if (elem != NULL && me->primary && !*primary_done) {
+                    rc |= json_object_set_new(elem, "primary", json_true());
+                    *primary_done = true;
+                }
+                rc |= elem ? json_array_append_new(arr, elem) : -1;
+            }
+            if (rc < 0)
+                break;
+        }
+        json_decref(list);
+        return rc;
+    }
+    json_t *elem = json_object();
+    int rc = elem ? 0 : -1;
+    for (size_t k = 0; rc == 0 && k < me->n_subs; k++) {
+        const char *text = s2l_map_entry_first(entry, me->subs[k].ldap);
+        const s2l_attr_def *sd = s2l_attr_find_sub(top, me->subs[k].scim);
+        if (text && sd)
+            rc = set_opt(elem, me->subs[k].scim, typed_value(sd, me, text));
+    }
+    if (rc == 0 && json_object_size(elem) > 0) {
+        if (me->type)
+            rc |= json_object_set_new(elem, "type", json_string(me->type));
+        if (me->primary && !*primary_done) {
+            rc |= json_object_set_new(elem, "primary", json_true());
+            *primary_done = true;
+        }
+        rc |= json_array_append(arr, elem);
+    }
+    json_decref(elem);
+    return rc;
+}
+
+/* Renders every entry mapping top-level attribute `def` (of the view `view`, full schema `full`). */
+static int render_attr(const s2l_rmap *rm, const s2l_attr_def *def, const s2l_schema *full, const json_t *entry,
+                       const json_t *refs, const char *base_url, json_t *container)
+{
+    json_t *arr = NULL;
+    bool primary_done = false;
+    int rc = 0;
+
+    for (size_t i = 0; i < rm->n_entries && rc == 0; i++) {
+        const s2l_mentry *me = &rm->entries[i];
+        if (me->schema != full || me->write_only || me->attr == NULL || strcmp(me->attr, def->name) != 0)
+            continue;
+        switch (me->kind) {
+        case S2L_ME_SIMPLE:
+            rc = render_simple(me, entry, container);
+            break;
+        case S2L_ME_MULTI:
+            if (arr == NULL && (arr = json_array()) == NULL)
+                return -1;
+            rc = render_multi(me, entry, arr, &primary_done);
+            break;
+        case S2L_ME_REFERENCE: {
+            ref_render r = {rm, me, def, refs, base_url, json_array()};
+            if (r.out == NULL)
+                return -1;
+            rc = foreach_ref_dn(rm, me, entry, render_ref, &r);
+            if (rc == 0 && json_array_size(r.out) > 0) {
+                if (def->multi_valued) {
+                    if (arr == NULL && (arr = json_array()) == NULL)
+                        rc = -1;
+                    else
+                        rc = json_array_extend(arr, r.out);
+                } else {
+                    rc = json_object_set(container, def->name, json_array_get(r.out, 0));
+                }
+            }
+            json_decref(r.out);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    if (rc == 0 && arr != NULL && json_array_size(arr) > 0)
+        rc = json_object_set(container, def->name, arr);
+    json_decref(arr);
+    return rc;
+}
+
+static int render_schema(const s2l_rmap *rm, const s2l_schema *view, const s2l_schema *full, const json_t *entry,
+                         const json_t *refs, const char *base_url, json_t *container)
+{
+    for (size_t i = 0; i < view->n_attrs; i++)
+        if (render_attr(rm, &view->attrs[i], full, entry, refs, base_url, container) < 0)
+            return -1;
+    return 0;
+}
+
+char *s2l_rmap_version(const s2l_rmap *rm, const json_t *entry)
+{
+    const char *csn = rm->version_attr ? s2l_map_entry_first(entry, rm->version_attr) : NULL;
+    if (csn == NULL || strchr(csn, '"') != NULL)
+        return NULL;
+    s2l_strbuf b = {0};
+    s2l_sb_adds(&b, "W/\"");
+    s2l_sb_adds(&b, csn);
+    s2l_sb_adds(&b, "\"");
+    return s2l_sb_take(&b);
+}
+
+static int render_meta(const s2l_rmap *rm, const json_t *entry, const char *id, const char *base_url, json_t *res)
+{
+    json_t *meta = json_pack("{s:s}", "resourceType", rm->name);
+    char *created = NULL, *modified = NULL, *version = NULL, *loc = NULL;
+    int rc = -1;
+
+    if (meta == NULL)
+        goto out;
+    if (rm->created_attr && s2l_map_entry_first(entry, rm->created_attr))
+        created = s2l_gtime_to_rfc3339(s2l_map_entry_first(entry, rm->created_attr));
+    if (rm->modified_attr && s2l_map_entry_first(entry, rm->modified_attr))
+        modified = s2l_gtime_to_rfc3339(s2l_map_entry_first(entry, rm->modified_attr));
+    version = s2l_rmap_version(rm, entry);
+    if (base_url && (loc = join_url(base_url, rm->endpoint, id)) == NULL)
+        goto out;
+    if ((created && json_object_set_new(meta, "created", json_string(created)) < 0) ||
+        (modified && json_object_set_new(meta, "lastModified", json_string(modified)) < 0) ||
+        (loc && json_object_set_new(meta, "location", json_string(loc)) < 0) ||
+        (version && json_object_set_new(meta, "version", json_string(version)) < 0))
+        goto out;
+    rc = json_object_set(res, "meta", meta);
+out:
+    json_decref(meta);
+    free(created);
+    free(modified);
+    free(version);
+    free(loc);
+    return rc;
+}
+
+json_t *s2l_rmap_to_scim(const s2l_rmap *rm, const json_t *entry, const json_t *refs, const char *base_url,
+                         s2l_error *err)
+{
+    const char *id = s2l_map_entry_first(entry, rm->id_attr);
+    json_t *res = NULL, *schemas = NULL;
+
+    if (id == NULL || *id == 0) {
+        const char *dn = json_string_value(json_object_get(entry, "dn"));
+        s2l_error_set(err, 500, NULL, "%s entry %s has no %s", rm->name, dn ? dn : "(no dn)", rm->id_attr);
+        return NULL;
+    }
+    schemas = json_pack("[s]", rm->core->id);
+    res = json_object();
+    if (schemas == NULL || res == NULL || json_object_set(res, "schemas", schemas) < 0 ||
+        json_object_set_new(res, "id", json_string(id)) < 0)
+        goto oom;
+    /* externalId is common (not in the core view) but sits right after id */
+    for (size_t i = 0; i < rm->n_entries; i++) {
+        const s2l_mentry *me = &rm->entries[i];
+        if (me->top != NULL && s2l_attr_is_common(me->top) && render_simple(me, entry, res) < 0)
+            goto oom;
+    }
+    if (render_meta(rm, entry, id, base_url, res) < 0 ||
+        render_schema(rm, rm->core_view, rm->core, entry, refs, base_url, res) < 0)
+        goto oom;
+    for (size_t i = 0; i < rm->n_ext; i++) {
+        json_t *ext = json_object();
+        if (ext == NULL || render_schema(rm, rm->ext_views[i], rm->ext[i], entry, refs, base_url, ext) < 0) {
+            json_decref(ext);
+            goto oom;
+        }
+        if (json_object_size(ext) > 0 &&
+            (json_object_set(res, rm->ext[i]->id, ext) < 0 ||
+             json_array_append_new(schemas, json_string(rm->ext[i]->id)) < 0)) {
+            json_decref(ext);
+            goto oom;
+        }
+        json_decref(ext);
+    }
+    json_decref(schemas);
+    return res;
+oom:
+    s2l_error_set(err, 500, NULL, "out of memory");
+    json_decref(schemas);
+    json_decref(res);
+    return NULL;
+}

@@ -1,0 +1,383 @@
+/* mapping_util.c — small helpers shared by the mapping_*.c files
+ * (see gateway/core/mapping_internal.h). */
+#include "mapping_internal.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- growable strings ---- */
+
+void s2l_sb_add(s2l_strbuf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (n > S2L_MAP_STR_MAX - b->len) {
+        b->failed = true;
+        return;
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->s, cap);
+        if (p == NULL) {
+            b->failed = true;
+            return;
+        }
+        b->s = p;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = 0;
+}
+
+void s2l_sb_adds(s2l_strbuf *b, const char *s)
+{
+    s2l_sb_add(b, s, strlen(s));
+}
+
+char *s2l_sb_take(s2l_strbuf *b)
+{
+    char *s = b->failed ? NULL : b->s;
+    if (b->failed)
+        free(b->s);
+    else if (s == NULL)
+        s = strdup("");
+    b->s = NULL;
+    b->len = b->cap = 0;
+    b->failed = false;
+    return s;
+}
+
+/* ---- JSON access ---- */
+
+json_t *s2l_map_get_ci(const json_t *obj, const char *key)
+{
+    const char *k;
+    json_t *v;
+
+    if (!json_is_object(obj) || key == NULL)
+        return NULL;
+    v = json_object_get(obj, key); /* the common case: spelled as expected */
+    if (v != NULL)
+        return v;
+    json_object_foreach((json_t *)obj, k, v) {
+        if (strcasecmp(k, key) == 0)
+            return v;
+    }
+    return NULL;
+}
+
+const json_t *s2l_map_entry_values(const json_t *entry, const char *name)
+{
+    const json_t *v = s2l_map_get_ci(json_object_get(entry, "attrs"), name);
+    if (json_is_string(v))
+        return v; /* a lone string stands for one value; callers use json_array_foreach only on arrays */
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return NULL;
+    return v;
+}
+
+const char *s2l_map_entry_first(const json_t *entry, const char *name)
+{
+    const json_t *v = s2l_map_entry_values(entry, name);
+    if (json_is_string(v))
+        return json_string_value(v);
+    return json_string_value(json_array_get(v, 0));
+}
+
+const json_t *s2l_map_container(const json_t *resource, const s2l_schema *schema, bool in_ext)
+{
+    if (!in_ext)
+        return resource;
+    const json_t *c = s2l_map_get_ci(resource, schema->id);
+    return json_is_object(c) ? c : NULL;
+}
+
+char *s2l_map_scalar_text(const json_t *v, size_t *len)
+{
+    char buf[64];
+    int n;
+
+    if (json_is_string(v)) {
+        size_t l = json_string_length(v);
+        char *s = malloc(l + 1);
+        if (s == NULL)
+            return NULL;
+        memcpy(s, json_string_value(v), l + 1);
+        if (len)
+            *len = l;
+        return s;
+    }
+    if (json_is_integer(v))
+        n = snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else if (json_is_real(v))
+        n = snprintf(buf, sizeof buf, "%.17g", json_real_value(v));
+    else
+        return NULL;
+    if (n < 0 || (size_t)n >= sizeof buf)
+        return NULL;
+    if (len)
+        *len = (size_t)n;
+    return strdup(buf);
+}
+
+/* ---- templates ---- */
+
+void s2l_template_fini(s2l_template *t)
+{
+    if (t == NULL)
+        return;
+    for (size_t i = 0; i < t->n_parts; i++) {
+        free(t->parts[i].literal);
+        free(t->parts[i].attr);
+        free(t->parts[i].sub);
+    }
+    free(t->parts);
+    free(t->text);
+    memset(t, 0, sizeof *t);
+}
+
+/* The text of a placeholder, or NULL when it has no usable value. */
+static const json_t *placeholder_value(const s2l_tpart *p, const json_t *resource)
+{
+    const json_t *c = s2l_map_container(resource, p->schema, p->in_ext);
+    const json_t *v = s2l_map_get_ci(c, p->attr);
+    if (p->sub != NULL)
+        v = s2l_map_get_ci(v, p->sub);
+    if (json_is_string(v) && json_string_length(v) > 0)
+        return v;
+    if (json_is_integer(v))
+        return v;
+    return NULL;
+}
+
+char *s2l_template_eval(const s2l_template *t, const json_t *resource, bool *oom)
+{
+    s2l_strbuf b = {0};
+
+    for (size_t i = 0; i < t->n_parts; i++) {
+        const s2l_tpart *p = &t->parts[i];
+        if (p->literal != NULL) {
+            s2l_sb_adds(&b, p->literal);
+            continue;
+        }
+        const json_t *v = placeholder_value(p, resource);
+        if (v == NULL) {
+            free(b.s);
+            return NULL;
+        }
+        size_t len = 0;
+        char *text = s2l_map_scalar_text(v, &len);
+        if (text == NULL) {
+            b.failed = true;
+            break;
+        }
+        s2l_sb_add(&b, text, len);
+        free(text);
+    }
+    if (b.failed) {
+        *oom = true;
+        free(b.s);
+        return NULL;
+    }
+    return s2l_sb_take(&b);
+}
+
+/* ---- times ---- */
+
+static bool digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+char *s2l_gtime_to_rfc3339(const char *gt)
+{
+    /* YYYYMMDDHH[MM[SS]][(.|,)fraction](Z|(+|-)HHMM) — RFC 4517 §3.3.13 */
+    char mm[3] = "00", ss[3] = "00";
+    const char *p = gt, *frac = NULL, *zone;
+    size_t frac_len = 0;
+    s2l_strbuf b = {0};
+
+    if (gt == NULL || strlen(gt) < 11 || !digits(p, 10))
+        return NULL;
+    p += 10;
+    if (digits(p, 2)) {
+        memcpy(mm, p, 2);
+        p += 2;
+        if (digits(p, 2)) {
+            memcpy(ss, p, 2);
+            p += 2;
+        }
+    }
+    if (*p == '.' || *p == ',') {
+        frac = ++p;
+        while (isdigit((unsigned char)*p))
+            p++;
+        frac_len = (size_t)(p - frac);
+        if (frac_len == 0)
+            return NULL;
+    }
+    zone = p;
+    if (!(strcmp(zone, "Z") == 0 ||
+          ((zone[0] == '+' || zone[0] == '-') && strlen(zone) == 5 && digits(zone + 1, 4))))
+        return NULL;
+    s2l_sb_add(&b, gt, 4);
+    s2l_sb_adds(&b, "-");
+    s2l_sb_add(&b, gt + 4, 2);
+    s2l_sb_adds(&b, "-");
+    s2l_sb_add(&b, gt + 6, 2);
+    s2l_sb_adds(&b, "T");
+    s2l_sb_add(&b, gt + 8, 2);
+    s2l_sb_adds(&b, ":");
+    s2l_sb_adds(&b, mm);
+    s2l_sb_adds(&b, ":");
+    s2l_sb_adds(&b, ss);
+    if (frac) {
+        s2l_sb_adds(&b, ".");
+        s2l_sb_add(&b, frac, frac_len);
+    }
+    if (zone[0] == 'Z') {
+        s2l_sb_adds(&b, "Z");
+    } else {
+        s2l_sb_add(&b, zone, 3);
+        s2l_sb_adds(&b, ":");
+        s2l_sb_add(&b, zone + 3, 2);
+    }
+    return s2l_sb_take(&b);
+}
+
+char *s2l_rfc3339_to_gtime(const char *ts)
+{
+    /* YYYY-MM-DD(T|t| )HH:MM:SS[.frac](Z|z|(+|-)HH:MM) — RFC 3339 §5.6 */
+    const char *p;
+    s2l_strbuf b = {0};
+
+    if (ts == NULL || strlen(ts) < 20 || !digits(ts, 4) || ts[4] != '-' || !digits(ts + 5, 2) ||
+        ts[7] != '-' || !digits(ts + 8, 2) || !(ts[10] == 'T' || ts[10] == 't' || ts[10] == ' ') ||
+        !digits(ts + 11, 2) || ts[13] != ':' || !digits(ts + 14, 2) || ts[16] != ':' || !digits(ts + 17, 2))
+        return NULL;
+    s2l_sb_add(&b, ts, 4);
+    s2l_sb_add(&b, ts + 5, 2);
+    s2l_sb_add(&b, ts + 8, 2);
+    s2l_sb_add(&b, ts + 11, 2);
+    s2l_sb_add(&b, ts + 14, 2);
+    s2l_sb_add(&b, ts + 17, 2);
+    p = ts + 19;
+    if (*p == '.') {
+        const char *f = ++p;
+        while (isdigit((unsigned char)*p))
+            p++;
+        if (p == f) {
+            free(b.s);
+            return NULL;
+        }
+        s2l_sb_adds(&b, ".");
+        s2l_sb_add(&b, f, (size_t)(p - f));
+    }
+    if ((p[0] == 'Z' || p[0] == 'z') && p[1] == 0) {
+        s2l_sb_adds(&b, "Z");
+    } else if ((p[0] == '+' || p[0] == '-') && digits(p + 1, 2) && p[3] == ':' && digits(p + 4, 2) &&
+               p[6] == 0) {
+        s2l_sb_add(&b, p, 3);
+        s2l_sb_add(&b, p + 4, 2);
+    } else {
+        free(b.s);
+        return NULL;
+    }
+    return s2l_sb_take(&b);
+}
+
+bool s2l_is_uuid(const char *s)
+{
+    if (s == NULL || strlen(s) != 36)
+        return false;
+    for (size_t i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return false;
+        } else if (!isxdigit((unsigned char)s[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- references and DNs ---- */
+
+const s2l_rmap *s2l_map_ref_target(const s2l_rmap *rm, const char *type_name)
+{
+    const s2l_mapping *m = rm->mapping;
+    for (size_t i = 0; type_name && i < m->n_rmaps; i++)
+        if (strcasecmp(m->rmaps[i].name, type_name) == 0)
+            return &m->rmaps[i];
+    return NULL;
+}
+
+char *s2l_map_rdn_to_dn(const s2l_mentry *me, const s2l_rmap *rm, const char *value)
+{
+    const s2l_rmap *target = me->n_ref_types ? s2l_map_ref_target(rm, me->ref_types[0]) : NULL;
+    s2l_strbuf b = {0};
+
+    if (target == NULL)
+        return NULL;
+    char *esc = s2l_ldap_escape_dn_value(value, strlen(value));
+    if (esc == NULL)
+        return NULL;
+    s2l_sb_adds(&b, target->rdn_attr);
+    s2l_sb_adds(&b, "=");
+    s2l_sb_adds(&b, esc);
+    s2l_sb_adds(&b, ",");
+    s2l_sb_adds(&b, target->base_dn);
+    free(esc);
+    return s2l_sb_take(&b);
+}
+
+char *s2l_map_rdn(const s2l_rmap *rm, const json_t *resource, char **raw_out, s2l_error *err)
+{
+    bool oom = false;
+
+    for (size_t i = 0; i < rm->n_rdn; i++) {
+        char *v = s2l_template_eval(&rm->rdn[i], resource, &oom);
+        if (oom)
+            break;
+        if (v == NULL)
+            continue;
+        s2l_strbuf b = {0};
+        char *esc = s2l_ldap_escape_dn_value(v, strlen(v));
+        if (esc == NULL) {
+            free(v);
+            oom = true;
+            break;
+        }
+        s2l_sb_adds(&b, rm->rdn_attr);
+        s2l_sb_adds(&b, "=");
+        s2l_sb_adds(&b, esc);
+        free(esc);
+        char *rdn = s2l_sb_take(&b);
+        if (rdn == NULL) {
+            free(v);
+            oom = true;
+            break;
+        }
+        if (raw_out != NULL)
+            *raw_out = v;
+        else
+            free(v);
+        return rdn;
+    }
+    if (oom)
+        s2l_error_set(err, 500, NULL, "out of memory");
+    else
+        s2l_error_set(err, 400, S2L_SCIM_INVALID_VALUE, "%s: the attributes naming the entry (%s=%s) are missing",
+                      rm->name, rm->rdn_attr, rm->n_rdn ? rm->rdn[0].text : "");
+    return NULL;
+}

@@ -1,0 +1,160 @@
+/* mapping_fixture.h — the mappings the mapping tests run against and helpers
+ * to read the data-driven cases under tests/data/mapping.
+ *
+ *   "openldap"  mappings/openldap.json (the default)
+ *   "posix"     mappings/posix-rfc2307bis.json (the example)
+ *   "variants"  tests/data/mapping/variants.json (features the others do not use)
+ *
+ * Header-only (static inline) so each test executable stays one file.
+ */
+#ifndef S2L_MAPPING_FIXTURE_H
+#define S2L_MAPPING_FIXTURE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <jansson.h>
+
+#include "s2l/mapping.h"
+
+typedef struct mapping_fixture {
+    s2l_mapping *openldap, *posix, *variants;
+} mapping_fixture;
+
+static inline const char *mf_root(void)
+{
+    const char *root = getenv("S2L_SOURCE_DIR");
+    return root ? root : ".";
+}
+
+static inline s2l_mapping *mf_load_mapping(const char *rel)
+{
+    char path[4096], schemas[4096], err[1024];
+    snprintf(path, sizeof path, "%s/%s", mf_root(), rel);
+    snprintf(schemas, sizeof schemas, "%s/schemas/scim", mf_root());
+    s2l_mapping *m = s2l_mapping_load(path, schemas, err, sizeof err);
+    if (m == NULL)
+        fprintf(stderr, "cannot load %s: %s\n", rel, err);
+    return m;
+}
+
+static inline bool mf_init(mapping_fixture *f)
+{
+    f->openldap = mf_load_mapping("mappings/openldap.json");
+    f->posix = mf_load_mapping("mappings/posix-rfc2307bis.json");
+    f->variants = mf_load_mapping("tests/data/mapping/variants.json");
+    return f->openldap && f->posix && f->variants;
+}
+
+static inline void mf_fini(mapping_fixture *f)
+{
+    s2l_mapping_destroy(f->openldap);
+    s2l_mapping_destroy(f->posix);
+    s2l_mapping_destroy(f->variants);
+}
+
+/* The resource type a case names: {"mapping": "openldap", "type": "User"}. */
+static inline const s2l_rmap *mf_rmap(const mapping_fixture *f, const json_t *c)
+{
+    const char *m = json_string_value(json_object_get(c, "mapping"));
+    const char *t = json_string_value(json_object_get(c, "type"));
+    const s2l_mapping *map = m == NULL || strcmp(m, "openldap") == 0 ? f->openldap
+                             : strcmp(m, "posix") == 0               ? f->posix
+                             : strcmp(m, "variants") == 0            ? f->variants
+                                                                     : NULL;
+    const s2l_rmap *rm = map ? s2l_mapping_find(map, t ? t : "User") : NULL;
+    if (rm == NULL)
+        fprintf(stderr, "case names an unknown mapping/type: %s/%s\n", m ? m : "openldap", t ? t : "User");
+    return rm;
+}
+
+static inline json_t *mf_load_json(const char *rel)
+{
+    char path[4096];
+    json_error_t je;
+    snprintf(path, sizeof path, "%s/%s", mf_root(), rel);
+    json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (j == NULL)
+        fprintf(stderr, "%s:%d:%d: %s\n", path, je.line, je.column, je.text);
+    return j;
+}
+
+/* Same strings, any order (LDAP value sets). */
+static inline bool mf_same_values(const json_t *a, const json_t *b)
+{
+    size_t i, k;
+    json_t *x, *y;
+    if (json_array_size(a) != json_array_size(b))
+        return false;
+    json_array_foreach(a, i, x) {
+        bool found = false;
+        json_array_foreach(b, k, y) {
+            found = found || json_equal(x, y);
+        }
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/* LDAP attribute sets: names case-insensitive, values as sets. */
+static inline bool mf_same_attrs(const json_t *a, const json_t *b)
+{
+    const char *k, *k2;
+    json_t *v, *v2;
+    if (json_object_size(a) != json_object_size(b))
+        return false;
+    json_object_foreach((json_t *)a, k, v) {
+        const json_t *match = NULL;
+        json_object_foreach((json_t *)b, k2, v2) {
+            if (strcasecmp(k, k2) == 0)
+                match = v2;
+        }
+        if (match == NULL || !mf_same_values(v, match))
+            return false;
+    }
+    return true;
+}
+
+/* Modification lists: same order, values as sets. */
+static inline bool mf_same_mods(const json_t *a, const json_t *b)
+{
+    size_t i;
+    json_t *x;
+    if (json_array_size(a) != json_array_size(b))
+        return false;
+    json_array_foreach(a, i, x) {
+        json_t *y = json_array_get(b, i);
+        const json_t *vx = json_object_get(x, "values"), *vy = json_object_get(y, "values");
+        if (!json_equal(json_object_get(x, "op"), json_object_get(y, "op")) ||
+            strcasecmp(json_string_value(json_object_get(x, "attr")), json_string_value(json_object_get(y, "attr"))) != 0 ||
+            !mf_same_values(vx, vy)) /* a missing list is an empty one */
+            return false;
+    }
+    return true;
+}
+
+static inline void mf_show(const char *what, const char *name, const json_t *got, const json_t *want)
+{
+    char *g = got ? json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+    char *w = want ? json_dumps(want, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+    fprintf(stderr, "%s \"%s\":\n  got  %s\n  want %s\n", what, name, g ? g : "(null)", w ? w : "(null)");
+    free(g);
+    free(w);
+}
+
+/* An expected error {"status": 400, "scimType": "...", "detail": "substring"}. */
+static inline bool mf_error_matches(const json_t *want, const s2l_error *err)
+{
+    const char *type = json_string_value(json_object_get(want, "scimType"));
+    const char *detail = json_string_value(json_object_get(want, "detail"));
+    if (err->status != json_integer_value(json_object_get(want, "status")))
+        return false;
+    if (type && (err->scim_type == NULL || strcmp(type, err->scim_type) != 0))
+        return false;
+    return detail == NULL || strstr(err->detail, detail) != NULL;
+}
+
+#endif

@@ -1,0 +1,159 @@
+/* test_config.c — the configuration table: defaults, ranges, unknown keys,
+ * relative paths, secrets from files and environment, token digests. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "s2l/config.h"
+#include "unit.h"
+
+static char dir[] = "/tmp/s2l-config-XXXXXX";
+
+static const char *write_file(const char *name, const char *text)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+    return path;
+}
+
+static s2l_config *load_text(const char *text, char *err, size_t errlen)
+{
+    err[0] = 0;
+    return s2l_config_load(write_file("c.json", text), err, errlen);
+}
+
+#define MIN_OK "{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"ldap\":{\"uri\":\"ldap://127.0.0.1:389\"},\"mapping\":\"m.json\""
+
+static void test_defaults(void)
+{
+    char err[512];
+    s2l_config *c = load_text(MIN_OK "}", err, sizeof err);
+    CHECK(c != NULL);
+    if (c == NULL) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    CHECK_STR(c->listen_host, "127.0.0.1");
+    CHECK_INT(c->listen_port, 8080);
+    CHECK_STR(c->base_path, "/scim/v2");
+    CHECK_INT(c->ldap.connections, 4);
+    CHECK_INT(c->ldap.timeout_ms, 5000);
+    CHECK_INT(c->limits.max_body_bytes, 1048576);
+    CHECK(c->behaviour.user_patch_returns_body);
+    CHECK(!c->behaviour.group_patch_returns_body);
+    /* relative mapping path resolves against the config's folder */
+    char want[600];
+    snprintf(want, sizeof want, "%s/m.json", dir);
+    CHECK_STR(c->mapping_path, want);
+    snprintf(want, sizeof want, "%s/../schemas/scim", dir);
+    CHECK_STR(c->schemas_dir, want);
+    CHECK_STR(c->ldap.bind_password, "");
+    CHECK(s2l_config_token_ok(c, "0123456789abcdef0123", 20));
+    CHECK(!s2l_config_token_ok(c, "0123456789abcdef0124", 20));
+    CHECK(!s2l_config_token_ok(c, "", 0));
+    s2l_config_destroy(c);
+}
+
+static void test_errors(void)
+{
+    char err[512];
+    struct { const char *text; const char *want; } cases[] = {
+        {MIN_OK ",\"ldap2\":1}", "ldap2: unknown key"},
+        {"{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"ldap\":{\"uri\":\"ldap://x\",\"conections\":2},\"mapping\":\"m\"}",
+         "ldap.conections: unknown key"},
+        {"{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"ldap\":{\"uri\":\"ldap://x\",\"connections\":0},\"mapping\":\"m\"}",
+         "ldap.connections: 0 is out of range"},
+        {"{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"ldap\":{\"uri\":\"ldap://x\",\"connections\":\"4\"},\"mapping\":\"m\"}",
+         "ldap.connections: must be a non-negative integer"},
+        {"{\"auth\":{\"bearer_tokens\":[\"short\"]},\"ldap\":{\"uri\":\"ldap://x\"},\"mapping\":\"m\"}",
+         "auth.bearer_tokens[0]: a bearer token must be at least 16 characters"},
+        {"{\"auth\":{\"bearer_tokens\":[\"sha256:abc\"]},\"ldap\":{\"uri\":\"ldap://x\"},\"mapping\":\"m\"}",
+         "auth.bearer_tokens[0]: \"sha256:\" must be followed by 64 hex digits"},
+        {"{\"auth\":{\"bearer_tokens\":[]},\"ldap\":{\"uri\":\"ldap://x\"},\"mapping\":\"m\"}",
+         "auth.bearer_tokens: at least one token is required"},
+        {"{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"ldap\":{\"uri\":\"http://x\"},\"mapping\":\"m\"}",
+         "ldap.uri: must start with ldap://"},
+        {"{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"ldap\":{\"uri\":\"ldap://x\"}}", "mapping: is required"},
+        {MIN_OK ",\"listen\":\"127.0.0.1\"}", "listen: must be \"host:port\""},
+        {MIN_OK ",\"listen\":\"127.0.0.1:70000\"}", "listen: must be \"host:port\""},
+        {MIN_OK ",\"limits\":{\"default_count\":5000,\"max_results\":100}}", "limits.default_count: must not exceed"},
+        {MIN_OK ",\"log_level\":\"loud\"}", "log_level: must be one of"},
+        {MIN_OK ",\"tls\":{\"cert_file\":\"a.pem\"}}", "tls: cert_file and key_file go together"},
+        {MIN_OK ",\"limits\":[]}", "limits: must be an object"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        s2l_config *c = load_text(cases[i].text, err, sizeof err);
+        CHECK(c == NULL);
+        s2l_config_destroy(c);
+        if (strstr(err, cases[i].want) == NULL) {
+            fprintf(stderr, "case %zu: error \"%s\" lacks \"%s\"\n", i, err, cases[i].want);
+            CHECK(0);
+        } else {
+            CHECK(1);
+        }
+        CHECK(strstr(err, "c.json") != NULL); /* names the file */
+    }
+    /* syntax errors carry line and column */
+    s2l_config *c = load_text("{\n  \"listen\": ,\n}", err, sizeof err);
+    CHECK(c == NULL);
+    CHECK(strstr(err, "c.json:2:") != NULL);
+}
+
+static void test_secrets(void)
+{
+    char err[512];
+    write_file("pw", "s3cret\n");
+    s2l_config *c = load_text("{\"auth\":{\"bearer_tokens\":[\"sha256:"
+                              "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"]},"
+                              "\"ldap\":{\"uri\":\"ldaps://h\",\"bind_password_file\":\"pw\"},\"mapping\":\"/abs/m.json\","
+                              "\"base_path\":\"/scim/v2/\"}",
+                              err, sizeof err);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_STR(c->ldap.bind_password, "s3cret");
+        CHECK_STR(c->mapping_path, "/abs/m.json");
+        CHECK_STR(c->base_path, "/scim/v2");
+        CHECK(s2l_config_token_ok(c, "test", 4)); /* sha256("test") */
+        CHECK(!s2l_config_token_ok(c, "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", 71));
+        s2l_config_destroy(c);
+    } else {
+        fprintf(stderr, "%s\n", err);
+    }
+    setenv("SCIM2LDAP_BIND_PASSWORD", "from-env", 1);
+    setenv("SCIM2LDAP_BEARER_TOKENS", "aaaaaaaaaaaaaaaaaaaa,bbbbbbbbbbbbbbbbbbbb", 1);
+    c = load_text(MIN_OK "}", err, sizeof err);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_STR(c->ldap.bind_password, "from-env");
+        CHECK(s2l_config_token_ok(c, "bbbbbbbbbbbbbbbbbbbb", 20));
+        CHECK(!s2l_config_token_ok(c, "0123456789abcdef0123", 20)); /* replaced, not added */
+        s2l_config_destroy(c);
+    }
+    unsetenv("SCIM2LDAP_BIND_PASSWORD");
+    unsetenv("SCIM2LDAP_BEARER_TOKENS");
+    c = load_text("{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"ldap\":{\"uri\":\"ldap://h\","
+                  "\"bind_password\":\"x\",\"bind_password_file\":\"pw\"},\"mapping\":\"m\"}",
+                  err, sizeof err);
+    CHECK(c == NULL);
+    CHECK(strstr(err, "not both") != NULL);
+}
+
+int main(void)
+{
+    if (mkdtemp(dir) == NULL)
+        return 1;
+    test_defaults();
+    test_errors();
+    test_secrets();
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    return UNIT_DONE();
+}
