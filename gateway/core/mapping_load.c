@@ -603,8 +603,48 @@ static bool parse_multi(load_ctx *c, const json_t *j, const char *where, s2l_men
     return get_ldap_attr(c, j, "ldap", where, true, &me->ldap);
 }
 
+/* Keys a kind of entry understands; another known key is a mistake (it would
+ * be silently ignored otherwise). */
+static bool check_kind_keys(load_ctx *c, const json_t *j, const char *where, const s2l_mentry *me)
+{
+    static const char *const derived[] = {"ldap", "template", "description", NULL};
+    static const char *const constant[] = {"ldap", "constant", "description", NULL};
+    static const char *const simple[] = {"scim", "ldap", "fallback", "read_only", "description", NULL};
+    static const char *const boolean[] = {"scim", "ldap", "boolean", "deprovision", "read_only", "description", NULL};
+    static const char *const multi[] = {"scim", "ldap", "type", "primary", "read_only", "description", NULL};
+    static const char *const reference[] = {"scim", "ldap", "reference", "reference_value", "placeholder", "delta",
+                                            "source", "read_only", "description", NULL};
+    const char *const *known = me->kind == S2L_ME_DERIVED    ? derived
+                               : me->kind == S2L_ME_CONSTANT ? constant
+                               : me->kind == S2L_ME_MULTI    ? multi
+                               : me->kind == S2L_ME_REFERENCE ? reference
+                               : me->is_bool                 ? boolean
+                                                             : simple;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)j, k, v) {
+        bool ok = false;
+        for (size_t i = 0; known[i] && !ok; i++)
+            ok = strcmp(k, known[i]) == 0;
+        if (!ok) {
+            lerr(c, where, "\"%s\" does not apply to this kind of entry", k);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool parse_entry_kind(load_ctx *c, s2l_rmap *rm, const s2l_resource_type *full, const json_t *j,
+                             const char *where, s2l_mentry *me);
+
 static bool parse_entry(load_ctx *c, s2l_rmap *rm, const s2l_resource_type *full, const json_t *j,
                         const char *where, s2l_mentry *me)
+{
+    return parse_entry_kind(c, rm, full, j, where, me) && check_kind_keys(c, j, where, me);
+}
+
+static bool parse_entry_kind(load_ctx *c, s2l_rmap *rm, const s2l_resource_type *full, const json_t *j,
+                             const char *where, s2l_mentry *me)
 {
     static const char *const keys[] = {"scim", "ldap", "type", "primary", "fallback", "template", "constant",
                                        "boolean", "deprovision", "reference", "reference_value",

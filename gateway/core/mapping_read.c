@@ -241,7 +241,7 @@ static int render_ref(const char *dn, void *arg)
 
 /* A SCIM value of type def->type from LDAP text (new reference), or NULL when
  * the text does not fit the type (left out rather than failing the read). */
-static json_t *typed_value(const s2l_attr_def *def, const s2l_mentry *me, const char *text)
+static json_t *typed_value(const s2l_attr_def *def, const char *text)
 {
     char *end;
 
@@ -269,7 +269,6 @@ static json_t *typed_value(const s2l_attr_def *def, const s2l_mentry *me, const 
         return v;
     }
     default:
-        (void)me;
         return json_string(text);
     }
 }
@@ -305,7 +304,7 @@ static int render_simple(const s2l_mentry *me, const json_t *entry, json_t *cont
         v = bool_value(me, entry);
     } else {
         const char *text = s2l_map_entry_first(entry, me->ldap);
-        v = text ? typed_value(me->leaf, me, text) : NULL;
+        v = text ? typed_value(me->leaf, text) : NULL;
     }
     if (v == NULL)
         return 0;
@@ -335,7 +334,7 @@ static int render_multi(const s2l_mentry *me, const json_t *entry, json_t *arr, 
         int rc = 0;
         json_array_foreach(list, i, e) {
             const s2l_attr_def *vd = complex ? s2l_attr_find_sub(top, "value") : top;
-            json_t *tv = typed_value(vd, me, json_string_value(e)), *elem;
+            json_t *tv = typed_value(vd, json_string_value(e)), *elem;
             if (tv == NULL)
                 continue;
             if (!complex) {
@@ -362,7 +361,7 @@ static int render_multi(const s2l_mentry *me, const json_t *entry, json_t *arr, 
         const char *text = s2l_map_entry_first(entry, me->subs[k].ldap);
         const s2l_attr_def *sd = s2l_attr_find_sub(top, me->subs[k].scim);
         if (text && sd)
-            rc = set_opt(elem, me->subs[k].scim, typed_value(sd, me, text));
+            rc = set_opt(elem, me->subs[k].scim, typed_value(sd, text));
     }
     if (rc == 0 && json_object_size(elem) > 0) {
         if (me->type)

@@ -263,22 +263,32 @@ int s2l_req_ldap_search(s2l_req *req, const s2l_search_req *sr, s2l_req_ldap_cb 
     return link_op(req, o, s2l_ldap_search(req->gw->pool, sr, 0, on_op_done, o));
 }
 
-int s2l_req_ldap_add(s2l_req *req, const char *dn, const json_t *attrs, s2l_req_ldap_cb *cb, void *arg)
+/* The post-read control only when the server listed it in its root DSE. */
+static char *const *post_read_if_supported(s2l_req *req, char *const *post_read)
 {
-    s2l_req_op *o = new_op(req, cb, arg);
-    if (o == NULL)
-        return -1;
-    return link_op(req, o, s2l_ldap_add(req->gw->pool, dn, attrs, 0, on_op_done, o));
+    return post_read && s2l_pool_supports_control(req->gw->pool, LDAP_CONTROL_POST_READ) ? post_read : NULL;
 }
 
-int s2l_req_ldap_modify(s2l_req *req, const char *dn, const json_t *mods, s2l_req_ldap_cb *cb, void *arg)
+int s2l_req_ldap_add(s2l_req *req, const char *dn, const json_t *attrs, char *const *post_read,
+                     s2l_req_ldap_cb *cb, void *arg)
 {
     s2l_req_op *o = new_op(req, cb, arg);
     if (o == NULL)
         return -1;
-    /* Permissive: member already present / already gone is success for an IdP,
-     * and the whole PATCH stays one modify. */
-    return link_op(req, o, s2l_ldap_modify_ext(req->gw->pool, dn, mods, S2L_MODIFY_PERMISSIVE, 0, on_op_done, o));
+    s2l_write_opts wo = {.post_read = post_read_if_supported(req, post_read)};
+    return link_op(req, o, s2l_ldap_add_ext(req->gw->pool, dn, attrs, &wo, 0, on_op_done, o));
+}
+
+int s2l_req_ldap_modify(s2l_req *req, const char *dn, const json_t *mods, char *const *post_read,
+                        s2l_req_ldap_cb *cb, void *arg)
+{
+    s2l_req_op *o = new_op(req, cb, arg);
+    if (o == NULL)
+        return -1;
+    /* Permissive: a member already present is success for an IdP, and the
+     * whole PATCH stays one modify. */
+    s2l_write_opts wo = {.permissive = true, .post_read = post_read_if_supported(req, post_read)};
+    return link_op(req, o, s2l_ldap_modify_ext(req->gw->pool, dn, mods, &wo, 0, on_op_done, o));
 }
 
 int s2l_req_ldap_rename(s2l_req *req, const char *dn, const char *newrdn, s2l_req_ldap_cb *cb, void *arg)

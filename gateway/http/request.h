@@ -89,8 +89,13 @@ const char *s2l_req_header(s2l_req *req, const char *name);
  * could not be allocated (the caller replies). timeout: the pool default. */
 typedef void s2l_req_ldap_cb(s2l_req *req, const s2l_ldap_result *res, void *arg);
 int s2l_req_ldap_search(s2l_req *req, const s2l_search_req *sr, s2l_req_ldap_cb *cb, void *arg);
-int s2l_req_ldap_add(s2l_req *req, const char *dn, const json_t *attrs, s2l_req_ldap_cb *cb, void *arg);
-int s2l_req_ldap_modify(s2l_req *req, const char *dn, const json_t *mods, s2l_req_ldap_cb *cb, void *arg);
+/* Writes: post_read (NULL-terminated attributes, or NULL) asks for the stored
+ * entry back with the result (res->entries, when the server supports it).
+ * Modifies are permissive (adding a present value is success). */
+int s2l_req_ldap_add(s2l_req *req, const char *dn, const json_t *attrs, char *const *post_read,
+                     s2l_req_ldap_cb *cb, void *arg);
+int s2l_req_ldap_modify(s2l_req *req, const char *dn, const json_t *mods, char *const *post_read,
+                        s2l_req_ldap_cb *cb, void *arg);
 int s2l_req_ldap_rename(s2l_req *req, const char *dn, const char *newrdn, s2l_req_ldap_cb *cb, void *arg);
 int s2l_req_ldap_delete(s2l_req *req, const char *dn, s2l_req_ldap_cb *cb, void *arg);
 

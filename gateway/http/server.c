@@ -280,6 +280,33 @@ static char *make_base_url(s2l_req *req)
     return strdup(buf);
 }
 
+/* Query parameters, '+' decoded as space (Entra sends "userName+eq+..."). Unlike
+ * evhttp_parse_query_str, a key without '=' is kept with an empty value:
+ * Entra's feature flags arrive as "?aadOptscim062020&filter=...". */
+static int parse_query(const char *q, struct evkeyvalq *out)
+{
+    char *copy = strdup(q);
+    if (copy == NULL)
+        return -1;
+    int rc = 0;
+    char *save = NULL;
+    for (char *part = strtok_r(copy, "&", &save); part && rc == 0; part = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(part, '=');
+        if (eq)
+            *eq = 0;
+        char *key = evhttp_uridecode(part, 1, NULL);
+        char *value = evhttp_uridecode(eq ? eq + 1 : "", 1, NULL);
+        if (key == NULL || value == NULL || key[0] == 0)
+            rc = key && value ? 0 : -1; /* "&&" or "=x": skip; allocation failure: error */
+        else if (evhttp_add_header(out, key, value) != 0)
+            rc = -1;
+        free(key);
+        free(value);
+    }
+    free(copy);
+    return rc;
+}
+
 static void on_request(struct evhttp_request *evreq, void *arg)
 {
     s2l_server *srv = arg;
@@ -315,13 +342,11 @@ static void on_request(struct evhttp_request *evreq, void *arg)
         s2l_req_fail(req, 503, NULL, "out of memory");
         return;
     }
-    /* evhttp_parse_query_str decodes '+' as space only with this call; IdPs
-     * send "userName+eq+..." (Entra), so decode it that way. */
-    if (raw_query && evhttp_parse_query_str(raw_query, &req->query) != 0) {
+    req->query_parsed = true;
+    if (raw_query && parse_query(raw_query, &req->query) < 0) {
         s2l_req_fail(req, 400, S2L_SCIM_INVALID_VALUE, "malformed query string");
         return;
     }
-    req->query_parsed = true;
     if (srv->shutting_down) {
         s2l_error err;
         s2l_error_set(&err, 503, NULL, "the gateway is shutting down");

@@ -365,3 +365,57 @@ fail:
     json_decref(out);
     return NULL;
 }
+
+json_t *s2l_entry_from_read_control_(const LDAPControl *ctrl)
+{
+    /* SearchResultEntry ::= [APPLICATION 4] SEQUENCE { objectName, attributes
+     *   PartialAttributeList ::= SEQUENCE OF SEQUENCE { type, vals SET OF value } } */
+    BerElement *ber = ber_init((struct berval *)&ctrl->ldctl_value);
+    struct berval dn = {0, NULL};
+    json_t *out = NULL, *attrs = NULL;
+    if (ber == NULL)
+        return NULL;
+    if (ber_scanf(ber, "{m" /*}*/, &dn) == LBER_ERROR || !is_text((const unsigned char *)dn.bv_val, dn.bv_len))
+        goto fail;
+    attrs = json_object();
+    out = json_object();
+    if (attrs == NULL || out == NULL || json_object_set_new(out, "dn", json_stringn(dn.bv_val, dn.bv_len)) != 0)
+        goto fail;
+    ber_len_t len;
+    char *last;
+    for (ber_tag_t tag = ber_first_element(ber, &len, &last); tag != LBER_DEFAULT;
+         tag = ber_next_element(ber, &len, last)) {
+        struct berval name = {0, NULL};
+        BerVarray vals = NULL;
+        if (ber_scanf(ber, "{m[W]}", &name, &vals) == LBER_ERROR)
+            goto fail;
+        int rc = add_attribute(attrs, &name, vals);
+        ber_bvarray_free(vals);
+        if (rc != 0)
+            goto fail;
+    }
+    if (json_object_set_new(out, "attrs", attrs) != 0) {
+        attrs = NULL;
+        goto fail;
+    }
+    ber_free(ber, 1);
+    return out;
+fail:
+    json_decref(attrs);
+    json_decref(out);
+    ber_free(ber, 1);
+    return NULL;
+}
+
+int s2l_read_control_value_(char *const *attrs, struct berval *out)
+{
+    /* AttributeSelection ::= SEQUENCE OF LDAPString */
+    BerElement *ber = ber_alloc_t(LBER_USE_DER);
+    if (ber == NULL)
+        return LDAP_NO_MEMORY;
+    int rc = LDAP_SUCCESS;
+    if (ber_printf(ber, "{v}", (char **)attrs) == -1 || ber_flatten2(ber, out, 1) == -1)
+        rc = LDAP_ENCODING_ERROR;
+    ber_free(ber, 1);
+    return rc;
+}

@@ -52,6 +52,7 @@ void s2l_op_free_(s2l_ldap_op *op)
     free(op->dn);
     free(op->filter);
     s2l_strv_free_(op->attrs);
+    s2l_strv_free_(op->post_read);
     free(op->sort_attr);
     s2l_mods_free_(op->mods);
     free(op->newrdn);
@@ -80,8 +81,8 @@ static void op_complete_now(s2l_ldap_op *op)
     res->latency_us = s2l_pool_now_us_() - op->start_us;
     res->diag = op->diag;
     res->matched_dn = op->matched;
-    res->entries = op->kind == OP_SEARCH && res->rc != LDAP_SERVER_DOWN && res->rc != LDAP_TIMEOUT ? op->entries
-                                                                                                  : NULL;
+    /* Searches carry their entries; writes carry the post-read entry, if any. */
+    res->entries = res->rc != LDAP_SERVER_DOWN && res->rc != LDAP_TIMEOUT ? op->entries : NULL;
     if (op->kind == OP_SEARCH && res->entries == NULL && (res->rc == LDAP_SUCCESS || res->rc == LDAP_SIZELIMIT_EXCEEDED)) {
         /* Callers may rely on an array for every completed search. */
         json_decref(op->entries);
@@ -207,12 +208,27 @@ send_status s2l_op_send_(s2l_conn *c, s2l_ldap_op *op, int *rc_out)
         ldap_control_free(ctrls[1]);
         break;
     case OP_ADD:
-        rc = ldap_add_ext(c->ld, op->dn, op->mods, NULL, NULL, &msgid);
-        break;
     case OP_MODIFY: {
+        /* Both controls are non-critical: a server without them still does the write. */
         LDAPControl permissive = {.ldctl_oid = LDAP_CONTROL_X_PERMISSIVE_MODIFY, .ldctl_iscritical = 0};
-        LDAPControl *mctrls[2] = {&permissive, NULL};
-        rc = ldap_modify_ext(c->ld, op->dn, op->mods, op->permissive ? mctrls : NULL, NULL, &msgid);
+        LDAPControl postread = {.ldctl_oid = LDAP_CONTROL_POST_READ, .ldctl_iscritical = 0};
+        LDAPControl *wctrls[3] = {NULL, NULL, NULL};
+        size_t n = 0;
+        if (op->permissive)
+            wctrls[n++] = &permissive;
+        if (op->post_read) {
+            rc = s2l_read_control_value_(op->post_read, &postread.ldctl_value);
+            if (rc != LDAP_SUCCESS) {
+                *rc_out = rc;
+                return SEND_FAILED;
+            }
+            wctrls[n++] = &postread;
+        }
+        if (op->kind == OP_ADD)
+            rc = ldap_add_ext(c->ld, op->dn, op->mods, n ? wctrls : NULL, NULL, &msgid);
+        else
+            rc = ldap_modify_ext(c->ld, op->dn, op->mods, n ? wctrls : NULL, NULL, &msgid);
+        ber_memfree(postread.ldctl_value.bv_val);
         break;
     }
     case OP_RENAME:
@@ -270,6 +286,15 @@ static void parse_controls(s2l_conn *c, s2l_ldap_op *op, LDAPControl **ctrls)
             if (context)
                 ber_bvfree(context);
         }
+    }
+    LDAPControl *post = ldap_control_find(LDAP_CONTROL_POST_READ, ctrls, NULL);
+    if (post != NULL && op->entries == NULL) {
+        json_t *e = s2l_entry_from_read_control_(post);
+        /* Without it the caller reads the entry back itself; not an error. */
+        if (e != NULL && (op->entries = json_array()) != NULL)
+            json_array_append_new(op->entries, e);
+        else
+            json_decref(e);
     }
     LDAPControl *sort = ldap_control_find(LDAP_CONTROL_SORTRESPONSE, ctrls, NULL);
     if (sort != NULL) {
@@ -394,26 +419,48 @@ s2l_ldap_op *s2l_ldap_search(s2l_pool *pool, const s2l_search_req *req, unsigned
     return op_submit(op, rc);
 }
 
-s2l_ldap_op *s2l_ldap_add(s2l_pool *pool, const char *dn, const json_t *attrs, unsigned timeout_ms,
-                          s2l_ldap_done_fn *cb, void *arg)
+static int apply_write_opts(s2l_ldap_op *op, const s2l_write_opts *opts)
+{
+    if (opts == NULL)
+        return LDAP_SUCCESS;
+    op->permissive = opts->permissive;
+    if (opts->post_read) {
+        op->post_read = s2l_strv_dup_((char **)opts->post_read);
+        if (op->post_read == NULL)
+            return LDAP_NO_MEMORY;
+    }
+    return LDAP_SUCCESS;
+}
+
+s2l_ldap_op *s2l_ldap_add_ext(s2l_pool *pool, const char *dn, const json_t *attrs, const s2l_write_opts *opts,
+                              unsigned timeout_ms, s2l_ldap_done_fn *cb, void *arg)
 {
     s2l_ldap_op *op = op_create(pool, OP_ADD, timeout_ms, cb, arg);
     if (op == NULL)
         return NULL;
     int rc = dup_str(&op->dn, dn ? dn : "");
     if (rc == LDAP_SUCCESS)
+        rc = apply_write_opts(op, opts);
+    if (rc == LDAP_SUCCESS)
         op->mods = s2l_mods_from_attrs_(attrs, &rc);
     return op_submit(op, rc);
 }
 
-s2l_ldap_op *s2l_ldap_modify_ext(s2l_pool *pool, const char *dn, const json_t *mods, unsigned flags,
+s2l_ldap_op *s2l_ldap_add(s2l_pool *pool, const char *dn, const json_t *attrs, unsigned timeout_ms,
+                          s2l_ldap_done_fn *cb, void *arg)
+{
+    return s2l_ldap_add_ext(pool, dn, attrs, NULL, timeout_ms, cb, arg);
+}
+
+s2l_ldap_op *s2l_ldap_modify_ext(s2l_pool *pool, const char *dn, const json_t *mods, const s2l_write_opts *opts,
                                  unsigned timeout_ms, s2l_ldap_done_fn *cb, void *arg)
 {
     s2l_ldap_op *op = op_create(pool, OP_MODIFY, timeout_ms, cb, arg);
     if (op == NULL)
         return NULL;
-    op->permissive = (flags & S2L_MODIFY_PERMISSIVE) != 0;
     int rc = dup_str(&op->dn, dn ? dn : "");
+    if (rc == LDAP_SUCCESS)
+        rc = apply_write_opts(op, opts);
     if (rc == LDAP_SUCCESS)
         op->mods = s2l_mods_from_json_(mods, &rc);
     return op_submit(op, rc);
@@ -422,7 +469,7 @@ s2l_ldap_op *s2l_ldap_modify_ext(s2l_pool *pool, const char *dn, const json_t *m
 s2l_ldap_op *s2l_ldap_modify(s2l_pool *pool, const char *dn, const json_t *mods, unsigned timeout_ms,
                              s2l_ldap_done_fn *cb, void *arg)
 {
-    return s2l_ldap_modify_ext(pool, dn, mods, 0, timeout_ms, cb, arg);
+    return s2l_ldap_modify_ext(pool, dn, mods, NULL, timeout_ms, cb, arg);
 }
 
 s2l_ldap_op *s2l_ldap_rename(s2l_pool *pool, const char *dn, const char *newrdn, const char *new_superior,

@@ -74,6 +74,7 @@ struct s2l_ldap_op {
     char *newrdn, *new_superior;
     bool delete_old_rdn;
     bool permissive;            /* modify: send the permissive-modify control */
+    char **post_read;           /* add / modify: post-read control attributes, or NULL */
 
     /* The result being built. */
     json_t *entries;
@@ -186,6 +187,10 @@ LDAPMod **s2l_mods_from_json_(const json_t *mods, int *rc);
 void s2l_mods_free_(LDAPMod **mods);
 /* One search entry as {"dn":..., "attrs":{...}} (new reference), NULL on error. */
 json_t *s2l_entry_to_json_(LDAP *ld, LDAPMessage *entry);
+/* The entry carried by a pre/post-read response control (RFC 4527), or NULL. */
+json_t *s2l_entry_from_read_control_(const LDAPControl *ctrl);
+/* The value of a post-read request control for attrs (malloc'd into *out). LDAP rc. */
+int s2l_read_control_value_(char *const *attrs, struct berval *out);
 char **s2l_strv_dup_(char *const *v);
 void s2l_strv_free_(char **v);
 

@@ -406,6 +406,27 @@ static void read_back(s2l_req *req, const char *dn, int status)
 
 /* ---- POST /R ---- */
 
+/* After a write: render the entry the post-read control returned, or read it back. */
+static void written(s2l_req *req, const s2l_ldap_result *res, const char *dn, int status)
+{
+    hstate *st = req->state;
+    json_t *e = json_array_get(res->entries, 0);
+    if (e == NULL) {
+        read_back(req, dn, status);
+        return;
+    }
+    st->reply_status = status;
+    json_decref(st->entry);
+    st->entry = json_incref(e);
+    json_t *one = json_pack("[O]", e);
+    if (one == NULL) {
+        oom(req);
+        return;
+    }
+    resolve_entry_refs(req, one, readback_render);
+    json_decref(one);
+}
+
 static void on_added(s2l_req *req, const s2l_ldap_result *res, void *arg)
 {
     hstate *st = req->state;
@@ -413,13 +434,18 @@ static void on_added(s2l_req *req, const s2l_ldap_result *res, void *arg)
         s2l_req_fail_ldap(req, res, info(req)->name);
         return;
     }
-    read_back(req, st->dn, 201);
+    written(req, res, st->dn, 201);
 }
 
 static void create_add(s2l_req *req)
 {
     hstate *st = req->state;
-    if (s2l_req_ldap_add(req, st->dn, json_object_get(st->add_entry, "attrs"), on_added, NULL) < 0)
+    if (st->read_attrs == NULL && (st->read_attrs = s2l_rmap_read_attrs(req->rm, st->proj)) == NULL) {
+        oom(req);
+        return;
+    }
+    if (s2l_req_ldap_add(req, st->dn, json_object_get(st->add_entry, "attrs"), st->read_attrs, on_added, NULL) <
+        0)
         oom(req);
 }
 
@@ -533,7 +559,7 @@ void s2l_handle_create(s2l_req *req)
 
 /* ---- updates (PUT and PATCH): rename first, then one modify ---- */
 
-static void update_done(s2l_req *req)
+static void update_done(s2l_req *req, const s2l_ldap_result *res)
 {
     hstate *st = req->state;
     const char *dn = st->new_dn ? st->new_dn : st->dn;
@@ -541,7 +567,10 @@ static void update_done(s2l_req *req)
         s2l_req_reply_json(req, 204, NULL, NULL);
         return;
     }
-    read_back(req, dn, 200);
+    if (res)
+        written(req, res, dn, 200);
+    else
+        read_back(req, dn, 200);
 }
 
 static void on_rollback(s2l_req *req, const s2l_ldap_result *res, void *arg)
@@ -676,18 +705,26 @@ static void on_modified(s2l_req *req, const s2l_ldap_result *res, void *arg)
         s2l_req_fail_ldap(req, res, info(req)->name);
         return;
     }
-    update_done(req);
+    update_done(req, res);
 }
 
 static void update_modify(s2l_req *req)
 {
     hstate *st = req->state;
     if (json_array_size(st->mods) == 0) {
-        update_done(req);
+        update_done(req, NULL);
         return;
     }
     const char *dn = st->new_dn ? st->new_dn : st->dn;
-    if (s2l_req_ldap_modify(req, dn, st->mods, on_modified, NULL) < 0)
+    char **post_read = NULL;
+    if (st->patch_body) {
+        if (st->read_attrs == NULL && (st->read_attrs = s2l_rmap_read_attrs(req->rm, st->proj)) == NULL) {
+            oom(req);
+            return;
+        }
+        post_read = st->read_attrs;
+    }
+    if (s2l_req_ldap_modify(req, dn, st->mods, post_read, on_modified, NULL) < 0)
         oom(req);
 }
 
@@ -904,7 +941,8 @@ static void patch_after_refs(s2l_req *req)
     s2l_error err;
     s2l_error_clear(&err);
     s2l_patch_opts opts = {.delta_attrs = s2l_rmap_delta_attrs(req->rm),
-                           .max_operations = req->gw->cfg->limits.max_patch_operations};
+                           .max_operations = req->gw->cfg->limits.max_patch_operations,
+                           .ignore_unknown = s2l_rmap_ignores_unknown(req->rm)};
     if (s2l_patch_apply(rtype(req), st->new_res, req->body, &opts, &st->deltas, &err) < 0) {
         if (err.status == 0)
             s2l_error_set(&err, 400, S2L_SCIM_INVALID_VALUE, "invalid PATCH request");

@@ -127,12 +127,22 @@ s2l_ldap_op *s2l_ldap_add(s2l_pool *pool, const char *dn, const json_t *attrs, u
 /* mods = [{"op":"add"|"delete"|"replace","attr":"a","values":[...]}] */
 s2l_ldap_op *s2l_ldap_modify(s2l_pool *pool, const char *dn, const json_t *mods, unsigned timeout_ms,
                              s2l_ldap_done_fn *cb, void *arg);
-/* Modify flags. PERMISSIVE sends the (non-critical) permissive-modify control
- * (1.2.840.113556.1.4.1413): adding a value that is present or deleting one
- * that is absent succeeds instead of failing the whole modify (LDAP 20/16), so
- * value-level member changes stay one atomic modify. */
-#define S2L_MODIFY_PERMISSIVE 0x1
-s2l_ldap_op *s2l_ldap_modify_ext(s2l_pool *pool, const char *dn, const json_t *mods, unsigned flags,
+/* Options of a write (add / modify).
+ * permissive: send the (non-critical) permissive-modify control
+ *   (1.2.840.113556.1.4.1413): adding a value that is already present succeeds
+ *   instead of failing the whole modify with 20. (slapd still answers 16 for
+ *   deleting an absent value; callers handle that.)
+ * post_read: attributes to have returned with the result through the
+ *   post-read control (RFC 4527), so the stored entry comes back without a
+ *   second round trip; it arrives as res->entries = [entry] (absent if the
+ *   server did not send it). NULL-terminated, NULL = no control. */
+typedef struct s2l_write_opts {
+    bool permissive;
+    char *const *post_read;
+} s2l_write_opts;
+s2l_ldap_op *s2l_ldap_add_ext(s2l_pool *pool, const char *dn, const json_t *attrs, const s2l_write_opts *opts,
+                              unsigned timeout_ms, s2l_ldap_done_fn *cb, void *arg);
+s2l_ldap_op *s2l_ldap_modify_ext(s2l_pool *pool, const char *dn, const json_t *mods, const s2l_write_opts *opts,
                                  unsigned timeout_ms, s2l_ldap_done_fn *cb, void *arg);
 s2l_ldap_op *s2l_ldap_rename(s2l_pool *pool, const char *dn, const char *newrdn, const char *new_superior,
                              bool delete_old_rdn, unsigned timeout_ms, s2l_ldap_done_fn *cb, void *arg);

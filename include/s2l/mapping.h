@@ -74,7 +74,7 @@ typedef enum {
 } s2l_deprovision;
 
 /* Loads and validates a mapping file. schema_dir holds the SCIM schema JSON files
- * (schemas/scim). On error returns NULL and writes "<file>: <json path>: <what>" or
+ * (schemas/scim; every file ending in .json is loaded). On error returns NULL and writes "<file>: <json path>: <what>" or
  * "<file>:<line>:<column>: <what>" into errbuf. */
 s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *errbuf, size_t errlen);
 void s2l_mapping_destroy(s2l_mapping *m);

@@ -638,7 +638,12 @@ static int populate(rl *r, LDAP *ld)
         size_t k;
         for (k = 0; k < n; k++) {
             char dn[MAX_DN];
-            snprintf(dn, sizeof dn, "%s=%s-%07zu,%s", r->o.rdn_attr, r->o.member_prefix, done + k, r->o.base);
+            int len = snprintf(dn, sizeof dn, "%s=%s-%07zu,%s", r->o.rdn_attr, r->o.member_prefix, done + k,
+                               r->o.base);
+            if (len < 0 || (size_t)len >= sizeof dn) {
+                rc = LDAP_PARAM_ERROR;
+                break;
+            }
             if ((vals[k] = strdup(dn)) == NULL)
                 break;
         }

@@ -53,7 +53,10 @@ else
     DUR_WRITE=5 DUR_READ=4 DUR_BIG=6
     REPEAT_LEVEL=256
 fi
-[ -n "$LEVELS_OVERRIDE" ] && LEVELS=$LEVELS_OVERRIDE
+if [ -n "$LEVELS_OVERRIDE" ]; then
+    LEVELS=$LEVELS_OVERRIDE
+    [ -n "$REPEAT_LEVEL" ] && REPEAT_LEVEL=${LEVELS##* }
+fi
 # Per-request timeout and drain limit, seconds. Member adds into the big group are
 # serialised by slapd (~20-40 ms each), so 256 of them queued take ~10 s.
 TIMEOUT=60
@@ -378,48 +381,79 @@ setup_groups() {  # setup_groups MODE
 }
 
 # ---------- one concurrency level ----------
-run_level() {  # run_level MODE LEVEL [REPEAT_TAG]
-    local mode=$1 c=$2 rep=${3:-} gp="gw-$1-c$2${3:+-$3}" rp="raw-$1-c$2" n
-    local ids="$WORK/$gp.ids" sfx=${3:+ ($3)}
-    log "$mode c=$c${sfx}: gateway"
-    if [ -n "$GATEWAY" ]; then
+# Each scenario runs on the gateway and then raw, back to back, so that whatever else the
+# machine is doing at that moment weighs on both sides alike.
+run_level() {  # run_level MODE LEVEL [repeat]
+    local mode=$1 c=$2 rep=${3:-} gp="gw-$1-c$2${3:+-$3}" rp="raw-$1-c$2" n=0
+    local ids="$WORK/$gp.ids" sfx=${3:+ ($3)} g=0 r=1 tmpl=()
+    [ -n "$GATEWAY" ] && g=1
+    [ -n "$rep" ] && r=0
+    log "$mode c=$c${sfx}"
+
+    if [ $g = 1 ]; then
         gw "$mode" "$c" post-users "POST /Users$sfx" --count "$N_POST" --duration "$DUR_WRITE" --prefix "$gp" --ids "$ids"
         capture_template "$ids"
-        if [ -s "$ids" ]; then
-            gw "$mode" "$c" get-filter "GET filter$sfx" --count "$N_READ" --duration "$DUR_READ" --ids "$ids"
-            gw "$mode" "$c" get-id "GET by id$sfx" --count "$N_READ" --duration "$DUR_READ" --ids "$ids"
-            gw "$mode" "$c" patch-user "PATCH user$sfx" --count "$N_PATCH" --duration "$DUR_WRITE" --ids "$ids"
-            if [ "$GROUPS_OK" = 1 ]; then
-                gw "$mode" "$c" patch-group "member add g10$sfx" --count "$N_GROUP" --duration "$DUR_WRITE" \
-                    --ids "$ids" --group-id "$G10_ID"
-                gw "$mode" "$c" patch-group "member add g100k$sfx" --count "$N_BIG" --duration "$DUR_BIG" \
-                    --ids "$ids" --group-id "$GBIG_ID"
-            fi
-            gw "$mode" "$c" delete-user "DELETE user$sfx" --count "$N_POST" --duration "$DUR_WRITE" --ids "$ids"
+        [ -s "$ids" ] || g=0
+    fi
+    if [ $r = 1 ]; then
+        [ -s "$WORK/template.ldif" ] && tmpl=(--template "$WORK/template.ldif")
+        raw "$mode" "$c" add "POST /Users" --count "$N_POST" --duration "$DUR_WRITE" --prefix "$rp" "${tmpl[@]}"
+        n=$(last_ok "$mode" raw "POST /Users" "$c")
+        [ "$n" -gt 0 ] || r=0
+    fi
+
+    if [ $g = 1 ]; then
+        gw "$mode" "$c" get-filter "GET filter$sfx" --count "$N_READ" --duration "$DUR_READ" --ids "$ids"
+    fi
+    if [ $r = 1 ]; then
+        raw "$mode" "$c" search-filter "GET filter" --count "$N_READ" --duration "$DUR_READ" --prefix "$rp" --items "$n"
+    fi
+
+    if [ $g = 1 ]; then
+        gw "$mode" "$c" get-id "GET by id$sfx" --count "$N_READ" --duration "$DUR_READ" --ids "$ids"
+    fi
+    if [ $r = 1 ]; then
+        raw "$mode" "$c" search-id "GET by id" --count "$N_READ" --duration "$DUR_READ" --prefix "$rp"
+    fi
+
+    if [ $g = 1 ]; then
+        gw "$mode" "$c" patch-user "PATCH user$sfx" --count "$N_PATCH" --duration "$DUR_WRITE" --ids "$ids"
+    fi
+    if [ $r = 1 ]; then
+        raw "$mode" "$c" modify "PATCH user" --count "$N_PATCH" --duration "$DUR_WRITE" --prefix "$rp" --items "$n"
+    fi
+
+    if [ "$GROUPS_OK" = 1 ]; then
+        if [ $g = 1 ]; then
+            gw "$mode" "$c" patch-group "member add g10$sfx" --count "$N_GROUP" --duration "$DUR_WRITE" \
+                --ids "$ids" --group-id "$G10_ID"
+        fi
+        if [ $r = 1 ]; then
+            raw "$mode" "$c" group-add "member add g10" --count "$N_GROUP" --duration "$DUR_WRITE" --prefix "$rp" \
+                --items "$n" --group-dn "$G10_DN"
+        fi
+        if [ $g = 1 ]; then
+            gw "$mode" "$c" patch-group "member add g100k$sfx" --count "$N_BIG" --duration "$DUR_BIG" \
+                --ids "$ids" --group-id "$GBIG_ID"
+        fi
+        if [ $r = 1 ]; then
+            raw "$mode" "$c" group-add "member add g100k" --count "$N_BIG" --duration "$DUR_BIG" --prefix "$rp" \
+                --items "$n" --group-dn "$GBIG_DN"
         fi
     fi
-    [ -n "$rep" ] && return 0
 
-    log "$mode c=$c: raw libldap"
-    local tmpl=()
-    [ -s "$WORK/template.ldif" ] && tmpl=(--template "$WORK/template.ldif")
-    raw "$mode" "$c" add "POST /Users" --count "$N_POST" --duration "$DUR_WRITE" --prefix "$rp" "${tmpl[@]}"
-    n=$(last_ok "$mode" raw "POST /Users" "$c")
-    [ "$n" -gt 0 ] || return 0
-    raw "$mode" "$c" search-filter "GET filter" --count "$N_READ" --duration "$DUR_READ" --prefix "$rp" --items "$n"
-    raw "$mode" "$c" search-id "GET by id" --count "$N_READ" --duration "$DUR_READ" --prefix "$rp"
-    raw "$mode" "$c" modify "PATCH user" --count "$N_PATCH" --duration "$DUR_WRITE" --prefix "$rp" --items "$n"
-    if [ "$GROUPS_OK" = 1 ]; then
-        raw "$mode" "$c" group-add "member add g10" --count "$N_GROUP" --duration "$DUR_WRITE" --prefix "$rp" \
-            --items "$n" --group-dn "$G10_DN"
-        raw "$mode" "$c" group-add "member add g100k" --count "$N_BIG" --duration "$DUR_BIG" --prefix "$rp" \
-            --items "$n" --group-dn "$GBIG_DN"
+    if [ $g = 1 ]; then
+        gw "$mode" "$c" delete-user "DELETE user$sfx" --count "$N_POST" --duration "$DUR_WRITE" --ids "$ids"
     fi
-    raw "$mode" "$c" delete "DELETE user" --count "$N_POST" --duration "$DUR_WRITE" --prefix "$rp" --items "$n"
+    if [ $r = 1 ]; then
+        raw "$mode" "$c" delete "DELETE user" --count "$N_POST" --duration "$DUR_WRITE" --prefix "$rp" --items "$n"
+    fi
+    return 0
 }
 
 # ---------- the run ----------
 T0=$(date +%s)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 for mode in $MODES; do
     log "=== slapd $mode ==="
     start_slapd "$mode"
@@ -447,6 +481,7 @@ for mode in $MODES; do
     stop_slapd
 done
 ELAPSED=$(( $(date +%s) - T0 ))
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 log "measurements done in ${ELAPSED}s"
 
 # ---------- report ----------
@@ -457,6 +492,7 @@ machine() {
     echo "- slapd: $(/usr/sbin/slapd -VV 2>&1 | sed -n 's/.*\(slapd [0-9][^ ]*\).*/\1/p' | head -1), back_mdb, loopback"
     echo "- libevent $(pkg-config --modversion libevent 2>/dev/null || echo '?'), $(cc --version | head -1), build RelWithDebInfo"
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); run took ${ELAPSED}s$([ "$SMOKE" = 1 ] && echo ' (smoke sizes)')"
+    echo "- load average (1/5/15 min) at the start: $LOAD_START, at the end: $LOAD_END (other work on the machine)"
 }
 
 render() {

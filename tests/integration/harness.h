@@ -12,7 +12,8 @@
  * when the test process exits (atexit), is interrupted (SIGINT/SIGTERM/SIGHUP/
  * SIGQUIT) or dies in any other way (PR_SET_PDEATHSIG), so nothing lingers.
  * Temporary folders (mkdtemp under $TMPDIR or /tmp) are removed by
- * h_slapd_destroy unless S2L_KEEP_TMP=1 is set (then their path is printed).
+ * h_slapd_destroy (and at exit) unless S2L_KEEP_TMP=1 is set (then their path
+ * is printed); a test killed by a signal leaves its folder behind.
  *
  * Ownership: h_slapd_start/h_gw_start return objects owned by the caller
  * (h_slapd_destroy, h_gw_stop/h_gw_kill free them). Destroy gateways before
@@ -20,6 +21,25 @@
  * caller (free / json_decref) unless documented as borrowed (const char *
  * returns are borrowed from the object and live as long as it). h_resp owns
  * its fields: release with h_resp_free.
+ *
+ * A test, in short:
+ *
+ *   int main(void)
+ *   {
+ *       h_slapd *s = h_slapd_start(NULL);          // ppolicy, memberof, sssvlv, monitor
+ *       H_REQUIRE(s != NULL);
+ *       h_gw *g = h_gw_start(s, NULL);             // or extra JSON: "{\"limits\":{...}}"
+ *       H_REQUIRE(g != NULL);
+ *       h_resp r = h_http(g, "POST", "/Users", "{\"userName\":\"jdoe\", ...}", NULL);
+ *       H_CHECK_STATUS(r, 201);
+ *       json_t *e = h_ldap_entry(s, "uid=jdoe," H_PEOPLE);
+ *       H_CHECK_STR(h_ldap_attr(e, "entryUUID"), h_jstr(r.json, "id"));
+ *       json_decref(e);
+ *       h_resp_free(&r);
+ *       h_gw_stop(g);                              // counts: clean exit, no sanitizer report
+ *       h_slapd_destroy(s);
+ *       return H_DONE();
+ *   }
  *
  * Environment:
  *   S2L_KEEP_TMP=1          keep temporary folders (slapd db, configs, logs)
@@ -34,6 +54,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <jansson.h>
 
 #define H_SUFFIX "dc=example,dc=org"

@@ -37,9 +37,10 @@ typedef struct it_env {
     h_gw *g;
 } it_env;
 
-/* The gateway accepts connections before its LDAP pool has connected and
- * answers 503 until then; waits (bounded) until a directory request gets a
- * 200, so tests start from a connected gateway. Prints how long it took. */
+/* The gateway may accept connections before its LDAP pool has connected, and
+ * answers 503 until then. Waits (bounded) until a directory request gets an
+ * answer other than 503, so tests start from a connected gateway; prints how
+ * long that took. True when that answer is 200. */
 static inline bool it_wait_ldap_ready(h_gw *g, int max_ms)
 {
     double t0 = h_now_ms();
@@ -50,7 +51,7 @@ static inline bool it_wait_ldap_ready(h_gw *g, int max_ms)
 
         status = r.status;
         h_resp_free(&r);
-        if (status == 200 || status != 503 || h_now_ms() - t0 > max_ms)
+        if (status != 503 || h_now_ms() - t0 > max_ms)
             break;
         {
             struct timespec ts = {0, 20 * 1000000L};
@@ -373,24 +374,6 @@ static inline size_t it_nvals(const json_t *entry, const char *attr)
     return json_array_size(json_object_get(json_object_get(entry, "attrs"), attr));
 }
 
-/* Whether any attribute of entry holds exactly value (to find where a value
- * went without depending on the mapping's choice of attribute). */
-static inline bool it_entry_holds(const json_t *entry, const char *value)
-{
-    const char *k;
-    json_t *vals;
-
-    json_object_foreach(json_object_get(entry, "attrs"), k, vals) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(vals, i, v) {
-            if (json_is_string(v) && strcmp(json_string_value(v), value) == 0)
-                return true;
-        }
-    }
-    return false;
-}
-
 /* Whether dn parses as <attr>=<value>,<parent> with exactly this (unescaped)
  * value and parent (compared case-insensitively, as LDAP does for these). */
 static inline bool it_dn_is(const char *dn, const char *attr, const char *value, const char *parent)
@@ -418,7 +401,9 @@ static inline bool it_dn_is(const char *dn, const char *attr, const char *value,
     return ok && comma && strcasecmp(comma + 1, parent) == 0;
 }
 
-/* Sets an LDAP password directly (as rootdn), for users created without one. */
+/* Sets an LDAP password directly (as rootdn), for users created without one.
+ * dn goes into LDIF as is: only for DNs without leading spaces, ':' or '<'
+ * and without line breaks (LDIF would need base64 for those). */
 static inline bool it_set_password(h_slapd *s, const char *dn, const char *pw)
 {
     size_t n = strlen(dn) + strlen(pw) + 96;

@@ -176,6 +176,10 @@ static void test_match(const char *id)
         "/Users?filter=userName+eq+%22test_user_4f3c7a1e%40contoso.example%22",
         "/Users?filter=externalId+eq+\"" EXTERNAL_ID "\"",
         "/Users?filter=userName%20eq%20%22Test_User_4f3c7a1e%40contoso.example%22&startIndex=1&count=100",
+        /* A parameter without "=value" (valid in a URI query; Entra's
+         * aadOptscim062020 tenant-URL flag has this shape) is ignored like
+         * any unknown parameter. */
+        "/Users?aadOptscim062020&filter=userName+eq+%22Test_User_4f3c7a1e%40contoso.example%22",
     };
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -272,6 +276,36 @@ static void test_patch_verbose(const char *id)
     json_decref(e);
 }
 
+/* Entra's default mapping sends physicalDeliveryOfficeName as
+ * addresses[type eq "other"].formatted (IDP-QUIRKS.md lists the shape): the
+ * request must be accepted, and the rest of it applied, whether or not the
+ * mapping stores that value. */
+static void test_other_address(const char *id)
+{
+    h_resp r = it_patch(env.g, id,
+                        "[{\"op\":\"Add\",\"path\":\"addresses[type eq \\\"other\\\"].formatted\",\"value\":\"Building 1\"},"
+                        "{\"op\":\"Replace\",\"path\":\"title\",\"value\":\"Office\"}]");
+    json_t *e;
+    char *other;
+
+    H_CHECK_STATUS(r, 200);
+    h_resp_free(&r);
+    e = it_entry_by_id(env.s, id);
+    H_CHECK_STR(h_ldap_attr(e, "title"), "Office");
+    json_decref(e);
+
+    /* The same value in a create. */
+    other = IT_CREATE(env.g, "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"office.user@contoso.example\","
+                             "\"addresses\":[{\"type\":\"work\",\"locality\":\"Redmond\"},"
+                             "{\"type\":\"other\",\"formatted\":\"Building 1\"}]}");
+    if (other) {
+        e = it_entry_by_id(env.s, other);
+        H_CHECK_STR(h_ldap_attr(e, "l"), "Redmond");
+        json_decref(e);
+    }
+    free(other);
+}
+
 /* No-path replace with dotted and URN keys; Add on a single-valued attribute
  * replaces it. */
 static void test_patch_nopath(const char *id)
@@ -279,7 +313,8 @@ static void test_patch_nopath(const char *id)
     static const char ops[] =
         "[{\"op\":\"replace\",\"value\":{\"displayName\":\"Dee Example\",\"name.givenName\":\"Dee\","
         "\"name.familyName\":\"Sample\",\"" IT_URN_ENT ":employeeNumber\":\"E-3003\"}},"
-        "{\"op\":\"Add\",\"path\":\"title\",\"value\":\"Lead\"}]";
+        "{\"op\":\"Add\",\"path\":\"title\",\"value\":\"Lead\"},"
+        "{\"op\":\"Add\",\"path\":\"nickName\",\"value\":\"Babs\"}]";
     h_resp r = it_patch(env.g, id, ops);
     json_t *e;
 
@@ -296,6 +331,7 @@ static void test_patch_nopath(const char *id)
     H_CHECK_STR(h_ldap_attr(e, "employeenumber"), "E-3003");
     H_CHECK_STR(h_ldap_attr(e, "title"), "Lead");
     H_CHECK_INT(it_nvals(e, "title"), 1);
+    H_CHECK_STR(h_ldap_attr(e, "scimnickname"), "Babs");
     json_decref(e);
 }
 
@@ -451,6 +487,43 @@ static void test_manager(const char *id)
     h_resp_free(&r);
     check_manager(id, NULL, NULL);
 
+    /* A manager deleted behind the subordinate's back (no refint here): the
+     * subordinate stays readable and writable, showing no manager. */
+    {
+        char *m3 = IT_CREATE(env.g, "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"boss.three@contoso.example\"}");
+        char *m3_path = m3 ? it_user_path(m3) : NULL;
+        char *path = it_user_path(id);
+
+        H_REQUIRE(m3_path != NULL && path != NULL);
+        snprintf(ops, sizeof ops, "[{\"op\":\"Add\",\"path\":\"%s:manager\",\"value\":\"%s\"}]", IT_URN_ENT, m3);
+        r = it_patch(env.g, id, ops);
+        H_CHECK_STATUS(r, 200);
+        h_resp_free(&r);
+        r = h_http(env.g, "DELETE", m3_path, NULL, NULL);
+        H_CHECK_STATUS(r, 204);
+        h_resp_free(&r);
+        r = h_http(env.g, "GET", path, NULL, NULL);
+        H_CHECK_STATUS(r, 200);
+        H_CHECK(h_jget(r.json, IT_URN_ENT ".manager") == NULL);
+        h_resp_free(&r);
+        r = it_patch(env.g, id, "[{\"op\":\"Replace\",\"path\":\"title\",\"value\":\"Orphaned\"}]");
+        H_CHECK_STATUS(r, 200);
+        h_resp_free(&r);
+        snprintf(ops, sizeof ops, "[{\"op\":\"Replace\",\"path\":\"%s:manager\",\"value\":{\"value\":\"%s\"}}]",
+                 IT_URN_ENT, m2);
+        r = it_patch(env.g, id, ops);
+        H_CHECK_STATUS(r, 200);
+        h_resp_free(&r);
+        check_manager(id, m2, m2_dn);
+        snprintf(ops, sizeof ops, "[{\"op\":\"Remove\",\"path\":\"%s:manager\"}]", IT_URN_ENT);
+        r = it_patch(env.g, id, ops);
+        H_CHECK_STATUS(r, 200);
+        h_resp_free(&r);
+        check_manager(id, NULL, NULL);
+        free(path);
+        free(m3_path);
+        free(m3);
+    }
     free(m1);
     free(m2);
     free(m1_dn);
@@ -586,6 +659,7 @@ int main(void)
         test_match(id);
         test_patch_verbose(id);
         test_patch_nopath(id);
+        test_other_address(id);
         test_disable_enable(id);
         test_manager(id);
         test_rename(id);

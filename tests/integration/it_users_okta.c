@@ -296,6 +296,17 @@ static void test_minimal_create(void)
     H_CHECK_STR(h_ldap_attr(e, "sn"), "minimal.okta");
     H_CHECK(h_ldap_attr(e, "userpassword") == NULL);
     json_decref(e);
+    /* A password given later, with a path this time. */
+    if (id) {
+        char *dn = it_dn_by_id(env.s, id);
+        h_resp r = it_patch(env.g, id, "[{\"op\":\"add\",\"path\":\"password\",\"value\":\"Minimal-Pass-1\"}]");
+
+        H_CHECK_STATUS(r, 200);
+        H_CHECK(h_jget(r.json, "password") == NULL);
+        h_resp_free(&r);
+        H_CHECK(dn && h_ldap_bind_ok(env.s, dn, "Minimal-Pass-1"));
+        free(dn);
+    }
     free(id);
 
     /* A formatted name wins for cn. */
@@ -305,6 +316,42 @@ static void test_minimal_create(void)
     H_CHECK_STR(h_ldap_attr(e, "cn"), "Dr. Fran Q. Okta");
     H_CHECK_STR(h_ldap_attr(e, "sn"), "Okta");
     json_decref(e);
+    free(id);
+}
+
+/* Created inactive (Okta imports / staged users): locked from the start;
+ * then PUT with active:false after a reactivation locks it again. */
+static void test_inactive(void)
+{
+    char *id = IT_CREATE(env.g, "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"staged.okta\","
+                                "\"password\":\"Staged-Pass-1\",\"active\":false}");
+    char *dn = id ? it_dn_by_id(env.s, id) : NULL;
+    char *path = id ? it_user_path(id) : NULL;
+    json_t *e;
+    h_resp r;
+
+    H_REQUIRE(dn != NULL && path != NULL);
+    e = it_entry_by_id(env.s, id);
+    H_CHECK_STR(h_ldap_attr(e, "pwdaccountlockedtime"), IT_LOCKED);
+    json_decref(e);
+    H_CHECK(!h_ldap_bind_ok(env.s, dn, "Staged-Pass-1"));
+
+    r = h_http(env.g, "PUT", path, "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"staged.okta\",\"active\":true}",
+               NULL);
+    H_CHECK_STATUS(r, 200);
+    h_resp_free(&r);
+    H_CHECK(h_ldap_bind_ok(env.s, dn, "Staged-Pass-1"));
+    r = h_http(env.g, "PUT", path, "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"staged.okta\",\"active\":false}",
+               NULL);
+    H_CHECK_STATUS(r, 200);
+    H_CHECK(json_is_false(h_jget(r.json, "active")));
+    h_resp_free(&r);
+    e = it_entry_by_id(env.s, id);
+    H_CHECK_STR(h_ldap_attr(e, "pwdaccountlockedtime"), IT_LOCKED);
+    json_decref(e);
+    H_CHECK(!h_ldap_bind_ok(env.s, dn, "Staged-Pass-1"));
+    free(path);
+    free(dn);
     free(id);
 }
 
@@ -343,6 +390,7 @@ int main(void)
         test_put(id);
         test_patch_nopath(id);
         test_minimal_create();
+        test_inactive();
         test_onelogin();
         free(id);
     }

@@ -8,6 +8,7 @@
 #include "unit.h"
 
 static mapping_fixture fx;
+static json_t *empty; /* {} for cases without ids/refs */
 
 static const char *case_name(const json_t *c)
 {
@@ -80,7 +81,7 @@ static void run_to_ldap(const json_t *c, const s2l_rmap *rm)
 {
     s2l_error err = {0};
     json_t *ids = json_object_get(c, "ids");
-    json_t *got = s2l_rmap_to_ldap(rm, json_object_get(c, "resource"), ids ? ids : json_object(), &err);
+    json_t *got = s2l_rmap_to_ldap(rm, json_object_get(c, "resource"), ids ? ids : empty, &err);
     check_outcome("to_ldap", c, got, &err, same_entry);
     /* the first objectClass value leads, as configured */
     if (got)
@@ -92,7 +93,7 @@ static void run_to_scim(const json_t *c, const s2l_rmap *rm)
 {
     s2l_error err = {0};
     json_t *refs = json_object_get(c, "refs");
-    json_t *got = s2l_rmap_to_scim(rm, json_object_get(c, "entry"), refs ? refs : json_object(),
+    json_t *got = s2l_rmap_to_scim(rm, json_object_get(c, "entry"), refs ? refs : empty,
                                    json_string_value(json_object_get(c, "base_url")), &err);
     check_outcome("to_scim", c, got, &err, same_json);
     json_decref(got);
@@ -103,7 +104,7 @@ static void run_plan(const json_t *c, const s2l_rmap *rm)
     s2l_error err = {0};
     json_t *ids = json_object_get(c, "ids");
     json_t *got = s2l_rmap_plan_update(rm, json_object_get(c, "old"), json_object_get(c, "new"),
-                                       ids ? ids : json_object(), &err);
+                                       ids ? ids : empty, &err);
     check_outcome("plan", c, got, &err, same_plan);
     json_decref(got);
 }
@@ -113,7 +114,7 @@ static void run_delta(const json_t *c, const s2l_rmap *rm)
     s2l_error err = {0};
     json_t *ids = json_object_get(c, "ids");
     json_t *mods = json_array();
-    int rc = s2l_rmap_delta_mods(rm, json_object_get(c, "deltas"), ids ? ids : json_object(), mods, &err);
+    int rc = s2l_rmap_delta_mods(rm, json_object_get(c, "deltas"), ids ? ids : empty, mods, &err);
     check_outcome("delta", c, rc == 0 ? mods : NULL, &err, same_mods);
     json_decref(mods);
 }
@@ -128,7 +129,7 @@ static void test_round_trip(void)
                             "active", 0, "emails", "value", "w@x.org", "type", "work", "value", "h@x.org", "type",
                             "home", "phoneNumbers", "value", "+1", "type", "fax",
                             S2L_URN_ENTERPRISE, "department", "D");
-    json_t *entry = s2l_rmap_to_ldap(rm, res, json_object(), &err);
+    json_t *entry = s2l_rmap_to_ldap(rm, res, empty, &err);
     CHECK(entry != NULL);
     if (entry == NULL) {
         json_decref(res);
@@ -136,7 +137,7 @@ static void test_round_trip(void)
     }
     json_object_set_new(json_object_get(entry, "attrs"), "entryUUID",
                         json_pack("[s]", "2819c223-7f76-453a-919d-413861904646"));
-    json_t *back = s2l_rmap_to_scim(rm, entry, json_object(), NULL, &err);
+    json_t *back = s2l_rmap_to_scim(rm, entry, empty, NULL, &err);
     CHECK(back != NULL);
     if (back) {
         CHECK_STR(json_string_value(json_object_get(back, "userName")), "rt");
@@ -147,7 +148,7 @@ static void test_round_trip(void)
         CHECK_STR(json_string_value(json_object_get(json_array_get(emails, 1), "type")), "home");
         CHECK_STR(json_string_value(json_object_get(json_object_get(back, S2L_URN_ENTERPRISE), "department")), "D");
         /* and a plan between the two is empty */
-        json_t *plan = s2l_rmap_plan_update(rm, back, res, json_object(), &err);
+        json_t *plan = s2l_rmap_plan_update(rm, back, res, empty, &err);
         CHECK(plan && json_array_size(json_object_get(plan, "mods")) == 0 && json_is_null(json_object_get(plan, "newrdn")));
         json_decref(plan);
     }
@@ -394,6 +395,7 @@ int main(void)
         mf_fini(&fx);
         return UNIT_DONE();
     }
+    empty = json_object();
     run_file("tests/data/mapping/to_ldap.json", run_to_ldap);
     run_file("tests/data/mapping/to_scim.json", run_to_scim);
     run_file("tests/data/mapping/plans.json", run_plan);
@@ -403,6 +405,7 @@ int main(void)
     test_refs();
     test_accessors();
     test_discovery();
+    json_decref(empty);
     mf_fini(&fx);
     return UNIT_DONE();
 }
