@@ -520,8 +520,8 @@ fail:
     return NULL;
 }
 
-int s2l_rmap_delta_mods(const s2l_rmap *rm, const json_t *deltas, const json_t *ids, json_t *mods,
-                        s2l_error *err)
+int s2l_rmap_delta_mods(const s2l_rmap *rm, const json_t *deltas, const json_t *ids, unsigned ph_flags,
+                        json_t *mods, s2l_error *err)
 {
     size_t i;
     json_t *d, *add = NULL, *rem = NULL, *ph = NULL;
@@ -547,13 +547,15 @@ int s2l_rmap_delta_mods(const s2l_rmap *rm, const json_t *deltas, const json_t *
                 goto oom;
         } else {
             /* placeholder first on removal, so the group is never left without a member */
-            if (json_array_size(rem) && json_array_size(ph) && append_mod(mods, "add", me->ldap, ph) < 0)
+            bool ph_add = json_array_size(rem) && json_array_size(ph) && (ph_flags & S2L_PH_ADD_ON_REMOVE);
+            bool ph_del = json_array_size(add) && json_array_size(ph) && (ph_flags & S2L_PH_DELETE_ON_ADD);
+            if (ph_add && append_mod(mods, "add", me->ldap, ph) < 0)
                 goto oom;
             if (json_array_size(add) && append_mod(mods, "add", me->ldap, add) < 0)
                 goto oom;
             if (json_array_size(rem) && append_mod(mods, "delete", me->ldap, rem) < 0)
                 goto oom;
-            if (json_array_size(add) && json_array_size(ph) && append_mod(mods, "delete", me->ldap, ph) < 0)
+            if (ph_del && append_mod(mods, "delete", me->ldap, ph) < 0)
                 goto oom;
         }
         json_decref(add);
@@ -612,5 +614,22 @@ json_t *s2l_rmap_ref_ids(const s2l_rmap *rm, const json_t *resource)
     return out;
 fail:
     json_decref(out);
+    return NULL;
+}
+
+char *s2l_rmap_placeholder_filter(const s2l_rmap *rm)
+{
+    for (size_t i = 0; i < rm->n_entries; i++) {
+        const s2l_mentry *me = &rm->entries[i];
+        if (me->kind != S2L_ME_REFERENCE || !me->has_placeholder)
+            continue;
+        char *esc = s2l_ldap_escape_filter_value(me->placeholder, strlen(me->placeholder));
+        size_t n = esc ? strlen(me->ldap) + strlen(esc) + 4 : 0;
+        char *f = esc ? malloc(n) : NULL;
+        if (f)
+            snprintf(f, n, "(%s=%s)", me->ldap, esc);
+        free(esc);
+        return f;
+    }
     return NULL;
 }

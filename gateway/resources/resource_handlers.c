@@ -43,6 +43,11 @@ typedef struct hstate {
     json_t *page;           /* entries of the page, in order */
     json_t *page_dns;       /* phase B: DNs of the page */
     size_t page_pending;
+    json_t *plan_mods;      /* mods from plan_update (delta mods are added per attempt) */
+    unsigned ph_flags;      /* S2L_PH_*: what is known of the empty-group placeholder */
+    bool ph_probe_pending;  /* the placeholder probe has not answered yet */
+    bool plan_waiting;      /* planning waits for that probe */
+    bool ph_retried;        /* a removal refused with 65 was retried with the placeholder */
     bool mods_retried;      /* a modify refused with 16 was re-planned once */
     size_t probes_pending;
     void (*after_refs)(s2l_req *req);
@@ -66,6 +71,7 @@ static void hstate_free(void *p)
     json_decref(st->new_res);
     json_decref(st->deltas);
     json_decref(st->mods);
+    json_decref(st->plan_mods);
     json_decref(st->add_entry);
     json_decref(st->page);
     json_decref(st->page_dns);
@@ -585,6 +591,7 @@ static void on_rollback(s2l_req *req, const s2l_ldap_result *res, void *arg)
 }
 
 static void update_modify(s2l_req *req);
+static bool build_mods(s2l_req *req);
 
 /* One probe per value deleted by the modify: a base search (attr=value) on the
  * entry answers "is this value there?" without reading the attribute, which on
@@ -682,6 +689,20 @@ static void on_modified(s2l_req *req, const s2l_ldap_result *res, void *arg)
     hstate *st = req->state;
     if (res->rc == LDAP_NO_SUCH_ATTRIBUTE && retry_without_absent_values(req))
         return;
+    /* A removal emptied a group whose class requires members: once more, with
+     * the empty-group placeholder added in the same modify. */
+    if (res->rc == LDAP_OBJECT_CLASS_VIOLATION && st->deltas && !st->ph_retried &&
+        !(st->ph_flags & S2L_PH_ADD_ON_REMOVE)) {
+        char *f = s2l_rmap_placeholder_filter(req->rm);
+        if (f) {
+            free(f);
+            st->ph_retried = true;
+            st->ph_flags |= S2L_PH_ADD_ON_REMOVE;
+            if (build_mods(req))
+                update_modify(req);
+            return;
+        }
+    }
     if (res->rc != LDAP_SUCCESS) {
         if (st->new_dn) {
             /* The rename went through but the modify did not: put the old name
@@ -755,14 +776,30 @@ static void update_apply(s2l_req *req)
     update_modify(req);
 }
 
-/* Both old and new references are known as ids by now: plan and apply. */
-static void update_plan(s2l_req *req, void *arg, const s2l_ldap_result *lerr)
+/* st->mods = the plan's mods + value-level delta mods for the placeholder state. */
+static bool build_mods(s2l_req *req)
 {
     hstate *st = req->state;
-    if (lerr) {
-        s2l_req_fail_ldap(req, lerr, "a referenced entry");
-        return;
+    s2l_error err;
+    s2l_error_clear(&err);
+    json_decref(st->mods);
+    st->mods = st->plan_mods ? json_deep_copy(st->plan_mods) : json_array();
+    if (st->mods == NULL) {
+        oom(req);
+        return false;
     }
+    if (st->deltas && s2l_rmap_delta_mods(req->rm, st->deltas, st->ids, st->ph_flags, st->mods, &err) < 0) {
+        if (err.status == 0)
+            s2l_error_set(&err, 400, S2L_SCIM_INVALID_VALUE, "invalid member change");
+        s2l_req_reply_error(req, &err);
+        return false;
+    }
+    return true;
+}
+
+static void plan_and_apply(s2l_req *req)
+{
+    hstate *st = req->state;
     s2l_error err;
     s2l_error_clear(&err);
     json_t *plan = s2l_rmap_plan_update(req->rm, st->old_res, st->new_res, st->ids, &err);
@@ -772,9 +809,7 @@ static void update_plan(s2l_req *req, void *arg, const s2l_ldap_result *lerr)
         s2l_req_reply_error(req, &err);
         return;
     }
-    st->mods = json_incref(json_object_get(plan, "mods"));
-    if (st->mods == NULL)
-        st->mods = json_array();
+    st->plan_mods = json_incref(json_object_get(plan, "mods"));
     const char *newrdn = json_string_value(json_object_get(plan, "newrdn"));
     if (newrdn && (st->newrdn = strdup(newrdn)) == NULL) {
         json_decref(plan);
@@ -782,13 +817,63 @@ static void update_plan(s2l_req *req, void *arg, const s2l_ldap_result *lerr)
         return;
     }
     json_decref(plan);
-    if (st->deltas && s2l_rmap_delta_mods(req->rm, st->deltas, st->ids, st->mods, &err) < 0) {
-        if (err.status == 0)
-            s2l_error_set(&err, 400, S2L_SCIM_INVALID_VALUE, "invalid member change");
-        s2l_req_reply_error(req, &err);
+    if (build_mods(req))
+        update_apply(req);
+}
+
+/* Both old and new references are known as ids by now (and the placeholder
+ * probe, if any, has answered): plan and apply. */
+static void update_plan(s2l_req *req, void *arg, const s2l_ldap_result *lerr)
+{
+    hstate *st = req->state;
+    if (lerr) {
+        s2l_req_fail_ldap(req, lerr, "a referenced entry");
         return;
     }
-    update_apply(req);
+    if (st->ph_probe_pending) {
+        st->plan_waiting = true;
+        return;
+    }
+    plan_and_apply(req);
+}
+
+static void on_placeholder_probe(s2l_req *req, const s2l_ldap_result *res, void *arg)
+{
+    hstate *st = req->state;
+    if (res->rc != LDAP_SUCCESS && res->rc != LDAP_NO_SUCH_OBJECT) {
+        s2l_req_fail_ldap(req, res, info(req)->name);
+        return;
+    }
+    st->ph_probe_pending = false;
+    st->ph_flags = json_array_size(res->entries) ? S2L_PH_DELETE_ON_ADD : 0;
+    if (st->plan_waiting) {
+        st->plan_waiting = false;
+        plan_and_apply(req);
+    }
+}
+
+/* Member changes must know whether the group holds the empty-group
+ * placeholder (to delete it on add) without reading the member list: a
+ * base-scope search for (member=<placeholder>) answers that, in parallel with
+ * the id look-ups. */
+static bool probe_placeholder(s2l_req *req)
+{
+    hstate *st = req->state;
+    if (json_array_size(st->deltas) == 0)
+        return true;
+    char *f = s2l_rmap_placeholder_filter(req->rm);
+    if (f == NULL)
+        return true;
+    static char *no_attrs[] = {LDAP_NO_ATTRS, NULL};
+    s2l_search_req sr = {.base = st->dn, .scope = LDAP_SCOPE_BASE, .filter = f, .attrs = no_attrs, .size_limit = 1};
+    int rc = s2l_req_ldap_search(req, &sr, on_placeholder_probe, NULL);
+    free(f);
+    if (rc < 0) {
+        oom(req);
+        return false;
+    }
+    st->ph_probe_pending = true;
+    return true;
 }
 
 /* Ids the new resource and the deltas refer to, minus those already known. */
@@ -949,6 +1034,8 @@ static void patch_after_refs(s2l_req *req)
         s2l_req_reply_error(req, &err);
         return;
     }
+    if (!probe_placeholder(req))
+        return;
     update_resolve_new_ids(req);
 }
 

@@ -155,18 +155,28 @@ json_t *s2l_rmap_to_ldap(const s2l_rmap *rm, const json_t *resource, const json_
 json_t *s2l_rmap_plan_update(const s2l_rmap *rm, const json_t *old_resource, const json_t *new_resource,
                              const json_t *ids, s2l_error *err);
 
+/* What the caller knows about the empty-group placeholder of a delta
+ * attribute (flags). Without it the member set is never read, so the handler
+ * probes for the placeholder (s2l_rmap_placeholder_filter) and retries a
+ * removal that LDAP refuses for emptying the set (65) with ADD_ON_REMOVE. */
+#define S2L_PH_DELETE_ON_ADD 0x1 /* the entry holds the placeholder: adds delete it */
+#define S2L_PH_ADD_ON_REMOVE 0x2 /* removals add it (the set may become empty) */
+
 /* LDAP modifications for value-level deltas of a delta attribute (see
  * s2l_patch_apply): add → {"op":"add"} of just the new DNs, remove →
- * {"op":"delete"} of just those; replace_all → {"op":"replace"} of the new set.
+ * {"op":"delete"} of just those; replace_all → {"op":"replace"} of the new set
+ * (the placeholder alone when it is empty).
  * ids maps SCIM id → DN; an added id missing from ids → 400 invalidValue, a
  * removed one is skipped (it cannot be a member). Appends to mods.
- * With an empty-group placeholder configured, an add also deletes the
- * placeholder and a remove also adds it (it is never shown, so it may stay
- * next to real members until the next add). The caller must send these with
- * the LDAP Permissive Modify control (1.2.840.113556.1.4.1413) so that adding
- * a present value or deleting an absent one succeeds, as IdPs expect. */
-int s2l_rmap_delta_mods(const s2l_rmap *rm, const json_t *deltas, const json_t *ids, json_t *mods,
-                        s2l_error *err);
+ * ph_flags (S2L_PH_*) say when to add or delete the placeholder around the
+ * changes. The caller sends these with the LDAP Permissive Modify control so
+ * that adding a present value succeeds, and handles deleting an absent one. */
+int s2l_rmap_delta_mods(const s2l_rmap *rm, const json_t *deltas, const json_t *ids, unsigned ph_flags,
+                        json_t *mods, s2l_error *err);
+
+/* A filter matching an entry of rm whose delta attribute holds its empty-group
+ * placeholder, e.g. "(member=)" (malloc'd), or NULL when rm has no placeholder. */
+char *s2l_rmap_placeholder_filter(const s2l_rmap *rm);
 
 /* ---- searching ---- */
 

@@ -114,7 +114,14 @@ static void run_delta(const json_t *c, const s2l_rmap *rm)
     s2l_error err = {0};
     json_t *ids = json_object_get(c, "ids");
     json_t *mods = json_array();
-    int rc = s2l_rmap_delta_mods(rm, json_object_get(c, "deltas"), ids ? ids : empty, mods, &err);
+    /* "placeholder": which S2L_PH_* flags the caller passes; default both */
+    const char *ph = json_string_value(json_object_get(c, "placeholder"));
+    unsigned flags = ph == NULL                         ? S2L_PH_DELETE_ON_ADD | S2L_PH_ADD_ON_REMOVE
+                     : strcmp(ph, "absent") == 0        ? 0
+                     : strcmp(ph, "present") == 0       ? S2L_PH_DELETE_ON_ADD
+                     : strcmp(ph, "add_on_remove") == 0 ? S2L_PH_ADD_ON_REMOVE
+                                                        : S2L_PH_DELETE_ON_ADD | S2L_PH_ADD_ON_REMOVE;
+    int rc = s2l_rmap_delta_mods(rm, json_object_get(c, "deltas"), ids ? ids : empty, flags, mods, &err);
     check_outcome("delta", c, rc == 0 ? mods : NULL, &err, same_mods);
     json_decref(mods);
 }
