@@ -126,6 +126,7 @@ struct s2l_mapping {
     s2l_rmap *rmaps;
     size_t n_rmaps;
     bool ignore_unknown;
+    bool refint_by_gateway;     /* "referential_integrity": "gateway" */
 };
 
 /* ---- helpers (mapping_util.c) ---- */

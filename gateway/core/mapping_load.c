@@ -1266,7 +1266,8 @@ out:
 
 s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *errbuf, size_t errlen)
 {
-    static const char *const keys[] = {"unknown_attributes", "resource_types", "description", NULL};
+    static const char *const keys[] = {"unknown_attributes", "referential_integrity", "resource_types",
+                                       "description", NULL};
     load_ctx c = {.file = path, .errbuf = errbuf, .errlen = errlen};
     json_error_t je;
     json_t *j = NULL;
@@ -1302,6 +1303,18 @@ s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *er
             goto out;
         }
         c.m->ignore_unknown = strcmp(json_string_value(ua), "ignore") == 0;
+    }
+    /* Default "gateway": where the directory does maintain references (refint),
+     * the gateway's own search simply finds nothing left to fix. */
+    c.m->refint_by_gateway = true;
+    json_t *ri = json_object_get(j, "referential_integrity");
+    if (ri != NULL) {
+        if (!json_is_string(ri) || (strcmp(json_string_value(ri), "gateway") != 0 &&
+                                    strcmp(json_string_value(ri), "directory") != 0)) {
+            lerr(&c, "$.referential_integrity", "must be \"gateway\" or \"directory\"");
+            goto out;
+        }
+        c.m->refint_by_gateway = strcmp(json_string_value(ri), "gateway") == 0;
     }
     rts = json_object_get(j, "resource_types");
     if (!json_is_array(rts) || json_array_size(rts) == 0) {

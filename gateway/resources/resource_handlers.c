@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "lookup.h"
+#include "refint.h"
 #include "s2l/log.h"
 #include "s2l/resource.h"
 
@@ -33,6 +34,7 @@ typedef struct hstate {
     json_t *deltas;         /* PATCH value-level changes (delta attributes) */
     json_t *mods;           /* LDAP modifications to apply */
     json_t *add_entry;      /* POST: {"dn","attrs"} */
+    json_t *post_entry;     /* the entry a write returned through post-read */
     char *dn;               /* current DN */
     char *new_dn;           /* DN after a rename */
     char *newrdn;           /* rename target RDN, or NULL */
@@ -73,6 +75,7 @@ static void hstate_free(void *p)
     json_decref(st->mods);
     json_decref(st->plan_mods);
     json_decref(st->add_entry);
+    json_decref(st->post_entry);
     json_decref(st->page);
     json_decref(st->page_dns);
     free(st->dn);
@@ -412,11 +415,10 @@ static void read_back(s2l_req *req, const char *dn, int status)
 
 /* ---- POST /R ---- */
 
-/* After a write: render the entry the post-read control returned, or read it back. */
-static void written(s2l_req *req, const s2l_ldap_result *res, const char *dn, int status)
+/* After a write: render the entry the post-read control returned (e), or read it back. */
+static void written(s2l_req *req, json_t *e, const char *dn, int status)
 {
     hstate *st = req->state;
-    json_t *e = json_array_get(res->entries, 0);
     if (e == NULL) {
         read_back(req, dn, status);
         return;
@@ -440,7 +442,7 @@ static void on_added(s2l_req *req, const s2l_ldap_result *res, void *arg)
         s2l_req_fail_ldap(req, res, info(req)->name);
         return;
     }
-    written(req, res, st->dn, 201);
+    written(req, json_array_get(res->entries, 0), st->dn, 201);
 }
 
 static void create_add(s2l_req *req)
@@ -565,18 +567,29 @@ void s2l_handle_create(s2l_req *req)
 
 /* ---- updates (PUT and PATCH): rename first, then one modify ---- */
 
-static void update_done(s2l_req *req, const s2l_ldap_result *res)
+static void update_reply(s2l_req *req)
 {
     hstate *st = req->state;
-    const char *dn = st->new_dn ? st->new_dn : st->dn;
     if (!st->patch_body) {
         s2l_req_reply_json(req, 204, NULL, NULL);
         return;
     }
-    if (res)
-        written(req, res, dn, 200);
-    else
-        read_back(req, dn, 200);
+    written(req, st->post_entry, st->new_dn ? st->new_dn : st->dn, 200);
+}
+
+/* The write is done; after a rename, references to the old DN are fixed
+ * (unless the directory does that) before answering. */
+static void update_done(s2l_req *req, const s2l_ldap_result *res)
+{
+    hstate *st = req->state;
+    json_t *e = res ? json_array_get(res->entries, 0) : NULL;
+    if (e)
+        st->post_entry = json_incref(e);
+    if (st->new_dn) {
+        s2l_refint_fix(req, st->dn, st->new_dn, update_reply);
+        return;
+    }
+    update_reply(req);
 }
 
 static void on_rollback(s2l_req *req, const s2l_ldap_result *res, void *arg)
@@ -1084,13 +1097,20 @@ void s2l_handle_patch(s2l_req *req)
 
 /* ---- DELETE ---- */
 
+static void reply_no_content(s2l_req *req)
+{
+    s2l_req_reply_json(req, 204, NULL, NULL);
+}
+
 static void on_deleted(s2l_req *req, const s2l_ldap_result *res, void *arg)
 {
+    hstate *st = req->state;
     if (res->rc != LDAP_SUCCESS) {
         s2l_req_fail_ldap(req, res, info(req)->name);
         return;
     }
-    s2l_req_reply_json(req, 204, NULL, NULL);
+    /* A deleted user (or group) leaves no member or manager values behind. */
+    s2l_refint_fix(req, st->dn, NULL, reply_no_content);
 }
 
 static void delete_fetched(s2l_req *req)

@@ -178,6 +178,26 @@ int s2l_rmap_delta_mods(const s2l_rmap *rm, const json_t *deltas, const json_t *
  * placeholder, e.g. "(member=)" (malloc'd), or NULL when rm has no placeholder. */
 char *s2l_rmap_placeholder_filter(const s2l_rmap *rm);
 
+/* ---- referential integrity ---- */
+
+/* True when the mapping says "referential_integrity": "gateway" (the default):
+ * after a rename or delete the gateway fixes references to the entry itself.
+ * "directory" means an overlay (slapd's refint) does it. */
+bool s2l_mapping_refint_by_gateway(const s2l_mapping *m);
+
+/* What must change elsewhere when an entry of type `target` at old_dn is renamed
+ * to new_dn, or deleted (new_dn NULL): one item per reference attribute that may
+ * point at it,
+ *   {"base": DN, "scope": 1|2, "filter": "(&<type filter>(member=<old>))",
+ *    "attr": "member", "old": "<old value>", "new": "<new value>" | null,
+ *    "placeholder": "<empty-group placeholder>" (when the holder has one)}
+ * where the values are DNs, or RDN values for RDN-valued references (posix
+ * memberUid). The caller searches, then modifies each entry found: add new,
+ * delete old (adding the placeholder if LDAP refuses to empty the set). NULL
+ * on allocation failure or an unparsable DN. */
+json_t *s2l_mapping_reference_fixups(const s2l_mapping *m, const s2l_rmap *target, const char *old_dn,
+                                     const char *new_dn);
+
 /* ---- searching ---- */
 
 /* SCIM ids that a filter compares reference attributes with (manager.value eq,

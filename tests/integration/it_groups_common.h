@@ -172,6 +172,16 @@ static inline void ig_patch_204_(h_gw *g, const char *id, const char *operations
 
 /* ------------------------------------------------------------------ LDAP checks */
 
+/* Whether an entry exists at dn (read directly from slapd). */
+static inline bool ig_ldap_exists(h_slapd *s, const char *dn)
+{
+    json_t *e = dn ? h_ldap_entry(s, dn) : NULL;
+    bool found = e != NULL;
+
+    json_decref(e);
+    return found;
+}
+
 /* Whether list (NULL-terminated) holds s, compared case-insensitively as LDAP
  * compares these DNs. */
 static inline bool ig_in_list(const char *const *list, const char *s)
