@@ -1,4 +1,4 @@
-/* mapping_load.c — reading and validating a mapping file (docs/MAPPING.md),
+/* mapping_load.c — reading and validating a mapping file (mappings/README.md),
  * building the schema views, the accessors and s2l_mapping_destroy.
  *
  * Everything an admin can get wrong is caught here, at start, with the file

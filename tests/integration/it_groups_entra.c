@@ -206,7 +206,7 @@ static void test_add_batches(const char *gid)
     H_CHECK_INT(d.add + d.del, 0);
     ig_check_members_(env.s, gid, (const char *const[]){udn[0], udn[1], udn[2], NULL}, &placeholder, __FILE__,
                       __LINE__);
-    /* docs/MAPPING.md: the placeholder goes with the next addition. */
+    /* mappings/README.md: the placeholder goes with the next addition. */
     H_CHECK(!placeholder);
 
     /* Second batch: two new users and one already there (success, no duplicate). */
