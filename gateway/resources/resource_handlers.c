@@ -265,8 +265,88 @@ static void on_refs_then_continue(s2l_req *req, void *arg, const s2l_ldap_result
     st->after_refs(req);
 }
 
+static void resolve_entry_refs_now(s2l_req *req, const json_t *entries, void (*next)(s2l_req *req));
+
+/* A user's read-only groups found by searching the groups (mapping "source":
+ * "search", for directories without memberOf): one search per entry, whose
+ * DNs are put into the entry under the mapping's attribute before rendering. */
+typedef struct groups_search {
+    json_t *entries;         /* the entries being rendered */
+    json_t *entry;           /* the one this search is for (borrowed from entries) */
+    unsigned *pending;
+    void (*next)(s2l_req *req);
+} groups_search;
+
+typedef struct groups_batch {
+    json_t *entries;
+    unsigned pending;
+    groups_search *searches;
+} groups_batch;
+
+static void groups_batch_free(void *p)
+{
+    groups_batch *b = p;
+    json_decref(b->entries);
+    free(b->searches);
+    free(b);
+}
+
+static void on_groups_found(s2l_req *req, const s2l_ldap_result *res, void *arg)
+{
+    groups_search *gs = arg;
+    if (res->rc != LDAP_SUCCESS && res->rc != LDAP_NO_SUCH_OBJECT) {
+        s2l_req_fail_ldap(req, res, "groups");
+        return;
+    }
+    const s2l_rmap_groups *g = s2l_rmap_groups_of(req->rm);
+    json_t *dns = json_array();
+    size_t i;
+    json_t *e;
+    json_array_foreach(res->entries, i, e) json_array_append(dns, json_object_get(e, "dn"));
+    json_object_set_new(json_object_get(gs->entry, "attrs"), g->attr, dns);
+    if (--*gs->pending == 0)
+        resolve_entry_refs_now(req, gs->entries, gs->next);
+}
+
 /* Resolves the DNs that entries hold in reference attributes, then continues. */
 static void resolve_entry_refs(s2l_req *req, const json_t *entries, void (*next)(s2l_req *req))
+{
+    hstate *st = req->state;
+    const s2l_rmap_groups *g = s2l_rmap_groups_of(req->rm);
+    const s2l_rmap *group_rm = g && g->source == S2L_GROUPS_SEARCH
+                                   ? s2l_mapping_find(req->gw->mapping, g->group_type) : NULL;
+    size_t n = json_array_size(entries);
+    if (group_rm == NULL || n == 0 || !s2l_projection_wants(st->proj, rtype(req), NULL, "groups")) {
+        resolve_entry_refs_now(req, entries, next);
+        return;
+    }
+    groups_batch *b = calloc(1, sizeof *b);
+    if (b == NULL || s2l_req_adopt(req, b, groups_batch_free) < 0 ||
+        (b->searches = calloc(n, sizeof *b->searches)) == NULL) {
+        oom(req);
+        return;
+    }
+    b->entries = json_incref((json_t *)entries);
+    b->pending = (unsigned)n;
+    static char *no_attrs[] = {LDAP_NO_ATTRS, NULL};
+    const s2l_rmap_info *gi = s2l_rmap_info_of(group_rm);
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(entries, i);
+        char *f = s2l_rmap_member_filter(group_rm, json_string_value(json_object_get(e, "dn")));
+        b->searches[i] = (groups_search){b->entries, e, &b->pending, next};
+        s2l_search_req sr = {.base = gi->base_dn,
+                             .scope = gi->scope == S2L_SCOPE_SUB ? LDAP_SCOPE_SUBTREE : LDAP_SCOPE_ONELEVEL,
+                             .filter = f, .attrs = no_attrs};
+        int rc = f ? s2l_req_ldap_search(req, &sr, on_groups_found, &b->searches[i]) : -1;
+        free(f);
+        if (rc < 0) {
+            oom(req);
+            return;
+        }
+    }
+}
+
+static void resolve_entry_refs_now(s2l_req *req, const json_t *entries, void (*next)(s2l_req *req))
 {
     hstate *st = req->state;
     json_t *dns = json_array();
