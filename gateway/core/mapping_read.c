@@ -126,29 +126,39 @@ static int foreach_ref_dn(const s2l_rmap *rm, const s2l_mentry *me, const json_t
     return rc;
 }
 
+/* Groups hold up to hundreds of thousands of DNs: duplicates are found with a
+ * hash set, not by scanning what was collected so far. */
+typedef struct dn_collect {
+    json_t *out;                    /* array of DNs, first occurrence order */
+    json_t *seen;                   /* object used as a set */
+} dn_collect;
+
 static int collect_dn(const char *dn, void *arg)
 {
-    json_t *arr = arg;
-    size_t i;
-    json_t *e;
-    json_array_foreach(arr, i, e) {
-        if (strcmp(json_string_value(e), dn) == 0)
-            return 0;
-    }
-    return json_array_append_new(arr, json_string(dn));
+    dn_collect *c = arg;
+    if (json_object_get(c->seen, dn))
+        return 0;
+    if (json_object_set_new(c->seen, dn, json_true()) < 0)
+        return -1;
+    return json_array_append_new(c->out, json_string(dn));
 }
 
 json_t *s2l_rmap_ref_dns(const s2l_rmap *rm, const json_t *entry)
 {
-    json_t *out = json_array();
-    for (size_t i = 0; out && i < rm->n_entries; i++) {
+    dn_collect c = {json_array(), json_object()};
+    if (c.out == NULL || c.seen == NULL)
+        goto fail;
+    for (size_t i = 0; i < rm->n_entries; i++) {
         const s2l_mentry *me = &rm->entries[i];
-        if (me->kind == S2L_ME_REFERENCE && !me->write_only && foreach_ref_dn(rm, me, entry, collect_dn, out) < 0) {
-            json_decref(out);
-            return NULL;
-        }
+        if (me->kind == S2L_ME_REFERENCE && !me->write_only && foreach_ref_dn(rm, me, entry, collect_dn, &c) < 0)
+            goto fail;
     }
-    return out;
+    json_decref(c.seen);
+    return c.out;
+fail:
+    json_decref(c.out);
+    json_decref(c.seen);
+    return NULL;
 }
 
 /* refs[dn], tolerating a different case in the DN (servers normalise differently). */
@@ -183,6 +193,7 @@ typedef struct ref_render {
     const json_t *refs;
     const char *base_url;
     json_t *out;                    /* array of rendered values */
+    json_t *seen_ids;               /* set of ids already rendered */
 } ref_render;
 
 static int render_ref(const char *dn, void *arg)
@@ -199,9 +210,10 @@ static int render_ref(const char *dn, void *arg)
     display = json_string_value(json_object_get(ref, "display"));
     if (type == NULL && r->me->n_ref_types == 1)
         type = r->me->ref_types[0];
-    for (size_t i = 0; i < json_array_size(r->out); i++)
-        if (strcmp(json_string_value(json_object_get(json_array_get(r->out, i), "value")), id) == 0)
-            return 0;
+    if (json_object_get(r->seen_ids, id))
+        return 0;
+    if (json_object_set_new(r->seen_ids, id, json_true()) < 0)
+        return -1;
     v = json_pack("{s:s}", "value", id);
     if (v == NULL)
         return -1;
@@ -398,9 +410,12 @@ static int render_attr(const s2l_rmap *rm, const s2l_attr_def *def, const s2l_sc
             rc = render_multi(me, entry, arr, &primary_done);
             break;
         case S2L_ME_REFERENCE: {
-            ref_render r = {rm, me, def, refs, base_url, json_array()};
-            if (r.out == NULL)
+            ref_render r = {rm, me, def, refs, base_url, json_array(), json_object()};
+            if (r.out == NULL || r.seen_ids == NULL) {
+                json_decref(r.out);
+                json_decref(r.seen_ids);
                 return -1;
+            }
             rc = foreach_ref_dn(rm, me, entry, render_ref, &r);
             if (rc == 0 && json_array_size(r.out) > 0) {
                 if (def->multi_valued) {
@@ -413,6 +428,7 @@ static int render_attr(const s2l_rmap *rm, const s2l_attr_def *def, const s2l_sc
                 }
             }
             json_decref(r.out);
+            json_decref(r.seen_ids);
             break;
         }
         default:

@@ -189,10 +189,13 @@ static int ref_attrs(json_t *attrs, const s2l_rmap *rm, const s2l_mentry *me, co
 {
     const json_t *v = scim_value(me, resource), *elem;
     json_t *list = json_is_array(v) ? json_incref((json_t *)v) : v ? json_pack("[O]", v) : json_array();
+    json_t *seen = json_object(); /* duplicates by hash: member lists can be long */
     size_t i, added = 0;
     int rc = -1;
 
-    if (list == NULL) {
+    if (list == NULL || seen == NULL) {
+        json_decref(list);
+        json_decref(seen);
         s2l_error_set(err, 500, NULL, "out of memory");
         return -1;
     }
@@ -204,7 +207,12 @@ static int ref_attrs(json_t *attrs, const s2l_rmap *rm, const s2l_mentry *me, co
         char *lv = ref_ldap_value(rm, me, id, ids, lenient, err);
         if (lv == NULL)
             goto out;
-        int arc = add_value(attrs, me->ldap, lv, strlen(lv));
+        int arc = 0;
+        if (*lv && json_object_get(seen, lv) == NULL) {
+            arc = json_object_set_new(seen, lv, json_true());
+            if (arc == 0)
+                arc = json_array_append_new(values_of(attrs, me->ldap), json_string(lv));
+        }
         free(lv);
         if (arc < 0) {
             s2l_error_set(err, 500, NULL, "out of memory");
@@ -223,6 +231,7 @@ static int ref_attrs(json_t *attrs, const s2l_rmap *rm, const s2l_mentry *me, co
     rc = 0;
 out:
     json_decref(list);
+    json_decref(seen);
     return rc;
 }
 
@@ -484,10 +493,11 @@ static int append_mod(json_t *mods, const char *op, const char *attr, json_t *va
 static json_t *delta_values(const s2l_rmap *rm, const s2l_mentry *me, const json_t *list, const json_t *ids,
                             bool must_exist, s2l_error *err)
 {
-    json_t *vals = json_array(), *elem;
+    /* A full member list can hold 100,000 ids: duplicates via a hash set. */
+    json_t *vals = json_array(), *seen = json_object(), *elem;
     size_t i;
 
-    if (vals == NULL)
+    if (vals == NULL || seen == NULL)
         goto oom;
     json_array_foreach((json_t *)list, i, elem) {
         const json_t *idv = json_is_object(elem) ? s2l_map_get_ci(elem, "value") : elem;
@@ -501,22 +511,23 @@ static json_t *delta_values(const s2l_rmap *rm, const s2l_mentry *me, const json
         char *lv = ref_ldap_value(rm, me, id, ids, false, err);
         if (lv == NULL)
             goto fail;
-        bool dup = false;
-        size_t k;
-        json_t *x;
-        json_array_foreach(vals, k, x) {
-            dup = dup || strcmp(json_string_value(x), lv) == 0;
+        int rc = 0;
+        if (json_object_get(seen, lv) == NULL) {
+            rc = json_object_set_new(seen, lv, json_true());
+            if (rc == 0)
+                rc = json_array_append_new(vals, json_string(lv));
         }
-        int rc = dup ? 0 : json_array_append_new(vals, json_string(lv));
         free(lv);
         if (rc < 0)
             goto oom;
     }
+    json_decref(seen);
     return vals;
 oom:
     s2l_error_set(err, 500, NULL, "out of memory");
 fail:
     json_decref(vals);
+    json_decref(seen);
     return NULL;
 }
 
@@ -576,22 +587,22 @@ out:
 
 /* ---- ids to resolve ---- */
 
-static int add_unique_string(json_t *arr, const char *s)
+/* seen is a hash set: a full member list can hold 100,000 ids. */
+static int add_unique_string(json_t *arr, json_t *seen, const char *s)
 {
-    size_t i;
-    json_t *e;
-    if (s == NULL || *s == 0)
+    if (s == NULL || *s == 0 || json_object_get(seen, s))
         return 0;
-    json_array_foreach(arr, i, e) {
-        if (strcmp(json_string_value(e), s) == 0)
-            return 0;
-    }
+    if (json_object_set_new(seen, s, json_true()) < 0)
+        return -1;
     return json_array_append_new(arr, json_string(s));
 }
 
 json_t *s2l_rmap_ref_ids(const s2l_rmap *rm, const json_t *resource)
 {
     json_t *out = json_array();
+    json_t *seen = json_object();
+    if (seen == NULL)
+        goto fail;
 
     for (size_t i = 0; out && i < rm->n_entries; i++) {
         const s2l_mentry *me = &rm->entries[i];
@@ -602,18 +613,20 @@ json_t *s2l_rmap_ref_ids(const s2l_rmap *rm, const json_t *resource)
         if (json_is_array(v)) {
             json_array_foreach(v, k, elem) {
                 const json_t *idv = json_is_object(elem) ? s2l_map_get_ci(elem, "value") : elem;
-                if (add_unique_string(out, json_string_value(idv)) < 0)
+                if (add_unique_string(out, seen, json_string_value(idv)) < 0)
                     goto fail;
             }
         } else if (v != NULL) {
             const json_t *idv = json_is_object(v) ? s2l_map_get_ci(v, "value") : v;
-            if (add_unique_string(out, json_string_value(idv)) < 0)
+            if (add_unique_string(out, seen, json_string_value(idv)) < 0)
                 goto fail;
         }
     }
+    json_decref(seen);
     return out;
 fail:
     json_decref(out);
+    json_decref(seen);
     return NULL;
 }
 

@@ -64,6 +64,7 @@ struct s2l_req {
     void *state;                 /* handler state */
     void (*state_free)(void *state);
     int ldap_ops_done;           /* counted for the access log */
+    unsigned restarts;           /* times a handler started over (the entry moved meanwhile) */
 };
 
 /* Sends `body` (stolen reference; may be NULL for 204) with status and the SCIM

@@ -340,3 +340,72 @@ void s2l_lookup_dns(s2l_req *req, const json_t *dns, json_t *map, s2l_lookup_don
     if (start_dns(req, lk))
         maybe_done(req, lk);
 }
+
+/* ---- a group's members through memberOf ---- */
+
+static void on_members_of(s2l_req *req, const s2l_ldap_result *res, void *arg)
+{
+    lookup *lk = arg;
+    lk->pending--;
+    if (lk->ended)
+        return;
+    if (res->rc != LDAP_SUCCESS && res->rc != LDAP_NO_SUCH_OBJECT) {
+        end(req, lk, res);
+        return;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(res->entries, i, e) {
+        const char *dn = json_string_value(json_object_get(e, "dn"));
+        const s2l_rmap *rm = dn ? type_of_dn(req->gw->mapping, dn) : NULL;
+        if (rm == NULL)
+            continue;
+        const s2l_rmap_info *info = s2l_rmap_info_of(rm);
+        const char *id = first_value(e, info->id_attr);
+        const char *display = first_value(e, "displayName");
+        if (display == NULL)
+            display = first_value(e, "cn");
+        json_t *ref = id ? json_pack("{s:s, s:s}", "id", id, "type", info->name) : NULL;
+        if (ref && display)
+            json_object_set_new(ref, "display", json_string(display));
+        if (ref)
+            json_object_set_new(lk->map, dn, ref);
+    }
+    maybe_done(req, lk);
+}
+
+void s2l_lookup_members_of(s2l_req *req, const char *group_dn, const char *memberof_attr, json_t *map,
+                           s2l_lookup_done_fn *done, void *arg)
+{
+    lookup *lk = lookup_create(req, map, done, arg, true);
+    char *esc = group_dn ? s2l_ldap_escape_filter_value(group_dn, strlen(group_dn)) : NULL;
+    size_t n = esc ? strlen(memberof_attr) + strlen(esc) + 4 : 0;
+    char *f = esc ? malloc(n) : NULL;
+    if (f)
+        snprintf(f, n, "(%s=%s)", memberof_attr, esc);
+    free(esc);
+    if (lk == NULL || f == NULL) {
+        free(f);
+        s2l_ldap_result fake = {.rc = LDAP_NO_MEMORY};
+        if (lk)
+            end(req, lk, &fake);
+        else
+            done(req, arg, &fake);
+        return;
+    }
+    const s2l_mapping *m = req->gw->mapping;
+    for (size_t i = 0; i < s2l_mapping_count(m); i++) {
+        const s2l_rmap_info *info = s2l_rmap_info_of(s2l_mapping_at(m, i));
+        s2l_search_req sr = {.base = info->base_dn,
+                             .scope = info->scope == S2L_SCOPE_SUB ? LDAP_SCOPE_SUBTREE : LDAP_SCOPE_ONELEVEL,
+                             .filter = f, .attrs = lk->attrs};
+        if (s2l_req_ldap_search(req, &sr, on_members_of, lk) < 0) {
+            free(f);
+            end_oom(req, lk);
+            return;
+        }
+        lk->pending++;
+    }
+    free(f);
+    maybe_done(req, lk);
+}

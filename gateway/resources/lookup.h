@@ -23,4 +23,12 @@ void s2l_lookup_ids(s2l_req *req, const json_t *ids, json_t *map, s2l_lookup_don
  * for those that exist and belong to a mapped resource type. */
 void s2l_lookup_dns(s2l_req *req, const json_t *dns, json_t *map, s2l_lookup_done_fn *done, void *arg);
 
+/* The members of the group at group_dn, resolved through the attribute the
+ * directory maintains on members (memberof_attr, e.g. memberOf): one search per
+ * mapped type, (memberOf=<group dn>), instead of one per member. Fills
+ * map[dn] = {"id","type","display"} keyed by each member's own DN; members the
+ * attribute does not cover are simply not added (resolve those afterwards). */
+void s2l_lookup_members_of(s2l_req *req, const char *group_dn, const char *memberof_attr, json_t *map,
+                           s2l_lookup_done_fn *done, void *arg);
+
 #endif

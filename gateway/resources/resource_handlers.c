@@ -35,6 +35,7 @@ typedef struct hstate {
     json_t *mods;           /* LDAP modifications to apply */
     json_t *add_entry;      /* POST: {"dn","attrs"} */
     json_t *post_entry;     /* the entry a write returned through post-read */
+    json_t *pending_dns;    /* reference DNs still to resolve after the memberOf search */
     char *dn;               /* current DN */
     char *new_dn;           /* DN after a rename */
     char *newrdn;           /* rename target RDN, or NULL */
@@ -76,6 +77,7 @@ static void hstate_free(void *p)
     json_decref(st->plan_mods);
     json_decref(st->add_entry);
     json_decref(st->post_entry);
+    json_decref(st->pending_dns);
     json_decref(st->page);
     json_decref(st->page_dns);
     free(st->dn);
@@ -346,6 +348,37 @@ static void resolve_entry_refs(s2l_req *req, const json_t *entries, void (*next)
     }
 }
 
+/* The attribute the directory maintains on members (memberOf), if the mapping
+ * reads users' groups from one. */
+static const char *memberof_attr(const s2l_mapping *m)
+{
+    for (size_t i = 0; i < s2l_mapping_count(m); i++) {
+        const s2l_rmap_groups *g = s2l_rmap_groups_of(s2l_mapping_at(m, i));
+        if (g && g->source == S2L_GROUPS_ATTRIBUTE && g->attr)
+            return g->attr;
+    }
+    return NULL;
+}
+
+/* Past this many member DNs, a group's members are resolved with one memberOf
+ * search per type rather than one base search per member. */
+#define MEMBERS_VIA_MEMBEROF 32
+
+static void on_members_of_resolved(s2l_req *req, void *arg, const s2l_ldap_result *err)
+{
+    hstate *st = req->state;
+    if (err) {
+        s2l_req_fail_ldap(req, err, "group members");
+        return;
+    }
+    /* Whatever memberOf did not cover (DNs written in another form, entries
+     * outside the overlay's reach) is resolved one by one; known DNs are skipped. */
+    json_t *dns = st->pending_dns;
+    st->pending_dns = NULL;
+    s2l_lookup_dns(req, dns, st->refs, on_refs_then_continue, NULL);
+    json_decref(dns);
+}
+
 static void resolve_entry_refs_now(s2l_req *req, const json_t *entries, void (*next)(s2l_req *req))
 {
     hstate *st = req->state;
@@ -362,6 +395,13 @@ static void resolve_entry_refs_now(s2l_req *req, const json_t *entries, void (*n
         json_decref(d);
     }
     st->after_refs = next;
+    const char *mo = memberof_attr(req->gw->mapping);
+    if (json_array_size(entries) == 1 && json_array_size(dns) > MEMBERS_VIA_MEMBEROF && mo && is_group_like(req)) {
+        st->pending_dns = dns;
+        s2l_lookup_members_of(req, json_string_value(json_object_get(json_array_get(entries, 0), "dn")), mo,
+                              st->refs, on_members_of_resolved, NULL);
+        return;
+    }
     s2l_lookup_dns(req, dns, st->refs, on_refs_then_continue, NULL);
     json_decref(dns);
 }
@@ -777,9 +817,31 @@ static bool retry_without_absent_values(s2l_req *req)
     return true;
 }
 
+/* The entry was renamed by someone else between our read and our write
+ * (LDAP 32 on its old DN): start the update over, once, from the look-up by
+ * id, which finds it under its new name. Nothing was written yet. */
+static bool restart_update(s2l_req *req, const s2l_ldap_result *res)
+{
+    hstate *st = req->state;
+    if (res->rc != LDAP_NO_SUCH_OBJECT || req->restarts > 0 || st->new_dn != NULL)
+        return false;
+    req->restarts++;
+    hstate_free(st);
+    req->state = NULL;
+    req->state_free = NULL;
+    s2l_log(S2L_LOG_INFO, "event=update_restart req=%llu reason=entry_moved", (unsigned long long)req->id);
+    if (req->method == EVHTTP_REQ_PATCH)
+        s2l_handle_patch(req);
+    else
+        s2l_handle_replace(req);
+    return true;
+}
+
 static void on_modified(s2l_req *req, const s2l_ldap_result *res, void *arg)
 {
     hstate *st = req->state;
+    if (restart_update(req, res))
+        return;
     if (res->rc == LDAP_NO_SUCH_ATTRIBUTE && retry_without_absent_values(req))
         return;
     /* A removal emptied a group whose class requires members: once more, with
@@ -845,6 +907,8 @@ static void update_modify(s2l_req *req)
 static void on_renamed(s2l_req *req, const s2l_ldap_result *res, void *arg)
 {
     hstate *st = req->state;
+    if (restart_update(req, res))
+        return;
     if (res->rc != LDAP_SUCCESS) {
         s2l_req_fail_ldap(req, res, info(req)->name);
         return;

@@ -28,47 +28,6 @@
 /* Entra adds this to every group it creates; it must not be an error. */
 #define IG_URN_ADSCIM "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
 
-/* ------------------------------------------------------------------ environment */
-
-typedef struct ig_env {
-    h_slapd *s;
-    h_gw *g;
-} ig_env;
-
-/* Starts a private slapd with opts (NULL = h_slapd_defaults()) and the real
- * gateway with extra_config. False when the suite has to skip because the
- * gateway binary cannot run yet (a failure with S2L_REQUIRE_GATEWAY=1).
- * Infrastructure failures end the test. */
-static inline bool ig_env_start(ig_env *env, const h_slapd_opts *opts, const char *extra_config)
-{
-    char why[512] = "";
-    const char *req = getenv("S2L_REQUIRE_GATEWAY");
-
-    env->g = NULL;
-    env->s = h_slapd_start(opts);
-    H_REQUIRE(env->s != NULL);
-    if (!h_gw_can_run(env->s, why, sizeof why)) {
-        if (req && strcmp(req, "1") == 0)
-            h_check_(false, __FILE__, __LINE__, "the gateway cannot run: %s", why);
-        else
-            H_SKIP("the gateway cannot run yet (%s)", why);
-        return false;
-    }
-    env->g = h_gw_start(env->s, extra_config);
-    H_REQUIRE(env->g != NULL);
-    H_REQUIRE(it_wait_ldap_ready(env->g, 10000));
-    return true;
-}
-
-static inline void ig_env_stop(ig_env *env)
-{
-    if (env->g)
-        h_gw_stop(env->g);
-    env->g = NULL;
-    h_slapd_destroy(env->s);
-    env->s = NULL;
-}
-
 /* ------------------------------------------------------------------ text */
 
 /* printf into a fresh buffer (malloc'd); NULL when out of memory. */
@@ -88,6 +47,110 @@ static inline char *ig_fmt(const char *fmt, ...)
     vsnprintf(out, (size_t)n + 1, fmt, ap);
     va_end(ap);
     return out;
+}
+
+/* ------------------------------------------------------------------ environment */
+
+typedef struct ig_env {
+    h_slapd *s;
+    h_gw *g;
+} ig_env;
+
+/* Starts a private slapd with opts (NULL = h_slapd_defaults()); false when
+ * the suite has to skip because the gateway binary cannot run yet (a failure
+ * with S2L_REQUIRE_GATEWAY=1). Infrastructure failures end the test. */
+static inline bool ig_env_start_slapd(ig_env *env, const h_slapd_opts *opts)
+{
+    char why[512] = "";
+    const char *req = getenv("S2L_REQUIRE_GATEWAY");
+
+    env->g = NULL;
+    env->s = h_slapd_start(opts);
+    H_REQUIRE(env->s != NULL);
+    if (!h_gw_can_run(env->s, why, sizeof why)) {
+        if (req && strcmp(req, "1") == 0)
+            h_check_(false, __FILE__, __LINE__, "the gateway cannot run: %s", why);
+        else
+            H_SKIP("the gateway cannot run yet (%s)", why);
+        return false;
+    }
+    return true;
+}
+
+/* Starts the real gateway on env->s with extra_config (JSON object text or
+ * NULL) and waits until it reaches the directory. */
+static inline void ig_env_start_gw(ig_env *env, const char *extra_config)
+{
+    env->g = h_gw_start(env->s, extra_config);
+    H_REQUIRE(env->g != NULL);
+    H_REQUIRE(it_wait_ldap_ready(env->g, 10000));
+}
+
+static inline bool ig_env_start(ig_env *env, const h_slapd_opts *opts, const char *extra_config)
+{
+    if (!ig_env_start_slapd(env, opts))
+        return false;
+    ig_env_start_gw(env, extra_config);
+    return true;
+}
+
+/* A mapping derived from the one at src (repo-relative): edit(mapping, arg)
+ * changes the loaded JSON in place (false = failed). Written as
+ * <slapd folder>/mapping-<name>.json; returns the gateway extra config that
+ * selects it (malloc'd), NULL on failure (printed). */
+typedef bool ig_mapping_edit_fn(json_t *mapping, const void *arg);
+
+static inline char *ig_mapping_variant(h_slapd *s, const char *src, const char *name, ig_mapping_edit_fn *edit,
+                                       const void *arg)
+{
+    char *in = ig_fmt("%s/%s", S2L_SOURCE_DIR, src);
+    char *out = ig_fmt("%s/mapping-%s.json", h_slapd_dir(s), name);
+    json_error_t jerr;
+    json_t *m = in ? json_load_file(in, 0, &jerr) : NULL;
+    json_t *cfg = NULL;
+    char *extra = NULL;
+
+    if (m == NULL || out == NULL || !edit(m, arg) || json_dump_file(m, out, JSON_INDENT(2)) != 0) {
+        fprintf(stderr, "cannot derive mapping %s from %s\n", out ? out : name, in ? in : src);
+        goto done;
+    }
+    cfg = json_pack("{s:s}", "mapping", out);
+    extra = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
+done:
+    json_decref(cfg);
+    json_decref(m);
+    free(in);
+    free(out);
+    return extra;
+}
+
+/* The attribute entry of resource type rtype whose "scim" is scim (borrowed),
+ * or NULL. */
+static inline json_t *ig_mapping_attr(json_t *mapping, const char *rtype, const char *scim)
+{
+    size_t i, k;
+    json_t *rt, *a;
+
+    json_array_foreach(json_object_get(mapping, "resource_types"), i, rt) {
+        if (!json_is_string(json_object_get(rt, "name")) ||
+            strcmp(json_string_value(json_object_get(rt, "name")), rtype) != 0)
+            continue;
+        json_array_foreach(json_object_get(rt, "attributes"), k, a) {
+            const char *v = json_string_value(json_object_get(a, "scim"));
+            if (v && strcmp(v, scim) == 0)
+                return a;
+        }
+    }
+    return NULL;
+}
+
+static inline void ig_env_stop(ig_env *env)
+{
+    if (env->g)
+        h_gw_stop(env->g);
+    env->g = NULL;
+    h_slapd_destroy(env->s);
+    env->s = NULL;
 }
 
 /* "/Groups?filter=<percent-encoded filter>" followed by "&extra" when given. */
@@ -139,10 +202,13 @@ static inline char *ig_group_path(const char *id, const char *query)
     return ig_fmt("/Groups/%s%s%s", id, query ? "?" : "", query ? query : "");
 }
 
-/* Sends a PatchOp to /Groups/<id>[?query] with the given Operations array. */
+/* Sends a PatchOp to /Groups/<id>[?query] with the given Operations array.
+ * operations NULL (a caller's allocation failed) gives status 0, which any
+ * status check reports. */
 static inline h_resp ig_patch(h_gw *g, const char *id, const char *query, const char *operations)
 {
-    char *body = ig_fmt("{\"schemas\":[\"%s\"],\"Operations\":%s}", IT_URN_PATCH, operations);
+    char *body = operations ? ig_fmt("{\"schemas\":[\"%s\"],\"Operations\":%s}", IT_URN_PATCH, operations)
+                            : NULL;
     char *path = ig_group_path(id, query);
     h_resp r;
 
@@ -281,6 +347,16 @@ static inline void ig_check_scim_members_(h_gw *g, const char *gid, const char *
                      wt, value);
             free(tail);
         }
+    }
+    /* Each wanted id is there (a duplicate cannot stand in for a missing one). */
+    for (size_t k = 0; k < n; k++) {
+        bool found = false;
+
+        json_array_foreach(members, i, m) {
+            const char *value = h_jstr(m, "value");
+            found = found || (value && strcmp(value, want[k]) == 0);
+        }
+        h_check_(found, file, line, "GET %s: member %s missing", path, want[k]);
     }
     h_resp_free(&r);
     free(path);

@@ -152,8 +152,10 @@ static void test_lookup_existing(const char *gid)
     H_CHECK_INT(lookup("entra sales 7F3A", &got), 1);
     H_CHECK_STR(got, gid);
     free(got);
-    /* A prefix of the name is not a match: eq is exact. */
+    /* A prefix of the name is not a match: eq is exact, '*' is no wildcard. */
     H_CHECK_INT(lookup("Entra Sales", NULL), 0);
+    H_CHECK_INT(lookup("Entra*", NULL), 0);
+    H_CHECK_INT(lookup("*", NULL), 0);
 
     /* GET by id excluding members. */
     {
@@ -375,6 +377,16 @@ static void test_patch_with_body(const char *gid)
         seen += v && (strcmp(v, uid[0]) == 0 || strcmp(v, uid[1]) == 0 || strcmp(v, uid[2]) == 0);
     }
     H_CHECK_INT(seen, 3);
+    h_resp_free(&r);
+    free(ops);
+    IG_CHECK_MEMBERS(env.s, gid, udn[0], udn[1], udn[2]);
+
+    /* excludedAttributes asks for a body too, without the members. */
+    ops = add_op("Add", (const size_t[]){1}, 1);
+    r = ig_patch(env.g, gid, "excludedAttributes=members", ops);
+    H_CHECK_STATUS(r, 200);
+    H_CHECK_STR(h_jstr(r.json, "id"), gid);
+    H_CHECK(h_jget(r.json, "members") == NULL);
     h_resp_free(&r);
     free(ops);
     IG_CHECK_MEMBERS(env.s, gid, udn[0], udn[1], udn[2]);
