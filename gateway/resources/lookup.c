@@ -104,6 +104,24 @@ static const s2l_rmap *type_of_dn(const s2l_mapping *m, const char *dn)
     return best;
 }
 
+/* {"id","type","display"} for an entry of a mapped type at dn (new reference),
+ * or NULL when it belongs to no mapped type or has no id. */
+static json_t *ref_of_entry(const s2l_mapping *m, const char *dn, const json_t *e)
+{
+    const s2l_rmap *rm = type_of_dn(m, dn);
+    if (rm == NULL)
+        return NULL;
+    const s2l_rmap_info *info = s2l_rmap_info_of(rm);
+    const char *id = first_value(e, info->id_attr);
+    const char *display = first_value(e, "displayName");
+    if (display == NULL)
+        display = first_value(e, "cn");
+    json_t *ref = id ? json_pack("{s:s, s:s}", "id", id, "type", info->name) : NULL;
+    if (ref && display)
+        json_object_set_new(ref, "display", json_string(display));
+    return ref;
+}
+
 static void end(s2l_req *req, lookup *lk, const s2l_ldap_result *err)
 {
     if (lk->ended)
@@ -280,19 +298,9 @@ static void on_dn(s2l_req *req, const s2l_ldap_result *res, void *arg)
     const char *asked = json_string_value(json_array_get(lk->todo, d->idx));
     json_t *e = json_array_get(res->entries, 0);
     const char *dn = json_string_value(json_object_get(e, "dn"));
-    const s2l_rmap *rm = dn ? type_of_dn(req->gw->mapping, dn) : NULL;
-    if (rm && asked) {
-        const s2l_rmap_info *info = s2l_rmap_info_of(rm);
-        const char *id = first_value(e, info->id_attr);
-        const char *display = first_value(e, "displayName");
-        if (display == NULL)
-            display = first_value(e, "cn");
-        json_t *ref = id ? json_pack("{s:s, s:s}", "id", id, "type", info->name) : NULL;
-        if (ref && display)
-            json_object_set_new(ref, "display", json_string(display));
-        if (ref)
-            json_object_set_new(lk->map, asked, ref);
-    }
+    json_t *ref = dn && asked ? ref_of_entry(req->gw->mapping, dn, e) : NULL;
+    if (ref)
+        json_object_set_new(lk->map, asked, ref);
     if (start_dns(req, lk))
         maybe_done(req, lk);
 }
@@ -357,17 +365,7 @@ static void on_members_of(s2l_req *req, const s2l_ldap_result *res, void *arg)
     json_t *e;
     json_array_foreach(res->entries, i, e) {
         const char *dn = json_string_value(json_object_get(e, "dn"));
-        const s2l_rmap *rm = dn ? type_of_dn(req->gw->mapping, dn) : NULL;
-        if (rm == NULL)
-            continue;
-        const s2l_rmap_info *info = s2l_rmap_info_of(rm);
-        const char *id = first_value(e, info->id_attr);
-        const char *display = first_value(e, "displayName");
-        if (display == NULL)
-            display = first_value(e, "cn");
-        json_t *ref = id ? json_pack("{s:s, s:s}", "id", id, "type", info->name) : NULL;
-        if (ref && display)
-            json_object_set_new(ref, "display", json_string(display));
+        json_t *ref = dn ? ref_of_entry(req->gw->mapping, dn, e) : NULL;
         if (ref)
             json_object_set_new(lk->map, dn, ref);
     }

@@ -55,6 +55,7 @@ typedef struct hstate {
     size_t probes_pending;
     void (*after_refs)(s2l_req *req);
     void (*after_fetch)(s2l_req *req);
+    void (*after_update_fetch)(s2l_req *req);
 } hstate;
 
 static void hstate_free(void *p)
@@ -406,6 +407,18 @@ static void resolve_entry_refs_now(s2l_req *req, const json_t *entries, void (*n
     json_decref(dns);
 }
 
+/* The same for one entry. */
+static void resolve_one_entry_refs(s2l_req *req, json_t *entry, void (*next)(s2l_req *req))
+{
+    json_t *one = json_pack("[O]", entry);
+    if (one == NULL) {
+        oom(req);
+        return;
+    }
+    resolve_entry_refs(req, one, next);
+    json_decref(one);
+}
+
 /* ---- fetching one entry by id ---- */
 
 static void on_fetched(s2l_req *req, const s2l_ldap_result *res, void *arg)
@@ -459,13 +472,7 @@ static void get_render(s2l_req *req)
 static void get_fetched(s2l_req *req)
 {
     hstate *st = req->state;
-    json_t *one = json_pack("[O]", st->entry);
-    if (one == NULL) {
-        oom(req);
-        return;
-    }
-    resolve_entry_refs(req, one, get_render);
-    json_decref(one);
+    resolve_one_entry_refs(req, st->entry, get_render);
 }
 
 void s2l_handle_get(s2l_req *req)
@@ -508,13 +515,7 @@ static void on_readback(s2l_req *req, const s2l_ldap_result *res, void *arg)
     }
     json_decref(st->entry);
     st->entry = json_incref(e);
-    json_t *one = json_pack("[O]", e);
-    if (one == NULL) {
-        oom(req);
-        return;
-    }
-    resolve_entry_refs(req, one, readback_render);
-    json_decref(one);
+    resolve_one_entry_refs(req, e, readback_render);
 }
 
 static void read_back(s2l_req *req, const char *dn, int status)
@@ -546,13 +547,7 @@ static void written(s2l_req *req, json_t *e, const char *dn, int status)
     st->reply_status = status;
     json_decref(st->entry);
     st->entry = json_incref(e);
-    json_t *one = json_pack("[O]", e);
-    if (one == NULL) {
-        oom(req);
-        return;
-    }
-    resolve_entry_refs(req, one, readback_render);
-    json_decref(one);
+    resolve_one_entry_refs(req, e, readback_render);
 }
 
 static void on_added(s2l_req *req, const s2l_ldap_result *res, void *arg)
@@ -1108,6 +1103,30 @@ static char **update_read_attrs(s2l_req *req)
     return attrs;
 }
 
+/* PUT and PATCH: the entry as stored (without delta attributes), checked
+ * against If-Match, its references resolved to ids; then next(req). */
+static void update_fetched(s2l_req *req)
+{
+    hstate *st = req->state;
+    if (!if_match_ok(req, st->entry)) {
+        s2l_req_fail(req, 412, NULL, "the resource has changed (If-Match does not match its version)");
+        return;
+    }
+    resolve_one_entry_refs(req, st->entry, st->after_update_fetch);
+}
+
+static void start_update(s2l_req *req, void (*next)(s2l_req *req))
+{
+    hstate *st = req->state;
+    st->fetch_attrs = update_read_attrs(req);
+    if (st->fetch_attrs == NULL) {
+        oom(req);
+        return;
+    }
+    st->after_update_fetch = next;
+    fetch_by_id(req, st->fetch_attrs, update_fetched);
+}
+
 /* PUT: members (delta attributes) are replaced wholesale by what the body says. */
 static void put_after_refs(s2l_req *req)
 {
@@ -1133,22 +1152,6 @@ static void put_after_refs(s2l_req *req)
     update_resolve_new_ids(req);
 }
 
-static void put_fetched(s2l_req *req)
-{
-    hstate *st = req->state;
-    if (!if_match_ok(req, st->entry)) {
-        s2l_req_fail(req, 412, NULL, "the resource has changed (If-Match does not match its version)");
-        return;
-    }
-    json_t *one = json_pack("[O]", st->entry);
-    if (one == NULL) {
-        oom(req);
-        return;
-    }
-    resolve_entry_refs(req, one, put_after_refs);
-    json_decref(one);
-}
-
 void s2l_handle_replace(s2l_req *req)
 {
     hstate *st = state_of(req);
@@ -1159,13 +1162,7 @@ void s2l_handle_replace(s2l_req *req)
     if (!parse_projection(req, st) || !normalize_body(req, st, S2L_NORM_REPLACE) || !directory_up(req))
         return;
     st->patch_body = true;
-    char **attrs = update_read_attrs(req);
-    if (attrs == NULL) {
-        oom(req);
-        return;
-    }
-    st->fetch_attrs = attrs;
-    fetch_by_id(req, st->fetch_attrs, put_fetched);
+    start_update(req, put_after_refs);
 }
 
 /* ---- PATCH ---- */
@@ -1196,22 +1193,6 @@ static void patch_after_refs(s2l_req *req)
     update_resolve_new_ids(req);
 }
 
-static void patch_fetched(s2l_req *req)
-{
-    hstate *st = req->state;
-    if (!if_match_ok(req, st->entry)) {
-        s2l_req_fail(req, 412, NULL, "the resource has changed (If-Match does not match its version)");
-        return;
-    }
-    json_t *one = json_pack("[O]", st->entry);
-    if (one == NULL) {
-        oom(req);
-        return;
-    }
-    resolve_entry_refs(req, one, patch_after_refs);
-    json_decref(one);
-}
-
 void s2l_handle_patch(s2l_req *req)
 {
     hstate *st = state_of(req);
@@ -1230,13 +1211,7 @@ void s2l_handle_patch(s2l_req *req)
     bool asked = s2l_req_query(req, "attributes") || s2l_req_query(req, "excludedAttributes");
     st->patch_body = is_group_like(req) ? (req->gw->cfg->behaviour.group_patch_returns_body || asked)
                                         : (req->gw->cfg->behaviour.user_patch_returns_body || asked);
-    char **attrs = update_read_attrs(req);
-    if (attrs == NULL) {
-        oom(req);
-        return;
-    }
-    st->fetch_attrs = attrs;
-    fetch_by_id(req, st->fetch_attrs, patch_fetched);
+    start_update(req, patch_after_refs);
 }
 
 /* ---- DELETE ---- */
