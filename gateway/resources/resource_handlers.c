@@ -120,6 +120,15 @@ static void oom(s2l_req *req)
     s2l_req_fail(req, 503, NULL, "out of memory");
 }
 
+/* Replies with *err, or with a fallback when the pure module that failed did
+ * not say why (it always should; this keeps a bug from becoming a 500). */
+static void reply_error_or(s2l_req *req, s2l_error *err, int status, const char *scim_type, const char *detail)
+{
+    if (err->status == 0)
+        s2l_error_set(err, status, scim_type, "%s", detail);
+    s2l_req_reply_error(req, err);
+}
+
 static bool is_group_like(s2l_req *req)
 {
     const char *const *d = s2l_rmap_delta_attrs(req->rm);
@@ -234,9 +243,7 @@ static void reply_resource(s2l_req *req, const json_t *entry, int status)
     s2l_error_clear(&err);
     json_t *res = s2l_rmap_to_scim(req->rm, entry, st->refs, req->base_url, &err);
     if (res == NULL) {
-        if (err.status == 0)
-            s2l_error_set(&err, 502, NULL, "the directory entry cannot be rendered");
-        s2l_req_reply_error(req, &err);
+        reply_error_or(req, &err, 502, NULL, "the directory entry cannot be rendered");
         return;
     }
     s2l_projection_apply(st->proj, rtype(req), res);
@@ -630,9 +637,7 @@ static void create_translate(s2l_req *req, void *arg, const s2l_ldap_result *ler
     s2l_error_clear(&err);
     st->add_entry = s2l_rmap_to_ldap(req->rm, st->new_res, st->ids, &err);
     if (st->add_entry == NULL) {
-        if (err.status == 0)
-            s2l_error_set(&err, 400, S2L_SCIM_INVALID_VALUE, "the resource cannot be stored");
-        s2l_req_reply_error(req, &err);
+        reply_error_or(req, &err, 400, S2L_SCIM_INVALID_VALUE, "the resource cannot be stored");
         return;
     }
     st->dn = strdup(json_string_value(json_object_get(st->add_entry, "dn")));
@@ -654,9 +659,7 @@ static bool normalize_body(s2l_req *req, hstate *st, s2l_norm_mode mode)
     s2l_norm_opts opts = {.ignore_unknown = s2l_rmap_ignores_unknown(req->rm)};
     st->new_res = s2l_resource_normalize(rtype(req), req->body, mode, &opts, &err);
     if (st->new_res == NULL) {
-        if (err.status == 0)
-            s2l_error_set(&err, 400, S2L_SCIM_INVALID_VALUE, "invalid resource");
-        s2l_req_reply_error(req, &err);
+        reply_error_or(req, &err, 400, S2L_SCIM_INVALID_VALUE, "invalid resource");
         return false;
     }
     return true;
@@ -941,9 +944,7 @@ static bool build_mods(s2l_req *req)
         return false;
     }
     if (st->deltas && s2l_rmap_delta_mods(req->rm, st->deltas, st->ids, st->ph_flags, st->mods, &err) < 0) {
-        if (err.status == 0)
-            s2l_error_set(&err, 400, S2L_SCIM_INVALID_VALUE, "invalid member change");
-        s2l_req_reply_error(req, &err);
+        reply_error_or(req, &err, 400, S2L_SCIM_INVALID_VALUE, "invalid member change");
         return false;
     }
     return true;
@@ -956,9 +957,7 @@ static void plan_and_apply(s2l_req *req)
     s2l_error_clear(&err);
     json_t *plan = s2l_rmap_plan_update(req->rm, st->old_res, st->new_res, st->ids, &err);
     if (plan == NULL) {
-        if (err.status == 0)
-            s2l_error_set(&err, 400, S2L_SCIM_INVALID_VALUE, "the change cannot be stored");
-        s2l_req_reply_error(req, &err);
+        reply_error_or(req, &err, 400, S2L_SCIM_INVALID_VALUE, "the change cannot be stored");
         return;
     }
     st->plan_mods = json_incref(json_object_get(plan, "mods"));
@@ -1064,9 +1063,7 @@ static bool build_old(s2l_req *req)
     s2l_error_clear(&err);
     st->old_res = s2l_rmap_to_scim(req->rm, st->entry, st->refs, req->base_url, &err);
     if (st->old_res == NULL) {
-        if (err.status == 0)
-            s2l_error_set(&err, 502, NULL, "the directory entry cannot be rendered");
-        s2l_req_reply_error(req, &err);
+        reply_error_or(req, &err, 502, NULL, "the directory entry cannot be rendered");
         return false;
     }
     const char *dn;
@@ -1183,9 +1180,7 @@ static void patch_after_refs(s2l_req *req)
                            .max_operations = req->gw->cfg->limits.max_patch_operations,
                            .ignore_unknown = s2l_rmap_ignores_unknown(req->rm)};
     if (s2l_patch_apply(rtype(req), st->new_res, req->body, &opts, &st->deltas, &err) < 0) {
-        if (err.status == 0)
-            s2l_error_set(&err, 400, S2L_SCIM_INVALID_VALUE, "invalid PATCH request");
-        s2l_req_reply_error(req, &err);
+        reply_error_or(req, &err, 400, S2L_SCIM_INVALID_VALUE, "invalid PATCH request");
         return;
     }
     if (!probe_placeholder(req))
@@ -1424,9 +1419,7 @@ static void list_search(s2l_req *req, void *arg, const s2l_ldap_result *lerr)
     s2l_error_clear(&err);
     st->ldap_filter = s2l_rmap_ldap_filter(req->rm, st->filter, st->ids, &err);
     if (st->ldap_filter == NULL) {
-        if (err.status == 0)
-            s2l_error_set(&err, 400, S2L_SCIM_INVALID_FILTER, "the filter cannot be translated");
-        s2l_req_reply_error(req, &err);
+        reply_error_or(req, &err, 400, S2L_SCIM_INVALID_FILTER, "the filter cannot be translated");
         return;
     }
     if (st->count == 0) {
@@ -1467,9 +1460,7 @@ void s2l_handle_list(s2l_req *req)
                                  .max_depth = cfg->limits.max_filter_depth};
         st->filter = s2l_filter_parse(ftext, strlen(ftext), &lim, &err);
         if (st->filter == NULL) {
-            if (err.status == 0)
-                s2l_error_set(&err, 400, S2L_SCIM_INVALID_FILTER, "invalid filter");
-            s2l_req_reply_error(req, &err);
+            reply_error_or(req, &err, 400, S2L_SCIM_INVALID_FILTER, "invalid filter");
             return;
         }
     }
