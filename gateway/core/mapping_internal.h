@@ -105,6 +105,7 @@ struct s2l_rmap {
     s2l_mentry *entries;
     size_t n_entries;
     char **delta_attrs;         /* NULL-terminated top-level SCIM names */
+    char **default_read_attrs;  /* s2l_rmap_read_attrs(rm, NULL), computed at load */
     s2l_rmap_groups groups;
     s2l_deprovision deprovision;
     /* the resource type and its views */

@@ -1175,6 +1175,7 @@ static void rmap_fini(s2l_rmap *rm)
     free(rm->version_attr);
     free(rm->sort_attr);
     free(rm->unique_attr);
+    s2l_strv_free(rm->default_read_attrs);
     strv_free_n(rm->object_classes, rm->n_object_classes);
     for (size_t i = 0; i < rm->n_rdn; i++)
         s2l_template_fini(&rm->rdn[i]);
@@ -1344,6 +1345,14 @@ s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *er
         if (!where_fmt(&c, w, "$.resource_types", "[%zu]", i) || !finish_rmap(&c, &c.m->rmaps[i], w))
             goto out;
     }
+    /* Most requests ask for the default attributes: computed once, not per request. */
+    for (size_t i = 0; i < c.m->n_rmaps; i++) {
+        c.m->rmaps[i].default_read_attrs = s2l_rmap_read_attrs(&c.m->rmaps[i], NULL);
+        if (c.m->rmaps[i].default_read_attrs == NULL) {
+            lerr(&c, "$", "out of memory");
+            goto out;
+        }
+    }
     ok = true;
 out:
     json_decref(j);
@@ -1357,6 +1366,8 @@ out:
 /* ---- accessors ---- */
 
 size_t s2l_mapping_count(const s2l_mapping *m) { return m->n_rmaps; }
+
+char *const *s2l_rmap_default_read_attrs(const s2l_rmap *rm) { return rm->default_read_attrs; }
 
 const s2l_rmap *s2l_mapping_at(const s2l_mapping *m, size_t i)
 {

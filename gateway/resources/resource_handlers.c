@@ -22,7 +22,7 @@
 
 typedef struct hstate {
     s2l_projection *proj;
-    char **read_attrs;      /* what to read for output (projection) */
+    char **read_attrs;      /* what to read for output (projection); see output_attrs() */
     char **fetch_attrs;     /* what to read before an update */
     s2l_filter *filter;
     char *ldap_filter;
@@ -232,6 +232,19 @@ static bool parse_projection(s2l_req *req, hstate *st)
         return false;
     }
     return true;
+}
+
+/* LDAP attributes to read for the response: the mapping's precomputed list
+ * when the request has no attributes/excludedAttributes, else built for it.
+ * NULL only when out of memory. */
+static char *const *output_attrs(s2l_req *req)
+{
+    hstate *st = req->state;
+    if (st->proj == NULL)
+        return s2l_rmap_default_read_attrs(req->rm);
+    if (st->read_attrs == NULL)
+        st->read_attrs = s2l_rmap_read_attrs(req->rm, st->proj);
+    return st->read_attrs;
 }
 
 /* ---- rendering ---- */
@@ -451,7 +464,7 @@ static void on_fetched(s2l_req *req, const s2l_ldap_result *res, void *arg)
 }
 
 /* Finds the entry for req->resource_id with attrs (NULL = defaults), then next(req). */
-static void fetch_by_id(s2l_req *req, char **attrs, void (*next)(s2l_req *req))
+static void fetch_by_id(s2l_req *req, char *const *attrs, void (*next)(s2l_req *req))
 {
     char *f = s2l_rmap_id_filter(req->rm, req->resource_id);
     if (f == NULL) {
@@ -491,12 +504,12 @@ void s2l_handle_get(s2l_req *req)
     }
     if (!parse_projection(req, st) || !directory_up(req))
         return;
-    st->read_attrs = s2l_rmap_read_attrs(req->rm, st->proj);
-    if (st->read_attrs == NULL) {
+    char *const *attrs = output_attrs(req);
+    if (attrs == NULL) {
         oom(req);
         return;
     }
-    fetch_by_id(req, st->read_attrs, get_fetched);
+    fetch_by_id(req, attrs, get_fetched);
 }
 
 /* ---- read back after a write ---- */
@@ -529,14 +542,13 @@ static void read_back(s2l_req *req, const char *dn, int status)
 {
     hstate *st = req->state;
     st->reply_status = status;
-    if (st->read_attrs == NULL)
-        st->read_attrs = s2l_rmap_read_attrs(req->rm, st->proj);
-    if (st->read_attrs == NULL) {
+    char *const *attrs = output_attrs(req);
+    if (attrs == NULL) {
         oom(req);
         return;
     }
-    s2l_search_req sr = {.base = dn, .scope = LDAP_SCOPE_BASE, .filter = "(objectClass=*)",
-                         .attrs = st->read_attrs, .size_limit = 1};
+    s2l_search_req sr = {.base = dn, .scope = LDAP_SCOPE_BASE, .filter = "(objectClass=*)", .attrs = attrs,
+                         .size_limit = 1};
     if (s2l_req_ldap_search(req, &sr, on_readback, NULL) < 0)
         oom(req);
 }
@@ -570,12 +582,9 @@ static void on_added(s2l_req *req, const s2l_ldap_result *res, void *arg)
 static void create_add(s2l_req *req)
 {
     hstate *st = req->state;
-    if (st->read_attrs == NULL && (st->read_attrs = s2l_rmap_read_attrs(req->rm, st->proj)) == NULL) {
-        oom(req);
-        return;
-    }
-    if (s2l_req_ldap_add(req, st->dn, json_object_get(st->add_entry, "attrs"), st->read_attrs, on_added, NULL) <
-        0)
+    char *const *attrs = output_attrs(req);
+    if (attrs == NULL || s2l_req_ldap_add(req, st->dn, json_object_get(st->add_entry, "attrs"), attrs, on_added,
+                                          NULL) < 0)
         oom(req);
 }
 
@@ -890,13 +899,10 @@ static void update_modify(s2l_req *req)
         return;
     }
     const char *dn = st->new_dn ? st->new_dn : st->dn;
-    char **post_read = NULL;
-    if (st->patch_body) {
-        if (st->read_attrs == NULL && (st->read_attrs = s2l_rmap_read_attrs(req->rm, st->proj)) == NULL) {
-            oom(req);
-            return;
-        }
-        post_read = st->read_attrs;
+    char *const *post_read = NULL;
+    if (st->patch_body && (post_read = output_attrs(req)) == NULL) {
+        oom(req);
+        return;
     }
     if (s2l_req_ldap_modify(req, dn, st->mods, post_read, on_modified, NULL) < 0)
         oom(req);
@@ -1359,7 +1365,7 @@ static void on_list_dns(s2l_req *req, const s2l_ldap_result *res, void *arg)
     for (size_t i = from; i < to; i++) {
         const char *dn = json_string_value(json_object_get(json_array_get(res->entries, i), "dn"));
         s2l_search_req sr = {.base = dn, .scope = LDAP_SCOPE_BASE, .filter = "(objectClass=*)",
-                             .attrs = st->read_attrs, .size_limit = 1};
+                             .attrs = output_attrs(req), .size_limit = 1};
         if (s2l_req_ldap_search(req, &sr, on_page_entry, (void *)(uintptr_t)(i - from)) < 0) {
             oom(req);
             return;
@@ -1428,7 +1434,7 @@ static void list_search(s2l_req *req, void *arg, const s2l_ldap_result *lerr)
     }
     s2l_search_req sr = {.base = info(req)->base_dn,
                          .scope = info(req)->scope == S2L_SCOPE_SUB ? LDAP_SCOPE_SUBTREE : LDAP_SCOPE_ONELEVEL,
-                         .filter = st->ldap_filter, .attrs = st->read_attrs, .size_limit = LIST_INLINE_LIMIT};
+                         .filter = st->ldap_filter, .attrs = output_attrs(req), .size_limit = LIST_INLINE_LIMIT};
     if (s2l_req_ldap_search(req, &sr, on_list_inline, NULL) < 0)
         oom(req);
 }
@@ -1466,8 +1472,7 @@ void s2l_handle_list(s2l_req *req)
     }
     if (!directory_up(req))
         return;
-    st->read_attrs = s2l_rmap_read_attrs(req->rm, st->proj);
-    if (st->read_attrs == NULL) {
+    if (output_attrs(req) == NULL) {
         oom(req);
         return;
     }
