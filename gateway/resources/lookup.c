@@ -260,6 +260,10 @@ static lookup *lookup_create(s2l_req *req, json_t *map, s2l_lookup_done_fn *done
 
 void s2l_lookup_ids(s2l_req *req, const json_t *ids, json_t *map, s2l_lookup_done_fn *done, void *arg)
 {
+    if (json_array_size(ids) == 0) { /* the usual case: nothing refers to anything */
+        done(req, arg, NULL);
+        return;
+    }
     lookup *lk = lookup_create(req, map, done, arg, false);
     if (lk == NULL) {
         s2l_ldap_result fake = {.rc = LDAP_NO_MEMORY};
@@ -326,6 +330,10 @@ static bool start_dns(s2l_req *req, lookup *lk)
 
 void s2l_lookup_dns(s2l_req *req, const json_t *dns, json_t *map, s2l_lookup_done_fn *done, void *arg)
 {
+    if (json_array_size(dns) == 0) {
+        done(req, arg, NULL);
+        return;
+    }
     lookup *lk = lookup_create(req, map, done, arg, true);
     if (lk == NULL) {
         s2l_ldap_result fake = {.rc = LDAP_NO_MEMORY};
