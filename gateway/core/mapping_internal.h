@@ -106,6 +106,7 @@ struct s2l_rmap {
     size_t n_entries;
     char **delta_attrs;         /* NULL-terminated top-level SCIM names */
     char **default_read_attrs;  /* s2l_rmap_read_attrs(rm, NULL), computed at load */
+    char **update_read_attrs;   /* the same minus delta attributes, computed at load */
     s2l_rmap_groups groups;
     s2l_deprovision deprovision;
     /* the resource type and its views */

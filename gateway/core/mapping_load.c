@@ -1176,6 +1176,7 @@ static void rmap_fini(s2l_rmap *rm)
     free(rm->sort_attr);
     free(rm->unique_attr);
     s2l_strv_free(rm->default_read_attrs);
+    s2l_strv_free(rm->update_read_attrs);
     strv_free_n(rm->object_classes, rm->n_object_classes);
     for (size_t i = 0; i < rm->n_rdn; i++)
         s2l_template_fini(&rm->rdn[i]);
@@ -1265,6 +1266,27 @@ out:
     return ok;
 }
 
+/* Attributes read before an update: the defaults minus delta attributes (a
+ * group's members are never read to be changed). */
+static char **update_attrs_of(const s2l_rmap *rm)
+{
+    if (rm->delta_attrs == NULL || rm->delta_attrs[0] == NULL)
+        return s2l_rmap_read_attrs(rm, NULL);
+    s2l_strbuf b = {0};
+    for (size_t i = 0; rm->delta_attrs[i]; i++) {
+        if (i)
+            s2l_sb_adds(&b, ",");
+        s2l_sb_adds(&b, rm->delta_attrs[i]);
+    }
+    char *ex = s2l_sb_take(&b);
+    s2l_error err;
+    s2l_projection *p = ex ? s2l_projection_parse(&rm->rt, NULL, ex, &err) : NULL;
+    free(ex);
+    char **attrs = p ? s2l_rmap_read_attrs(rm, p) : NULL;
+    s2l_projection_destroy(p);
+    return attrs;
+}
+
 s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *errbuf, size_t errlen)
 {
     static const char *const keys[] = {"unknown_attributes", "referential_integrity", "resource_types",
@@ -1345,10 +1367,13 @@ s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *er
         if (!where_fmt(&c, w, "$.resource_types", "[%zu]", i) || !finish_rmap(&c, &c.m->rmaps[i], w))
             goto out;
     }
-    /* Most requests ask for the default attributes: computed once, not per request. */
+    /* Most requests ask for the default attributes, and every update reads the
+     * same set minus delta attributes: both computed once, not per request. */
     for (size_t i = 0; i < c.m->n_rmaps; i++) {
-        c.m->rmaps[i].default_read_attrs = s2l_rmap_read_attrs(&c.m->rmaps[i], NULL);
-        if (c.m->rmaps[i].default_read_attrs == NULL) {
+        s2l_rmap *rm = &c.m->rmaps[i];
+        rm->default_read_attrs = s2l_rmap_read_attrs(rm, NULL);
+        rm->update_read_attrs = update_attrs_of(rm);
+        if (rm->default_read_attrs == NULL || rm->update_read_attrs == NULL) {
             lerr(&c, "$", "out of memory");
             goto out;
         }
@@ -1368,6 +1393,8 @@ out:
 size_t s2l_mapping_count(const s2l_mapping *m) { return m->n_rmaps; }
 
 char *const *s2l_rmap_default_read_attrs(const s2l_rmap *rm) { return rm->default_read_attrs; }
+
+char *const *s2l_rmap_update_read_attrs(const s2l_rmap *rm) { return rm->update_read_attrs; }
 
 const s2l_rmap *s2l_mapping_at(const s2l_mapping *m, size_t i)
 {

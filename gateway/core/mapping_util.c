@@ -1,6 +1,7 @@
 /* mapping_util.c — small helpers shared by the mapping_*.c files
  * (see gateway/core/mapping_internal.h). */
 #include "mapping_internal.h"
+#include "s2l/resource.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -58,19 +59,7 @@ char *s2l_sb_take(s2l_strbuf *b)
 
 json_t *s2l_map_get_ci(const json_t *obj, const char *key)
 {
-    const char *k;
-    json_t *v;
-
-    if (!json_is_object(obj) || key == NULL)
-        return NULL;
-    v = json_object_get(obj, key); /* the common case: spelled as expected */
-    if (v != NULL)
-        return v;
-    json_object_foreach((json_t *)obj, k, v) {
-        if (strcasecmp(k, key) == 0)
-            return v;
-    }
-    return NULL;
+    return s2l_json_get_ci(obj, key);
 }
 
 const json_t *s2l_map_entry_values(const json_t *entry, const char *name)

@@ -29,8 +29,11 @@ json_t *s2l_json_get_ci(const json_t *obj, const char *key)
     v = json_object_get(obj, key);
     if (v != NULL)
         return v;
+    /* Misses are common (mapped attributes absent from an LDAP entry); the
+     * first-letter test keeps them from costing a strcasecmp per key. */
+    int first = tolower((unsigned char)key[0]);
     json_object_foreach((json_t *)obj, k, v) {
-        if (strcasecmp(k, key) == 0) {
+        if (tolower((unsigned char)k[0]) == first && strcasecmp(k, key) == 0) {
             found = v;
             break;
         }

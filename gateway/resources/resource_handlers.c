@@ -23,7 +23,6 @@
 typedef struct hstate {
     s2l_projection *proj;
     char **read_attrs;      /* what to read for output (projection); see output_attrs() */
-    char **fetch_attrs;     /* what to read before an update */
     s2l_filter *filter;
     char *ldap_filter;
     json_t *entry;          /* the entry as read (fetch) */
@@ -65,7 +64,6 @@ static void hstate_free(void *p)
         return;
     s2l_projection_destroy(st->proj);
     s2l_strv_free(st->read_attrs);
-    s2l_strv_free(st->fetch_attrs);
     s2l_filter_destroy(st->filter);
     free(st->ldap_filter);
     json_decref(st->entry);
@@ -1082,29 +1080,6 @@ static bool build_old(s2l_req *req)
     return true;
 }
 
-/* Attributes read for an update: what the mapping writes, minus delta
- * attributes (a group's members are never read to be changed). */
-static char **update_read_attrs(s2l_req *req)
-{
-    const char *const *delta = s2l_rmap_delta_attrs(req->rm);
-    if (delta == NULL || delta[0] == NULL)
-        return s2l_rmap_read_attrs(req->rm, NULL);
-    size_t len = 1;
-    for (size_t i = 0; delta[i]; i++)
-        len += strlen(delta[i]) + 1;
-    char *ex = malloc(len);
-    if (ex == NULL)
-        return NULL;
-    size_t off = 0;
-    for (size_t i = 0; delta[i]; i++)
-        off += (size_t)snprintf(ex + off, len - off, "%s%s", i ? "," : "", delta[i]);
-    s2l_error err;
-    s2l_projection *p = s2l_projection_parse(rtype(req), NULL, ex, &err);
-    free(ex);
-    char **attrs = s2l_rmap_read_attrs(req->rm, p);
-    s2l_projection_destroy(p);
-    return attrs;
-}
 
 /* PUT and PATCH: the entry as stored (without delta attributes), checked
  * against If-Match, its references resolved to ids; then next(req). */
@@ -1121,13 +1096,8 @@ static void update_fetched(s2l_req *req)
 static void start_update(s2l_req *req, void (*next)(s2l_req *req))
 {
     hstate *st = req->state;
-    st->fetch_attrs = update_read_attrs(req);
-    if (st->fetch_attrs == NULL) {
-        oom(req);
-        return;
-    }
     st->after_update_fetch = next;
-    fetch_by_id(req, st->fetch_attrs, update_fetched);
+    fetch_by_id(req, s2l_rmap_update_read_attrs(req->rm), update_fetched);
 }
 
 /* PUT: members (delta attributes) are replaced wholesale by what the body says. */

@@ -117,6 +117,8 @@ char **s2l_rmap_read_attrs(const s2l_rmap *rm, const s2l_projection *p);
 void s2l_strv_free(char **v);
 /* The same for the default projection, computed once at load (borrowed). */
 char *const *s2l_rmap_default_read_attrs(const s2l_rmap *rm);
+/* What an update reads first: the defaults minus delta attributes (borrowed). */
+char *const *s2l_rmap_update_read_attrs(const s2l_rmap *rm);
 
 /* DNs held by reference attributes of entry that the caller must resolve before
  * rendering (array of strings, possibly empty). */

@@ -3,10 +3,10 @@
 # Columns: 1 mode  2 side (gw|raw)  3 scenario  4 concurrency  5 issued  6 ok  7 errors
 #          8 elapsed_s  9 ops_s  10 p50_ms  11 p99_ms  12 max_ms  13 cpu_s_per_1k (gateway's,
 #          or the raw client's own)  14 slapd_cpu_s_per_1k  15 VmHWM_kB  16 VmRSS_kB
-# A scenario "X (repeat)" is the gateway run again at the end; it is compared with raw "X".
+# A scenario "X (repeat N)" is the gateway run again at the end; it is compared with raw "X".
 # Usage: awk -F'\t' -f report.awk results.tsv
 
-function base_of(label) { sub(/ \(repeat\)$/, "", label); return label }
+function base_of(label) { sub(/ \(repeat [0-9]+\)$/, "", label); return label }
 function mb(kb) { return sprintf("%.1f", kb / 1024) }
 function num(v, fmt) { return v == "" ? "n/a" : sprintf(fmt, v) }
 function cpu(v) { return (v == "" || v < 0) ? "n/a" : sprintf("%.3f", v) }
@@ -52,7 +52,7 @@ function get(m, side, sc, c, arr,    k) {
     return (k in have) ? arr[k] : ""
 }
 
-function targets(m,    i, c, s, line, big, small, maxhwm, k, rep) {
+function targets(m,    i, j, c, s, sc, line, big, small, maxhwm, k, rep) {
     print ""
     print "Targets (" m "; measured, not asserted):"
     print ""
@@ -100,10 +100,12 @@ function targets(m,    i, c, s, line, big, small, maxhwm, k, rep) {
             line = line sprintf(" c=%s: %s MB,", c, mb(get(m, "gw", "DELETE user", c, rss)))
     }
     rep = ""
-    for (i = 1; i <= n_cs[m, "DELETE user (repeat)"]; i++) {
-        c = cs[m, "DELETE user (repeat)", i]
-        rep = sprintf(" c=%s again: %s MB", c, mb(get(m, "gw", "DELETE user (repeat)", c, rss)))
+    for (j = 1; ((m SUBSEP "DELETE user (repeat " j ")") in sc_seen); j++) {
+        sc = "DELETE user (repeat " j ")"
+        c = cs[m, sc, 1]
+        rep = rep sprintf(" c=%s again (%d): %s MB,", c, j, mb(get(m, "gw", sc, c, rss)))
     }
+    sub(/,$/, "", rep)
     if (line == "")
         print "- no growth across repeated runs — n/a"
     else
@@ -123,7 +125,7 @@ END {
         for (pass = 0; pass < 2; pass++)
             for (j = 1; j <= n_scs[m]; j++) {
                 sc = scs[m, j]
-                if ((sc ~ / \(repeat\)$/) != pass) continue
+                if ((sc ~ / \(repeat [0-9]+\)$/) != pass) continue
                 for (l = 1; l <= n_cs[m, sc]; l++)
                     row(m, sc, cs[m, sc, l])
             }

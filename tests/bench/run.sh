@@ -9,7 +9,9 @@
 # slapd on a free loopback port and the gateway against it, then for every concurrency level
 # runs each SCIM scenario through the gateway (s2l_loadgen) and its raw-libldap equivalent
 # (s2l_rawldap: same entry shape, same concurrency, async over the same number of LDAP
-# connections as the gateway's pool). Rows go to results.tsv; the report is rendered from it.
+# connections as the gateway's pool). Rows go to results.tsv; the report is rendered from it
+# (report.awk) into the section of BENCHMARKS.md between the bench:results markers, and the
+# rows are copied to <build dir>/bench-results.tsv.
 #
 # Environment: S2L_BENCH_BUILD_DIR (default <repo>/build-bench), S2L_BENCH_KEEP=1 keeps the
 # work directory (slapd and gateway logs, results.tsv).
@@ -23,7 +25,7 @@ MODES="durable nosync"
 OUT_MD="$ROOT/BENCHMARKS.md"
 
 usage() {
-    sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     echo "options: --smoke | --levels \"1 16\" | --modes \"durable nosync\" | --out FILE (default BENCHMARKS.md)"
 }
 
@@ -45,13 +47,13 @@ if [ "$SMOKE" = 1 ]; then
     N_POST=40 N_READ=200 N_PATCH=100 N_GROUP=20 N_BIG=20
     BIG_MEMBERS=1000
     DUR_WRITE=3 DUR_READ=2 DUR_BIG=3
-    REPEAT_LEVEL=""
+    REPEAT_LEVEL="" REPEAT_RUNS=0
 else
     LEVELS="1 16 64 256"
     N_POST=10000 N_READ=100000 N_PATCH=20000 N_GROUP=2000 N_BIG=400
     BIG_MEMBERS=100000
     DUR_WRITE=5 DUR_READ=4 DUR_BIG=6
-    REPEAT_LEVEL=256
+    REPEAT_LEVEL=256 REPEAT_RUNS=2
 fi
 if [ -n "$LEVELS_OVERRIDE" ]; then
     LEVELS=$LEVELS_OVERRIDE
@@ -395,9 +397,9 @@ populate_big() {  # populate_big MODE
 # ---------- one concurrency level ----------
 # Each scenario runs on the gateway and then raw, back to back, so that whatever else the
 # machine is doing at that moment weighs on both sides alike.
-run_level() {  # run_level MODE LEVEL [repeat]: the user scenarios
-    local mode=$1 c=$2 rep=${3:-} gp="gw-$1-c$2${3:+-$3}" rp="raw-$1-c$2" n=0
-    local ids="$WORK/$gp.ids" sfx=${3:+ ($3)} g=0 r=1 tmpl=()
+run_level() {  # run_level MODE LEVEL [REPEAT_NUMBER]: the user scenarios
+    local mode=$1 c=$2 rep=${3:-} gp="gw-$1-c$2${3:+-repeat$3}" rp="raw-$1-c$2" n=0
+    local ids="$WORK/$gp.ids" sfx=${3:+ (repeat $3)} g=0 r=1 tmpl=()
     [ -n "$GATEWAY" ] && g=1
     [ -n "$rep" ] && r=0
     log "$mode c=$c${sfx}"
@@ -501,7 +503,9 @@ for mode in $MODES; do
     done
     # The same load again on a warm gateway: VmRSS must not grow from run to run.
     if [ -n "$REPEAT_LEVEL" ] && [ -n "$GATEWAY" ]; then
-        run_level "$mode" "$REPEAT_LEVEL" repeat
+        for i in $(seq 1 "$REPEAT_RUNS"); do
+            run_level "$mode" "$REPEAT_LEVEL" "$i"
+        done
     fi
     if [ "$GROUPS_OK" = 1 ]; then
         populate_big "$mode"
@@ -512,7 +516,8 @@ for mode in $MODES; do
         done
     fi
     if [ -n "$GW_PID" ]; then
-        echo "$mode $(grep -E '^(VmHWM|VmRSS)' "/proc/$GW_PID/status" | tr -s ' \t' ' ' | tr '\n' ' ')" >>"$WORK/rss-end.txt"
+        note "gateway ($mode) at the end, after the member adds: $(grep -E '^(VmHWM|VmRSS)' "/proc/$GW_PID/status" |
+            awk '{printf "%s%s %.1f MB", sep, $1, $2 / 1024; sep = ", "}')"
     fi
     stop_gateway
     stop_slapd
@@ -537,10 +542,10 @@ render() {
     echo
     machine
     echo
-    echo "Sizes: levels $LEVELS; per scenario at most $N_POST POST/DELETE, $N_READ GETs, $N_PATCH PATCHes,"
-    echo "$N_GROUP member adds (10-member group), $N_BIG member adds ($BIG_MEMBERS-member group); each also"
-    echo "capped at ${DUR_READ}-${DUR_BIG}s. Gateway: $LDAP_CONNS LDAP connections, log_level info. Raw: $LDAP_CONNS"
-    echo "connections, window = concurrency."
+    echo "Sizes: concurrency levels $LEVELS. Per scenario and level at most $N_POST POST/DELETE,"
+    echo "$N_READ GETs, $N_PATCH PATCHes, $N_GROUP member adds into the 10-member group and $N_BIG into"
+    echo "the $BIG_MEMBERS-member group, and at most ${DUR_READ}-${DUR_BIG} s of issuing. Gateway: $LDAP_CONNS LDAP"
+    echo "connections, log_level info; raw: $LDAP_CONNS connections, a window of c operations."
     echo
     if [ -s "$NOTES" ]; then
         sed 's/^/- /' "$NOTES"
