@@ -107,6 +107,7 @@ struct s2l_rmap {
     char **delta_attrs;         /* NULL-terminated top-level SCIM names */
     char **default_read_attrs;  /* s2l_rmap_read_attrs(rm, NULL), computed at load */
     char **update_read_attrs;   /* the same minus delta attributes, computed at load */
+    json_t *written_names;      /* LDAP attributes the mapping writes (s2l_map_written_attrs), at load */
     s2l_rmap_groups groups;
     s2l_deprovision deprovision;
     /* the resource type and its views */
@@ -130,6 +131,9 @@ struct s2l_mapping {
     bool ignore_unknown;
     bool refint_by_gateway;     /* "referential_integrity": "gateway" */
 };
+
+/* Appends every LDAP attribute rm writes, each once (mapping_write.c). */
+int s2l_map_written_attrs(const s2l_rmap *rm, json_t *names);
 
 /* ---- helpers (mapping_util.c) ---- */
 

@@ -1177,6 +1177,7 @@ static void rmap_fini(s2l_rmap *rm)
     free(rm->unique_attr);
     s2l_strv_free(rm->default_read_attrs);
     s2l_strv_free(rm->update_read_attrs);
+    json_decref(rm->written_names);
     strv_free_n(rm->object_classes, rm->n_object_classes);
     for (size_t i = 0; i < rm->n_rdn; i++)
         s2l_template_fini(&rm->rdn[i]);
@@ -1373,7 +1374,9 @@ s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *er
         s2l_rmap *rm = &c.m->rmaps[i];
         rm->default_read_attrs = s2l_rmap_read_attrs(rm, NULL);
         rm->update_read_attrs = update_attrs_of(rm);
-        if (rm->default_read_attrs == NULL || rm->update_read_attrs == NULL) {
+        rm->written_names = json_array();
+        if (rm->default_read_attrs == NULL || rm->update_read_attrs == NULL || rm->written_names == NULL ||
+            s2l_map_written_attrs(rm, rm->written_names) < 0) {
             lerr(&c, "$", "out of memory");
             goto out;
         }

@@ -9,6 +9,8 @@
  */
 #include "mapping_internal.h"
 
+#include <ctype.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -383,7 +385,8 @@ static bool left_alone(const s2l_rmap *rm, const char *ldap, const json_t *new_r
 {
     for (size_t i = 0; i < rm->n_entries; i++) {
         const s2l_mentry *me = &rm->entries[i];
-        if (me->ldap == NULL || strcasecmp(me->ldap, ldap) != 0 || me->read_only)
+        if (me->ldap == NULL || me->read_only || tolower((unsigned char)me->ldap[0]) != tolower((unsigned char)ldap[0]) ||
+            strcasecmp(me->ldap, ldap) != 0)
             continue;
         if (me->delta)
             return true;
@@ -395,8 +398,9 @@ static bool left_alone(const s2l_rmap *rm, const char *ldap, const json_t *new_r
     return false;
 }
 
-/* Every LDAP attribute the mapping writes, in mapping order, each once. */
-static int written_attrs(const s2l_rmap *rm, json_t *names)
+/* Every LDAP attribute the mapping writes, in mapping order, each once
+ * (computed once at load: rm->written_names). */
+int s2l_map_written_attrs(const s2l_rmap *rm, json_t *names)
 {
     for (size_t i = 0; i < rm->n_entries; i++) {
         const s2l_mentry *me = &rm->entries[i];
@@ -438,10 +442,10 @@ json_t *s2l_rmap_plan_update(const s2l_rmap *rm, const json_t *old_resource, con
     if (rdn_new == NULL)
         goto out;
     rdn_old = s2l_map_rdn(rm, old_resource, NULL, &ignored);
-    names = json_array();
+    names = json_incref(rm->written_names);
     mods = json_array();
     empty = json_array();
-    if (names == NULL || mods == NULL || empty == NULL || written_attrs(rm, names) < 0)
+    if (names == NULL || mods == NULL || empty == NULL)
         goto oom;
     json_array_foreach(names, i, e) {
         const char *a = json_string_value(e);

@@ -170,6 +170,10 @@ rootdn "$ADMIN_DN"
 rootpw $ADMIN_PW
 directory $dir/db
 maxsize 4294967296
+# Member values stored one by one instead of as one blob once a list passes 100
+# values (slapd-mdb(5) multival): an add into a 100,000-member group writes one
+# value instead of rewriting the 4.5 MB entry. Same as tests/slapd/slapd.conf.in.
+multival member,uniqueMember 100,10
 index objectClass eq
 index entryUUID eq
 index uid,cn,mail eq
