@@ -432,44 +432,43 @@ static int apply_write_opts(s2l_ldap_op *op, const s2l_write_opts *opts)
     return LDAP_SUCCESS;
 }
 
-s2l_ldap_op *s2l_ldap_add_ext(s2l_pool *pool, const char *dn, const json_t *attrs, const s2l_write_opts *opts,
-                              unsigned timeout_ms, s2l_ldap_done_fn *cb, void *arg)
+/* Adds and modifies differ only in how the JSON becomes LDAPMods. */
+static s2l_ldap_op *write_op(s2l_pool *pool, op_kind kind, const char *dn, const json_t *json,
+                             const s2l_write_opts *opts, unsigned timeout_ms, s2l_ldap_done_fn *cb, void *arg)
 {
-    s2l_ldap_op *op = op_create(pool, OP_ADD, timeout_ms, cb, arg);
+    s2l_ldap_op *op = op_create(pool, kind, timeout_ms, cb, arg);
     if (op == NULL)
         return NULL;
     int rc = dup_str(&op->dn, dn ? dn : "");
     if (rc == LDAP_SUCCESS)
         rc = apply_write_opts(op, opts);
     if (rc == LDAP_SUCCESS)
-        op->mods = s2l_mods_from_attrs_(attrs, &rc);
+        op->mods = kind == OP_ADD ? s2l_mods_from_attrs_(json, &rc) : s2l_mods_from_json_(json, &rc);
     return op_submit(op, rc);
+}
+
+s2l_ldap_op *s2l_ldap_add_ext(s2l_pool *pool, const char *dn, const json_t *attrs, const s2l_write_opts *opts,
+                              unsigned timeout_ms, s2l_ldap_done_fn *cb, void *arg)
+{
+    return write_op(pool, OP_ADD, dn, attrs, opts, timeout_ms, cb, arg);
 }
 
 s2l_ldap_op *s2l_ldap_add(s2l_pool *pool, const char *dn, const json_t *attrs, unsigned timeout_ms,
                           s2l_ldap_done_fn *cb, void *arg)
 {
-    return s2l_ldap_add_ext(pool, dn, attrs, NULL, timeout_ms, cb, arg);
+    return write_op(pool, OP_ADD, dn, attrs, NULL, timeout_ms, cb, arg);
 }
 
 s2l_ldap_op *s2l_ldap_modify_ext(s2l_pool *pool, const char *dn, const json_t *mods, const s2l_write_opts *opts,
                                  unsigned timeout_ms, s2l_ldap_done_fn *cb, void *arg)
 {
-    s2l_ldap_op *op = op_create(pool, OP_MODIFY, timeout_ms, cb, arg);
-    if (op == NULL)
-        return NULL;
-    int rc = dup_str(&op->dn, dn ? dn : "");
-    if (rc == LDAP_SUCCESS)
-        rc = apply_write_opts(op, opts);
-    if (rc == LDAP_SUCCESS)
-        op->mods = s2l_mods_from_json_(mods, &rc);
-    return op_submit(op, rc);
+    return write_op(pool, OP_MODIFY, dn, mods, opts, timeout_ms, cb, arg);
 }
 
 s2l_ldap_op *s2l_ldap_modify(s2l_pool *pool, const char *dn, const json_t *mods, unsigned timeout_ms,
                              s2l_ldap_done_fn *cb, void *arg)
 {
-    return s2l_ldap_modify_ext(pool, dn, mods, NULL, timeout_ms, cb, arg);
+    return write_op(pool, OP_MODIFY, dn, mods, NULL, timeout_ms, cb, arg);
 }
 
 s2l_ldap_op *s2l_ldap_rename(s2l_pool *pool, const char *dn, const char *newrdn, const char *new_superior,
