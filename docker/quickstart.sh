@@ -22,30 +22,10 @@ build=${S2L_BUILD_DIR:-$root/build}
 
 say() { printf '\033[1m%s\033[0m\n' "$*"; }
 
-as_root() {
-  if ((EUID == 0)); then
-    "$@"
-  elif command -v sudo >/dev/null; then
-    sudo "$@"
-  else
-    echo "need root (or sudo) for: $*" >&2
-    exit 1
-  fi
-}
-
 # ---------------------------------------------------------------- packages
-need=()
-for p in build-essential cmake pkg-config libevent-dev libldap-dev libjansson-dev libssl-dev \
-         slapd ldap-utils curl; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
-done
-if ((${#need[@]})); then
-  say "Installing ${need[*]}"
-  # No system database: the quick start runs its own slapd.
-  echo 'slapd slapd/no_configuration boolean true' | as_root debconf-set-selections
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
-fi
+# shellcheck source=tests/lib/packages.sh
+source "$root/tests/lib/packages.sh"
+s2l_ensure_packages "${S2L_BUILD_PACKAGES[@]}" || exit 1
 
 # ---------------------------------------------------------------- build
 say "Building the gateway in $build"

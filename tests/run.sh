@@ -37,6 +37,14 @@ while (($#)); do
   shift
 done
 
+# A fresh Debian 12 machine can run this directly: install what is missing.
+# shellcheck source=tests/lib/packages.sh
+source "$root/tests/lib/packages.sh"
+s2l_ensure_packages "${S2L_BUILD_PACKAGES[@]}" || exit 1
+if ((conformance)) && [[ -f $root/../shared/conformance/run.sh ]] && ! command -v node >/dev/null; then
+  s2l_ensure_packages nodejs || exit 1
+fi
+
 export S2L_REQUIRE_GATEWAY=1
 summary=()
 failed=0
