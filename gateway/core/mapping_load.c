@@ -65,8 +65,8 @@ static bool oom(load_ctx *c, const char *where)
     return false;
 }
 
-/* Refuses keys the format does not know: a typo must not silently do nothing. */
-static bool check_keys(load_ctx *c, const json_t *obj, const char *where, const char *const *known)
+/* The first key of obj that is not in known (NULL-terminated), or NULL. */
+static const char *first_unknown_key(const json_t *obj, const char *const *known)
 {
     const char *k;
     json_t *v;
@@ -74,12 +74,19 @@ static bool check_keys(load_ctx *c, const json_t *obj, const char *where, const 
         bool ok = false;
         for (size_t i = 0; known[i] && !ok; i++)
             ok = strcmp(k, known[i]) == 0;
-        if (!ok) {
-            lerr(c, where, "unknown key \"%s\"", k);
-            return false;
-        }
+        if (!ok)
+            return k;
     }
-    return true;
+    return NULL;
+}
+
+/* Refuses keys the format does not know: a typo must not silently do nothing. */
+static bool check_keys(load_ctx *c, const json_t *obj, const char *where, const char *const *known)
+{
+    const char *k = first_unknown_key(obj, known);
+    if (k)
+        lerr(c, where, "unknown key \"%s\"", k);
+    return k == NULL;
 }
 
 /* A string member: required → error when absent; *out is a malloc'd copy or NULL. */
@@ -620,18 +627,10 @@ static bool check_kind_keys(load_ctx *c, const json_t *j, const char *where, con
                                : me->kind == S2L_ME_REFERENCE ? reference
                                : me->is_bool                 ? boolean
                                                              : simple;
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)j, k, v) {
-        bool ok = false;
-        for (size_t i = 0; known[i] && !ok; i++)
-            ok = strcmp(k, known[i]) == 0;
-        if (!ok) {
-            lerr(c, where, "\"%s\" does not apply to this kind of entry", k);
-            return false;
-        }
-    }
-    return true;
+    const char *k = first_unknown_key(j, known);
+    if (k)
+        lerr(c, where, "\"%s\" does not apply to this kind of entry", k);
+    return k == NULL;
 }
 
 static bool parse_entry_kind(load_ctx *c, s2l_rmap *rm, const s2l_resource_type *full, const json_t *j,

@@ -179,6 +179,23 @@ static inline char *ig_user_(h_gw *g, const char *user_name, const char *file, i
 #define IG_USER(g, name) ig_user_((g), (name), __FILE__, __LINE__)
 
 /* POSTs a Group given as JSON text; checks 201 and returns the new id or NULL. */
+/* n users "<fmt with %zu>" created over SCIM: their ids in uid[], their DNs
+ * as LDAP holds them in udn[]. Ends the test if one cannot be made. */
+static inline void ig_make_users(ig_env *env, const char *name_fmt, size_t n, char **uid, char **udn)
+{
+    for (size_t i = 0; i < n; i++) {
+        char name[128];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        snprintf(name, sizeof name, name_fmt, i);
+#pragma GCC diagnostic pop
+        uid[i] = IG_USER(env->g, name);
+        H_REQUIRE(uid[i] != NULL);
+        udn[i] = it_dn_by_id(env->s, uid[i]);
+        H_REQUIRE(udn[i] != NULL);
+    }
+}
+
 static inline char *ig_group_(h_gw *g, const char *body, const char *file, int line)
 {
     h_resp r = h_http(g, "POST", "/Groups", body, NULL);

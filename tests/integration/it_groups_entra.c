@@ -28,19 +28,6 @@ static ig_env env;
 static char *uid[N_USERS]; /* SCIM ids of the users */
 static char *udn[N_USERS]; /* their DNs, as LDAP holds them */
 
-static void make_users(void)
-{
-    for (size_t i = 0; i < N_USERS; i++) {
-        char name[64];
-
-        snprintf(name, sizeof name, "entra.member%zu@contoso.example", i);
-        uid[i] = IG_USER(env.g, name);
-        H_REQUIRE(uid[i] != NULL);
-        udn[i] = it_dn_by_id(env.s, uid[i]);
-        H_REQUIRE(udn[i] != NULL);
-    }
-}
-
 /* GET /Groups?excludedAttributes=members&filter=displayName eq "<name>" the
  * way Entra sends it ('+' for spaces); totalResults, and no members shown. */
 static long lookup(const char *name, char **first_id)
@@ -546,7 +533,7 @@ int main(void)
     char *gid = NULL;
 
     if (ig_env_start(&env, NULL, NULL)) {
-        make_users();
+        ig_make_users(&env, "entra.member%zu@contoso.example", N_USERS, uid, udn);
         test_lookup_missing();
         gid = test_create();
         test_duplicate();

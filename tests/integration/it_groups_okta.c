@@ -24,19 +24,6 @@ static ig_env env;
 static char *uid[N_USERS];
 static char *udn[N_USERS];
 
-static void make_users(void)
-{
-    for (size_t i = 0; i < N_USERS; i++) {
-        char name[64];
-
-        snprintf(name, sizeof name, "okta.user%zu@example.com", i);
-        uid[i] = IG_USER(env.g, name);
-        H_REQUIRE(uid[i] != NULL);
-        udn[i] = it_dn_by_id(env.s, uid[i]);
-        H_REQUIRE(udn[i] != NULL);
-    }
-}
-
 /* Okta's look-up before a push: filter plus startIndex/count. */
 static long lookup(const char *name, char **first_id)
 {
@@ -408,7 +395,7 @@ int main(void)
     char *gid = NULL;
 
     if (ig_env_start(&env, NULL, NULL)) {
-        make_users();
+        ig_make_users(&env, "okta.user%zu@example.com", N_USERS, uid, udn);
         test_bad_auth();
         gid = test_create();
         test_rename(gid);
