@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cli.h"
 #include "http/server.h"
 #include "s2l/config.h"
 #include "s2l/ldap_pool.h"
@@ -17,6 +18,7 @@ static void usage(FILE *out)
 {
     fputs("usage: scim2ldap --config FILE        run the gateway in the foreground\n"
           "       scim2ldap --check-config FILE  validate the configuration and mapping, then exit\n"
+          "       scim2ldap preview ...          the LDIF a SCIM request becomes (preview --help)\n"
           "       scim2ldap --version | --help\n"
           "\n"
           "Logs go to stderr. SIGTERM or SIGINT stops accepting requests, lets in-flight\n"
@@ -113,6 +115,8 @@ static int load(const char *path, s2l_config **cfg, s2l_mapping **mapping)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "preview") == 0)
+        return s2l_cli_preview(argc - 1, argv + 1);
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'}, {"check-config", required_argument, NULL, 'k'},
         {"version", no_argument, NULL, 'V'},      {"help", no_argument, NULL, 'h'},
