@@ -130,6 +130,7 @@ struct s2l_mapping {
     size_t n_rmaps;
     bool ignore_unknown;
     bool refint_by_gateway;     /* "referential_integrity": "gateway" */
+    char **secret_attrs;        /* NULL-terminated: write-only LDAP attributes + "secret_attributes" */
 };
 
 /* Appends every LDAP attribute rm writes, each once (mapping_write.c). */

@@ -1204,6 +1204,7 @@ void s2l_mapping_destroy(s2l_mapping *m)
     for (size_t i = 0; i < m->n_schemas; i++)
         s2l_schema_destroy(m->schemas[i]);
     free(m->schemas);
+    s2l_strv_free(m->secret_attrs);
     free(m->path);
     free(m);
 }
@@ -1266,6 +1267,61 @@ out:
     return ok;
 }
 
+/* Adds name to the NULL-terminated list *v (n entries) unless it is there. */
+static bool strv_add_unique(char ***v, size_t *n, const char *name)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcasecmp((*v)[i], name) == 0)
+            return true;
+    char **nv = realloc(*v, (*n + 2) * sizeof *nv);
+    if (nv == NULL)
+        return false;
+    *v = nv;
+    if ((nv[*n] = strdup(name)) == NULL) {
+        nv[*n] = NULL;
+        return false;
+    }
+    nv[++*n] = NULL;
+    return true;
+}
+
+/* Attributes whose values are never logged: write-only ones (passwords) and
+ * those the mapping lists under "secret_attributes". */
+static bool load_secret_attrs(load_ctx *c, const json_t *j)
+{
+    size_t n = 0;
+    c->m->secret_attrs = calloc(1, sizeof *c->m->secret_attrs);
+    if (c->m->secret_attrs == NULL)
+        return oom(c, "$");
+    for (size_t r = 0; r < c->m->n_rmaps; r++) {
+        const s2l_rmap *rm = &c->m->rmaps[r];
+        for (size_t i = 0; i < rm->n_entries; i++)
+            if (rm->entries[i].write_only && rm->entries[i].ldap &&
+                !strv_add_unique(&c->m->secret_attrs, &n, rm->entries[i].ldap))
+                return oom(c, "$");
+    }
+    const json_t *sa = json_object_get(j, "secret_attributes");
+    if (sa == NULL)
+        return true;
+    if (!json_is_array(sa)) {
+        lerr(c, "$.secret_attributes", "must be an array of LDAP attribute names");
+        return false;
+    }
+    size_t i;
+    const json_t *v;
+    json_array_foreach(sa, i, v) {
+        if (!json_is_string(v) || !ldap_attr_ok(json_string_value(v))) {
+            char w[64];
+            snprintf(w, sizeof w, "$.secret_attributes[%zu]", i);
+            lerr(c, w, "must be an LDAP attribute name");
+            return false;
+        }
+        if (!strv_add_unique(&c->m->secret_attrs, &n, json_string_value(v)))
+            return oom(c, "$");
+    }
+    return true;
+}
+
 /* Attributes read before an update: the defaults minus delta attributes (a
  * group's members are never read to be changed). */
 static char **update_attrs_of(const s2l_rmap *rm)
@@ -1290,7 +1346,7 @@ static char **update_attrs_of(const s2l_rmap *rm)
 s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *errbuf, size_t errlen)
 {
     static const char *const keys[] = {"unknown_attributes", "referential_integrity", "resource_types",
-                                       "description", NULL};
+                                       "secret_attributes", "description", NULL};
     load_ctx c = {.file = path, .errbuf = errbuf, .errlen = errlen};
     json_error_t je;
     json_t *j = NULL;
@@ -1380,6 +1436,8 @@ s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *er
             goto out;
         }
     }
+    if (!load_secret_attrs(&c, j))
+        goto out;
     ok = true;
 out:
     json_decref(j);
@@ -1423,3 +1481,4 @@ const s2l_resource_type *s2l_rmap_rtype(const s2l_rmap *rm) { return &rm->rt; }
 const char *const *s2l_rmap_delta_attrs(const s2l_rmap *rm) { return (const char *const *)rm->delta_attrs; }
 const s2l_rmap_groups *s2l_rmap_groups_of(const s2l_rmap *rm) { return &rm->groups; }
 s2l_deprovision s2l_rmap_deprovision(const s2l_rmap *rm) { return rm->deprovision; }
+const char *const *s2l_mapping_secret_attrs(const s2l_mapping *m) { return (const char *const *)m->secret_attrs; }

@@ -182,6 +182,12 @@ int s2l_rmap_delta_mods(const s2l_rmap *rm, const json_t *deltas, const json_t *
  * placeholder, e.g. "(member=)" (malloc'd), or NULL when rm has no placeholder. */
 char *s2l_rmap_placeholder_filter(const s2l_rmap *rm);
 
+/* LDAP attributes whose values must never be logged (audit.h): those of
+ * write-only SCIM attributes (password -> userPassword) of every type, plus
+ * the mapping's "secret_attributes". NULL-terminated, borrowed, computed at
+ * load; names as the mapping spells them. */
+const char *const *s2l_mapping_secret_attrs(const s2l_mapping *m);
+
 /* ---- referential integrity ---- */
 
 /* True when the mapping says "referential_integrity": "gateway" (the default):
