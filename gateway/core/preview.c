@@ -202,6 +202,10 @@ static void locate(const json_t *doc, const jpath *base, const char *detail, sam
     path_format(base, out, outlen);
     if (root == NULL || !detail_attr(&c, detail))
         return;
+    /* Something absent has no path of its own: the document (or operation)
+     * lacking it is the culprit, not some other value of the same name. */
+    if (strncmp(detail, "missing required", 16) == 0)
+        return;
     walk(&c, root, &p, 0);
     if (c.n_found == 0)
         return;

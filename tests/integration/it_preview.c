@@ -245,7 +245,9 @@ int main(void)
            "{\"op\":\"Replace\",\"path\":\"active\",\"value\":\"False\"},"
            "{\"op\":\"Add\",\"path\":\"emails[type eq \\\"work\\\"].value\",\"value\":\"bob.builder@example.org\"},"
            "{\"op\":\"Remove\",\"path\":\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager\"}]}");
-    H_CHECK(h_ldap_entry(s2, "uid=bob.builder," H_PEOPLE) != NULL);
+    json_t *renamed = h_ldap_entry(s2, "uid=bob.builder," H_PEOPLE);
+    H_CHECK(renamed != NULL);
+    json_decref(renamed);
 
     update("PATCH Empty: first member", "/Groups", "Group", empty, "PATCH",
            "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":["
