@@ -9,6 +9,7 @@
 
 #include "commands/commands.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "s2l/auth.h"
 #include "s2l/config.h"
 #include "s2l/ldap_pool.h"
@@ -202,6 +203,15 @@ int main(int argc, char **argv)
     if (a.gw.auth == NULL) {
         fprintf(stderr, "scim2ldap: %s\n", err);
         goto out;
+    }
+    if (check_only && cfg->tls_cert_file) {
+        /* Certificate, key, cipher lists and client CA are checked as at start. */
+        SSL_CTX *tls = s2l_tls_server_ctx(cfg, err, sizeof err);
+        if (tls == NULL) {
+            fprintf(stderr, "scim2ldap: %s\n", err);
+            goto out;
+        }
+        SSL_CTX_free(tls);
     }
     if (check_only) {
         printf("%s: OK (%zu resource types, mapping %s)\n", config, s2l_mapping_count(mapping),

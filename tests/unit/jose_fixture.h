@@ -17,17 +17,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static EVP_PKEY *jf_rsa_key(unsigned bits)
+static inline EVP_PKEY *jf_rsa_key(unsigned bits)
 {
     return EVP_RSA_gen(bits);
 }
 
-static EVP_PKEY *jf_ec_key(void)
+static inline EVP_PKEY *jf_ec_key(void)
 {
     return EVP_EC_gen("P-256");
 }
 
-static int jf_write_pem(EVP_PKEY *key, const char *path, int private_key)
+static inline int jf_write_pem(EVP_PKEY *key, const char *path, int private_key)
 {
     FILE *f = fopen(path, "w");
     int ok = f != NULL && (private_key ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL)
@@ -38,7 +38,7 @@ static int jf_write_pem(EVP_PKEY *key, const char *path, int private_key)
 }
 
 /* base64url without padding (malloc'd). */
-static char *jf_b64url(const unsigned char *in, size_t n)
+static inline char *jf_b64url(const unsigned char *in, size_t n)
 {
     char *out = malloc(4 * ((n + 2) / 3) + 1);
     if (out == NULL)
@@ -52,7 +52,7 @@ static char *jf_b64url(const unsigned char *in, size_t n)
     return out;
 }
 
-static char *jf_b64url_bn(const BIGNUM *bn, int width)
+static inline char *jf_b64url_bn(const BIGNUM *bn, int width)
 {
     unsigned char buf[1024];
     int n = width ? BN_bn2binpad(bn, buf, width) : BN_bn2bin(bn, buf);
@@ -60,7 +60,7 @@ static char *jf_b64url_bn(const BIGNUM *bn, int width)
 }
 
 /* The public JWK of an RSA or EC P-256 key. */
-static json_t *jf_public_jwk(EVP_PKEY *key, const char *kid)
+static inline json_t *jf_public_jwk(EVP_PKEY *key, const char *kid)
 {
     json_t *j = NULL;
     if (EVP_PKEY_is_a(key, "RSA")) {
@@ -94,7 +94,7 @@ static json_t *jf_public_jwk(EVP_PKEY *key, const char *kid)
 /* A compact JWS over header_json and payload_json (used verbatim). alg picks
  * the signature: "RS256"/"ES256" with key, "HS256" with secret, "none" empty.
  * malloc'd; NULL on failure. */
-static char *jf_sign(const char *alg, const char *header_json, const char *payload_json, EVP_PKEY *key,
+static inline char *jf_sign(const char *alg, const char *header_json, const char *payload_json, EVP_PKEY *key,
                      const unsigned char *secret, size_t secret_len)
 {
     char *h = jf_b64url((const unsigned char *)header_json, strlen(header_json));
