@@ -33,7 +33,11 @@ void s2l_authz_parse(const char *value, s2l_authz *out)
         /* One word: a known scheme without credentials, or a bare token. */
         bool scheme_only = (len == 6 && strncasecmp(value, "Bearer", 6) == 0) ||
                            (len == 5 && strncasecmp(value, "Basic", 5) == 0);
-        out->scheme = scheme_only ? S2L_AUTHZ_MALFORMED : S2L_AUTHZ_RAW;
+        if (scheme_only) {
+            out->scheme = S2L_AUTHZ_MALFORMED;
+            return;
+        }
+        out->scheme = S2L_AUTHZ_RAW;
         out->cred = value;
         out->cred_len = len;
         return;

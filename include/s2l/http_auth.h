@@ -24,7 +24,8 @@ typedef enum {
 
 typedef struct s2l_authz {
     s2l_authz_scheme scheme;
-    const char *cred;     /* the token or the base64 text: points into the header value */
+    const char *cred;     /* the token or the base64 text: points into the header value
+                           * (NULL with NONE and MALFORMED) */
     size_t cred_len;
 } s2l_authz;
 
