@@ -605,6 +605,59 @@ static void test_config_errors(void)
     s2l_auth_release(a);
 }
 
+/* The README's "Connect ..." snippets are valid JSON with credentials of known kinds. */
+static void test_readme_snippets(void)
+{
+    const char *src = getenv("S2L_SOURCE_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/README.md", src ? src : ".");
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    if (f == NULL)
+        return;
+    static char text[1 << 20];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = 0;
+    int snippets = 0;
+    for (char *p = text; (p = strstr(p, "```json\n")) != NULL;) {
+        p += 8;
+        while (*p == ' ')
+            p++;
+        char *end = strstr(p, "```");
+        if (end == NULL)
+            break;
+        if (strncmp(p, "\"auth\"", 6) != 0) {
+            p = end + 3;
+            continue;
+        }
+        size_t len = (size_t)(end - p);
+        char *doc = malloc(len + 3);
+        doc[0] = '{';
+        memcpy(doc + 1, p, len);
+        doc[len + 1] = '}';
+        doc[len + 2] = 0;
+        json_error_t jerr;
+        json_t *j = json_loads(doc, 0, &jerr);
+        if (j == NULL)
+            fprintf(stderr, "README snippet %d: %s\n%s\n", snippets, jerr.text, doc);
+        CHECK(j != NULL);
+        size_t i;
+        json_t *c;
+        json_array_foreach(json_object_get(json_object_get(j, "auth"), "credentials"), i, c) {
+            const char *kind = json_string_value(json_object_get(c, "kind"));
+            CHECK(json_string_value(json_object_get(c, "name")) != NULL);
+            CHECK(kind && (strcmp(kind, "bearer") == 0 || strcmp(kind, "basic") == 0 ||
+                           strcmp(kind, "oauth_client") == 0 || strcmp(kind, "jwt") == 0));
+        }
+        json_decref(j);
+        free(doc);
+        snippets++;
+        p = end + 3;
+    }
+    CHECK(snippets >= 6);
+}
+
 int main(void)
 {
     if (mkdtemp(dir) == NULL)
@@ -630,6 +683,7 @@ int main(void)
     test_client_limits();
     test_external_jwt();
     test_config_errors();
+    test_readme_snippets();
 
     EVP_PKEY_free(idp_rsa);
     EVP_PKEY_free(idp_ec);
