@@ -59,7 +59,7 @@ static void expect(h_gw *g, const char *method, const char *path, const char *bo
     h_resp r = ia_http(g, method, path, body, authz);
     h_check_status_(&r, status, __FILE__, line);
     if (status >= 400) {
-        char want[8];
+        char want[16];
         snprintf(want, sizeof want, "%d", status);
         h_check_str_(h_jstr(r.json, "status"), want, "status", __FILE__, line);
     }
