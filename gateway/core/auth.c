@@ -132,6 +132,7 @@ typedef struct jwt_progress {
     int stage;
     const char *reason;
     bool expired;
+    int64_t valid_from_s, valid_until_s; /* of the accepted token */
 } jwt_progress;
 
 static void progress(jwt_progress *p, int stage, const char *reason)
@@ -175,6 +176,16 @@ static int verify_with(const s2l_jwt *t, const char *token, const s2l_jwk *keys,
 
 /* Tokens our own token endpoint issued: the signing key, our issuer and
  * audience, and "sub" naming an oauth_client credential that still exists. */
+/* The window in which a verified token stays valid: [nbf - skew, exp + skew). */
+static void validity(const s2l_jwt *t, unsigned skew_s, int64_t *from, int64_t *until)
+{
+    const json_t *nbf = json_object_get(t->claims, "nbf"), *exp = json_object_get(t->claims, "exp");
+    double f = json_is_number(nbf) ? json_number_value(nbf) - skew_s : 0;
+    double u = json_number_value(exp) + skew_s;
+    *from = f < 0 ? 0 : f > 4e12 ? (int64_t)4e12 : (int64_t)f;
+    *until = u < 0 ? 0 : u > 4e12 ? (int64_t)4e12 : (int64_t)u;
+}
+
 static outcome check_own_token(s2l_auth *a, const s2l_jwt *t, const char *token, int64_t now_s,
                                s2l_auth_cred **found, jwt_progress *p)
 {
@@ -195,15 +206,24 @@ static outcome check_own_token(s2l_auth *a, const s2l_jwt *t, const char *token,
         return BAD;
     }
     *found = c;
+    validity(t, 60, &p->valid_from_s, &p->valid_until_s);
     return FOUND;
 }
 
-static outcome check_jwt(s2l_auth *a, const char *token, size_t len, int64_t now_s, s2l_auth_cred **found,
-                         const char **reason)
+static outcome check_jwt(s2l_auth *a, const char *token, size_t len, const unsigned char digest[DIGEST_LEN],
+                         int64_t now_s, s2l_auth_cred **found, const char **reason)
 {
+    jwt_cache_entry *slot = &a->jwt_cache[digest[0] % JWT_CACHE_SLOTS];
+    if (slot->cred && CRYPTO_memcmp(slot->digest, digest, DIGEST_LEN) == 0) {
+        if (now_s >= slot->valid_from_s && now_s < slot->valid_until_s) {
+            *found = slot->cred;
+            return FOUND;
+        }
+        slot->cred = NULL; /* outside its window: check it in full (and name the reason) */
+    }
     s2l_jwt t;
     const char *why;
-    jwt_progress p = {0, "jwt_unknown_issuer", false};
+    jwt_progress p = {0, "jwt_unknown_issuer", false, 0, 0};
     if (s2l_jwt_parse(token, len, &t, &why) < 0) {
         *reason = "jwt_malformed";
         return BAD;
@@ -238,6 +258,7 @@ static outcome check_jwt(s2l_auth *a, const char *token, size_t len, int64_t now
         s2l_jwt_claims_result r = s2l_jwt_check_claims(&t, &e);
         if (r == S2L_JWT_VALID) {
             *found = c;
+            validity(&t, c->skew_s, &p.valid_from_s, &p.valid_until_s);
             o = FOUND;
             goto done;
         }
@@ -251,6 +272,10 @@ done:
         *reason = p.expired ? "token_expired" : p.reason;
         return p.expired ? EXPIRED_TOKEN : BAD;
     }
+    memcpy(slot->digest, digest, DIGEST_LEN);
+    slot->valid_from_s = p.valid_from_s;
+    slot->valid_until_s = p.valid_until_s;
+    slot->cred = *found;
     return FOUND;
 }
 
@@ -271,7 +296,7 @@ static outcome check_bearer(s2l_auth *a, const char *token, size_t len, bool raw
         return FOUND;
     }
     if (!raw && s2l_jwt_shaped(token, len))
-        return check_jwt(a, token, len, now_s, found, reason);
+        return check_jwt(a, token, len, digest, now_s, found, reason);
     *reason = "unknown_token";
     return BAD;
 }

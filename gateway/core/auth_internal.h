@@ -50,8 +50,21 @@ struct s2l_auth_cred {
     unsigned skew_s;
 };
 
+/* Verified JWTs, so that a token an IdP sends with every request for an hour
+ * is checked with public-key cryptography once (RS256 ~0.1 ms, ES256 ~0.2 ms)
+ * and then recognised by its digest. Direct-mapped; an entry is good only
+ * inside the token's own validity (exp/nbf with the skew already applied). */
+#define JWT_CACHE_SLOTS 64
+
+typedef struct jwt_cache_entry {
+    unsigned char digest[DIGEST_LEN];   /* SHA-256 of the token text */
+    int64_t valid_from_s, valid_until_s;
+    s2l_auth_cred *cred;
+} jwt_cache_entry;
+
 struct s2l_auth {
     unsigned refs;
+    jwt_cache_entry jwt_cache[JWT_CACHE_SLOTS];
     s2l_auth_cred *creds;
     size_t n;
     const s2l_auth_cred *first_basic;   /* timing decoy for unknown user names */

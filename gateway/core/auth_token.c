@@ -129,7 +129,8 @@ void s2l_auth_issue_token(s2l_auth *a, const s2l_token_request *r, s2l_token_rep
     const char *id = form_id, *secret = form_secret;
     if (z.scheme != S2L_AUTHZ_NONE) {
         const char *u, *p;
-        if (z.scheme != S2L_AUTHZ_BASIC || s2l_basic_decode(z.cred, z.cred_len, basic_buf, sizeof basic_buf, &u, &p) < 0) {
+        if (z.scheme != S2L_AUTHZ_BASIC ||
+            s2l_basic_decode(z.cred, z.cred_len, basic_buf, sizeof basic_buf, &u, &p) < 0) {
             invalid_client(a, r, out, "malformed_client_authentication",
                            "client authentication must be HTTP Basic or client_id and client_secret in the body");
             goto out;

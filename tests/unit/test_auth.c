@@ -518,6 +518,25 @@ static void test_external_jwt(void)
             CHECK_STR(d.detail, "the access token has expired");
         free(tok);
     }
+    /* A verified token is recognised again without the signature check, but
+     * only inside its own validity. */
+    snprintf(payload, sizeof payload, "{\"iss\":\"https://sts.windows.net/t1/\",\"aud\":\"%s\",\"exp\":%lld,\"nbf\":%lld}",
+             aud, (long long)(now + 600), (long long)(now + 100));
+    char *tok = jf_sign("RS256", "{\"alg\":\"RS256\",\"kid\":\"kid-1\"}", payload, idp_rsa, NULL, 0);
+    snprintf(bearer, sizeof bearer, "Bearer %s", tok);
+    s2l_auth_decision d = decide(a, bearer, NULL, NOW_MS + 30000);
+    DECISION(d, 401, "jwt_not_yet_valid", NULL);
+    d = decide(a, bearer, NULL, NOW_MS + 40000 + 1000); /* nbf - skew */
+    DECISION(d, 0, "ok", "entra-jwt");
+    d = decide(a, bearer, NULL, NOW_MS + 200000);
+    DECISION(d, 0, "ok", "entra-jwt");
+    d = decide(a, bearer, NULL, NOW_MS + 39000); /* before the window: not from the cache */
+    DECISION(d, 401, "jwt_not_yet_valid", NULL);
+    d = decide(a, bearer, NULL, NOW_MS + 300000);
+    DECISION(d, 0, "ok", "entra-jwt");
+    d = decide(a, bearer, NULL, NOW_MS + 660000); /* exp + skew */
+    DECISION(d, 401, "token_expired", NULL);
+    free(tok);
     s2l_auth_release(a);
 }
 
