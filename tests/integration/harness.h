@@ -248,6 +248,11 @@ const char *h_gw_token(const h_gw *g);
 int h_gw_port(const h_gw *g);
 const char *h_gw_config_path(const h_gw *g); /* NULL for attached handles */
 const char *h_gw_log_path(const h_gw *g);    /* NULL for attached handles */
+/* Sends sig to the running gateway (SIGHUP: reload). 0 or -1. */
+int h_gw_signal(h_gw *g, int sig);
+/* Polls the gateway's log (every 20 ms, up to timeout_ms) until needle occurs
+ * at least `count` times; whether it did. */
+bool h_gw_log_wait(h_gw *g, const char *needle, int count, int timeout_ms);
 /* Whether `S2L_BINARY --check-config` accepts the configuration h_gw_start would
  * write: lets a test skip gateway parts while the binary is not there yet. */
 bool h_gw_can_run(h_slapd *s, char *why, size_t whylen);

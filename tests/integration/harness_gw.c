@@ -456,3 +456,27 @@ const char *h_gw_log_path(const h_gw *g)
 {
     return g->log_path;
 }
+
+int h_gw_signal(h_gw *g, int sig)
+{
+    return g && g->pid ? kill(g->pid, sig) : -1;
+}
+
+bool h_gw_log_wait(h_gw *g, const char *needle, int count, int timeout_ms)
+{
+    double deadline = h_now_ms() + timeout_ms * h_deadline_scale_();
+
+    for (;;) {
+        char *text = g && g->log_path ? h_slurp_(g->log_path, NULL) : NULL;
+        int seen = 0;
+
+        for (const char *p = text; p && (p = strstr(p, needle)) != NULL; p += strlen(needle))
+            seen++;
+        free(text);
+        if (seen >= count)
+            return true;
+        if (h_now_ms() > deadline)
+            return false;
+        usleep(20000);
+    }
+}

@@ -31,4 +31,4 @@ s2l_ensure_packages() {
 
 # What building and testing scim2ldap needs.
 S2L_BUILD_PACKAGES=(build-essential cmake pkg-config libevent-dev libldap-dev libjansson-dev libssl-dev
-                    slapd ldap-utils curl ca-certificates)
+                    slapd ldap-utils curl openssl ca-certificates)

@@ -1,9 +1,9 @@
-/* cli_preview.c — `scim2ldap preview`: reads the mapping and a SCIM request
+/* preview.c — `scim2ldap preview`: reads the mapping and a SCIM request
  * from files and prints the LDIF the gateway would send (or the LDAP filter
  * of a list request). No directory, no network: the thinking is done by the
  * pure module s2l_preview (include/s2l/preview.h), the same functions the
  * handlers call; this file only reads files and prints. */
-#include "cli.h"
+#include "commands.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -111,7 +111,7 @@ static void print_error(const s2l_preview_err *e, const char *file)
             scim_type ? scim_type : "");
 }
 
-int s2l_cli_preview(int argc, char **argv)
+int s2l_cmd_preview(int argc, char **argv)
 {
     enum { O_POST = 1000, O_PUT, O_PATCH, O_CURRENT, O_FILTER, O_MAPPING, O_SCHEMAS, O_TYPE, O_DN, O_REF };
     static const struct option opts[] = {
