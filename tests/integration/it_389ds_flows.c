@@ -347,6 +347,8 @@ int main(void)
     user_delete(entra);
     user_delete(okta);
     fprintf(stderr, "389-DS: flows took %.1f s\n", (h_now_ms() - t0) / 1000);
+    static const char *const secrets[] = {OKTA_PW, OKTA_PW2, "Entra-Pass-77", NULL};
+    dir_check_log_clean(&env, secrets);
     dir_env_stop(&env);
     return H_DONE();
 }

@@ -532,6 +532,8 @@ int main(void)
     user_delete(entra);
     user_delete(okta);
     fprintf(stderr, "Samba AD DC: flows took %.1f s\n", (h_now_ms() - t0) / 1000);
+    static const char *const secrets[] = {OKTA_PW, OKTA_PW2, OKTA_PW3, NULL};
+    dir_check_log_clean(&env, secrets);
     dir_env_stop(&env);
     return H_DONE();
 }

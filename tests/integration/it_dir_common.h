@@ -39,10 +39,36 @@ static inline bool dir_env_start(dir_env *env, h_slapd *(*start)(void), const ch
     env->s = start();
     H_REQUIRE(env->s != NULL);
     fprintf(stderr, "%s: ready after %.1f s at %s\n", what, (h_now_ms() - t0) / 1000, h_slapd_uri(env->s));
-    env->g = h_gw_start(env->s, NULL);
+    /* debug logging: the most the gateway ever writes, checked for passwords at the end */
+    env->g = h_gw_start(env->s, "{\"log_level\":\"debug\"}");
     H_REQUIRE(env->g != NULL);
     H_REQUIRE(it_wait_ldap_ready(env->g, 20000));
     return true;
+}
+
+/* Checks that none of the NULL-terminated secrets appear in the gateway's log. */
+static inline void dir_check_log_clean(dir_env *env, const char *const *secrets)
+{
+    FILE *f = env->g ? fopen(h_gw_log_path(env->g), "rb") : NULL;
+    char *log = NULL;
+    size_t len = 0;
+    if (f) {
+        fseek(f, 0, SEEK_END);
+        long n = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        log = n >= 0 ? calloc((size_t)n + 1, 1) : NULL;
+        len = log ? fread(log, 1, (size_t)n, f) : 0;
+        fclose(f);
+    }
+    H_CHECK(log == NULL || len > 0); /* debug logging writes something */
+    H_CHECK(log != NULL);
+    for (size_t i = 0; log && secrets[i]; i++) {
+        bool clean = strstr(log, secrets[i]) == NULL;
+        if (!clean)
+            fprintf(stderr, "the gateway log holds the password \"%s\"\n", secrets[i]);
+        H_CHECK(clean);
+    }
+    free(log);
 }
 
 static inline void dir_env_stop(dir_env *env)
