@@ -333,6 +333,77 @@ static void groups_flow(const char *uid1, const char *uid2)
     free(udn2);
 }
 
+/* The groupOfUniqueNames flavour (mappings/README.md, "Group flavours"):
+ * uniqueMember holds the DNs, and the MemberOf plugin follows it too. */
+static bool unique_names(json_t *m, const void *arg)
+{
+    (void)arg;
+    json_t *g = json_array_get(json_object_get(m, "resource_types"), 1);
+    json_t *ldap = json_object_get(g, "ldap");
+    size_t i;
+    json_t *a;
+    json_object_set_new(ldap, "object_classes", json_pack("[s,s,s]", "top", "groupOfUniqueNames", "scimGroup"));
+    json_object_set_new(ldap, "object_filter", json_string("(objectClass=groupOfUniqueNames)"));
+    json_array_foreach(json_object_get(g, "attributes"), i, a) {
+        if (strcmp(json_string_value(json_object_get(a, "scim")), "members") == 0)
+            json_object_set_new(a, "ldap", json_string("uniqueMember"));
+    }
+    return true;
+}
+
+static void unique_member_groups(const char *uid)
+{
+    json_error_t jerr;
+    char *in = malloc(strlen(S2L_SOURCE_DIR) + 64), *out = malloc(strlen(h_slapd_dir(env.s)) + 64);
+    sprintf(in, "%s/mappings/389ds.json", S2L_SOURCE_DIR);
+    sprintf(out, "%s/mapping-unique.json", h_slapd_dir(env.s));
+    json_t *m = json_load_file(in, 0, &jerr);
+    H_REQUIRE(m != NULL && unique_names(m, NULL) && json_dump_file(m, out, JSON_INDENT(2)) == 0);
+    char *extra = malloc(strlen(out) + 32);
+    sprintf(extra, "{\"mapping\":\"%s\"}", out);
+    h_gw *g = h_gw_start(env.s, extra);
+    H_REQUIRE(g != NULL && it_wait_ldap_ready(g, 20000));
+
+    char body[512];
+    snprintf(body, sizeof body, "{\"schemas\":[\"" URN_GROUP "\"],\"displayName\":\"Unique Crew\","
+                                "\"members\":[{\"value\":\"%s\"}]}", uid);
+    h_resp r = h_http(g, "POST", "/Groups", body, NULL);
+    H_CHECK_STATUS(r, 201);
+    char *gid = r.status == 201 && h_jstr(r.json, "id") ? strdup(h_jstr(r.json, "id")) : NULL;
+    H_CHECK(r.json && dir_refs_hold(h_jget(r.json, "members"), uid));
+    h_resp_free(&r);
+    H_REQUIRE(gid != NULL);
+    char *udn = dir_dn(env.s, uid), *gdn = dir_dn(env.s, gid);
+    json_t *e = dir_entry(env.s, gid);
+    H_CHECK(e && h_ldap_has_value(e, "objectclass", "groupOfUniqueNames", true) && dir_has_dn(e, "uniquemember", udn));
+    json_decref(e);
+    e = dir_entry(env.s, uid);
+    H_CHECK(e && gdn && dir_has_dn(e, "memberof", gdn));
+    json_decref(e);
+    r = dir_get(g, "/Users", uid);
+    H_CHECK(r.json && dir_refs_hold(h_jget(r.json, "groups"), gid));
+    h_resp_free(&r);
+    char ops[256];
+    snprintf(ops, sizeof ops, "[{\"op\":\"remove\",\"path\":\"members[value eq \\\"%s\\\"]\"}]", uid);
+    r = dir_patch(g, "/Groups", gid, ops);
+    H_CHECK_STATUS(r, 204);
+    h_resp_free(&r);
+    e = dir_entry(env.s, gid);
+    H_CHECK(e && h_ldap_attr(e, "uniquemember") == NULL);
+    json_decref(e);
+    r = dir_delete(g, "/Groups", gid);
+    H_CHECK_STATUS(r, 204);
+    h_resp_free(&r);
+    h_gw_stop(g);
+    json_decref(m);
+    free(in);
+    free(out);
+    free(extra);
+    free(gid);
+    free(udn);
+    free(gdn);
+}
+
 int main(void)
 {
     if (!dir_env_start(&env, h_389ds_start, h_389ds_unavailable, "389-DS"))
@@ -342,6 +413,7 @@ int main(void)
     entra_user_updates(entra);
     char *okta = okta_user();
     groups_flow(entra, okta);
+    unique_member_groups(okta);
     gateway_hashing("{CRYPT}", "hash.crypt@example.com");
     gateway_hashing("{SSHA512}", "hash.ssha512@example.com");
     user_delete(entra);

@@ -15,6 +15,7 @@
 #include "../../gateway/core/mapping_internal.h"
 
 static s2l_mapping *ad, *ds, *dirs, *ol;
+static json_t *EMPTY; /* {} for ids and refs */
 
 /* Administrator's objectGUID on a Samba DC, as the pool hands it over. */
 #define ADMIN_GUID_B64 "sAn2BSEBM0qqKSCcJu5Jcw=="
@@ -125,7 +126,7 @@ static void ad_users(void)
     s2l_error err = {0};
     json_t *r = J("{\"userName\":\"jane.doe@contoso.example\",\"displayName\":\"Jane Doe\",\"password\":\"Ab1!\","
                   "\"active\":true,\"name\":{\"givenName\":\"Jane\",\"familyName\":\"Doe\"}}");
-    json_t *e = s2l_rmap_to_ldap(u, r, json_object(), &err);
+    json_t *e = s2l_rmap_to_ldap(u, r, EMPTY, &err);
     CHECK(e != NULL);
     CHECK_STR(json_string_value(json_object_get(e, "dn")), "CN=jane.doe@contoso.example,OU=People,DC=example,DC=test");
     json_t *a = json_object_get(e, "attrs");
@@ -138,7 +139,7 @@ static void ad_users(void)
     CHECK(json_is(s2l_map_get_ci(a, "cn"), "[\"jane.doe@contoso.example\"]"));
     json_decref(e);
     json_object_set_new(r, "active", json_false());
-    e = s2l_rmap_to_ldap(u, r, json_object(), &err);
+    e = s2l_rmap_to_ldap(u, r, EMPTY, &err);
     CHECK(e && json_is(s2l_map_get_ci(json_object_get(e, "attrs"), "userAccountControl"), "[\"514\"]"));
     json_decref(e);
     json_decref(r);
@@ -178,9 +179,9 @@ static json_t *ad_entry(const char *uac)
 
 static json_t *plan(const s2l_rmap *rm, const json_t *entry, const char *new_text, s2l_error *err)
 {
-    json_t *old = s2l_rmap_to_scim(rm, entry, json_object(), NULL, err);
+    json_t *old = s2l_rmap_to_scim(rm, entry, EMPTY, NULL, err);
     json_t *nw = J(new_text);
-    json_t *p = old && nw ? s2l_rmap_plan_update_entry(rm, entry, old, nw, json_object(), err) : NULL;
+    json_t *p = old && nw ? s2l_rmap_plan_update_entry(rm, entry, old, nw, EMPTY, err) : NULL;
     json_decref(old);
     json_decref(nw);
     return p;
@@ -213,9 +214,9 @@ static void ad_plans(void)
                      "{\"op\":\"add\",\"attr\":\"userAccountControl\",\"values\":[\"512\"]}]}"));
     json_decref(p);
     /* without the entry, a flag cannot be planned */
-    json_t *old = s2l_rmap_to_scim(u, e, json_object(), NULL, &err), *nw = J("{\"userName\":\"jane\",\"active\":true}");
+    json_t *old = s2l_rmap_to_scim(u, e, EMPTY, NULL, &err), *nw = J("{\"userName\":\"jane\",\"active\":true}");
     s2l_error_clear(&err);
-    CHECK(s2l_rmap_plan_update(u, old, nw, json_object(), &err) == NULL && err.status == 500);
+    CHECK(s2l_rmap_plan_update(u, old, nw, EMPTY, &err) == NULL && err.status == 500);
     json_decref(old);
     json_decref(nw);
     json_decref(e);
@@ -245,7 +246,7 @@ static void ad_plans(void)
     /* groups: sAMAccountName from displayName, on create only */
     const s2l_rmap *g = T(ad, "Group");
     json_t *r = J("{\"displayName\":\"Sales: EMEA/North\"}");
-    e = s2l_rmap_to_ldap(g, r, json_object(), &err);
+    e = s2l_rmap_to_ldap(g, r, EMPTY, &err);
     CHECK(e && json_is(s2l_map_get_ci(json_object_get(e, "attrs"), "sAMAccountName"), "[\"Sales_ EMEA_North\"]"));
     CHECK_STR(e ? json_string_value(json_object_get(e, "dn")) : NULL, "CN=Sales: EMEA/North,OU=Groups,DC=example,DC=test");
     json_decref(e);
@@ -265,14 +266,14 @@ static void ds_users(void)
     const s2l_rmap *u = T(ds, "User");
     s2l_error err = {0};
     json_t *r = J("{\"userName\":\"amy\",\"password\":\"S3cret!\",\"active\":false}");
-    json_t *e = s2l_rmap_to_ldap(u, r, json_object(), &err);
+    json_t *e = s2l_rmap_to_ldap(u, r, EMPTY, &err);
     json_t *a = e ? json_object_get(e, "attrs") : NULL;
     CHECK(json_is(s2l_map_get_ci(a, "nsAccountLock"), "[\"TRUE\"]"));
     /* "directory": 389 hashes it with its storage scheme */
     CHECK(json_is(s2l_map_get_ci(a, "userPassword"), "[\"S3cret!\"]"));
     json_decref(e);
     json_object_set_new(r, "active", json_true());
-    e = s2l_rmap_to_ldap(u, r, json_object(), &err);
+    e = s2l_rmap_to_ldap(u, r, EMPTY, &err);
     CHECK(e && s2l_map_get_ci(json_object_get(e, "attrs"), "nsAccountLock") == NULL);
     json_decref(e);
     json_decref(r);
@@ -320,13 +321,13 @@ static void policy_components(void)
 
     /* create: inactive lands in the move target, with every component */
     json_t *r = J("{\"userName\":\"bo\",\"active\":false}");
-    json_t *e = s2l_rmap_to_ldap(u, r, json_object(), &err);
+    json_t *e = s2l_rmap_to_ldap(u, r, EMPTY, &err);
     CHECK(e && json_is(e, "{\"dn\":\"uid=bo,ou=disabled,ou=people,dc=example,dc=org\",\"attrs\":{\"objectClass\":"
                           "[\"inetOrgPerson\"],\"uid\":[\"bo\"],\"sn\":[\"bo\"],\"cn\":[\"bo\"],\"pwdAccountLockedTime\":"
                           "[\"000001010000Z\"],\"employeeType\":[\"disabled\"],\"x-flags\":[\"7\"]}}"));
     json_decref(e);
     json_object_set_new(r, "active", json_true());
-    e = s2l_rmap_to_ldap(u, r, json_object(), &err);
+    e = s2l_rmap_to_ldap(u, r, EMPTY, &err);
     CHECK(e && json_is(e, "{\"dn\":\"uid=bo,ou=people,dc=example,dc=org\",\"attrs\":{\"objectClass\":[\"inetOrgPerson\"],"
                           "\"uid\":[\"bo\"],\"sn\":[\"bo\"],\"cn\":[\"bo\"],\"employeeType\":[\"enabled\"],"
                           "\"x-flags\":[\"1\"]}}"));
@@ -406,13 +407,13 @@ static void policy_components(void)
     s2l_filter_destroy(f);
     /* a Contractor's password: the default scheme, {CRYPT} */
     r = J("{\"userName\":\"c1\",\"password\":\"pw-1\"}");
-    e = s2l_rmap_to_ldap(T(dirs, "Contractor"), r, json_object(), &err);
+    e = s2l_rmap_to_ldap(T(dirs, "Contractor"), r, EMPTY, &err);
     const char *pw = e ? json_string_value(json_array_get(s2l_map_get_ci(json_object_get(e, "attrs"), "userPassword"), 0)) : NULL;
     CHECK(pw && strncmp(pw, "{CRYPT}$6$", 10) == 0 && s2l_pw_verify(pw, strlen(pw), "pw-1", 4));
     json_decref(e);
     json_decref(r);
     r = J("{\"userName\":\"u1\",\"password\":\"pw-1\"}");
-    e = s2l_rmap_to_ldap(u, r, json_object(), &err);
+    e = s2l_rmap_to_ldap(u, r, EMPTY, &err);
     pw = e ? json_string_value(json_array_get(s2l_map_get_ci(json_object_get(e, "attrs"), "userPassword"), 0)) : NULL;
     CHECK(pw && strncmp(pw, "{SSHA}", 6) == 0 && s2l_pw_verify(pw, strlen(pw), "pw-1", 4));
     json_decref(e);
@@ -518,6 +519,7 @@ static void syntax_checks(void)
 
 int main(void)
 {
+    EMPTY = json_object();
     ad = mf_load_mapping("mappings/active-directory.json");
     ds = mf_load_mapping("mappings/389ds.json");
     dirs = mf_load_mapping("tests/data/mapping/directories.json");
@@ -537,5 +539,6 @@ int main(void)
     s2l_mapping_destroy(ds);
     s2l_mapping_destroy(dirs);
     s2l_mapping_destroy(ol);
+    json_decref(EMPTY);
     return UNIT_DONE();
 }
