@@ -200,6 +200,55 @@ static void entra_user_disable_enable(const char *id)
     free(dn);
 }
 
+/* The planner's flag change, replayed on a stale read: if userAccountControl
+ * changed after the gateway read it, AD refuses the modify (the delete of the
+ * old value fails) instead of the gateway overwriting the change. */
+static void flag_change_is_race_safe(const char *id)
+{
+    char path[4096], err[512];
+    snprintf(path, sizeof path, "%s/mappings/active-directory.json", S2L_SOURCE_DIR);
+    char schemas[4096];
+    snprintf(schemas, sizeof schemas, "%s/schemas/scim", S2L_SOURCE_DIR);
+    s2l_mapping *m = s2l_mapping_load(path, schemas, err, sizeof err);
+    H_REQUIRE(m != NULL);
+    const s2l_rmap *u = s2l_mapping_find(m, "User");
+    char *dn = dir_dn(env.s, id);
+    H_REQUIRE(dn != NULL);
+    /* what the gateway read (512), then someone sets DONT_EXPIRE_PASSWORD */
+    json_t *read = json_pack("{s:s, s:{s:[s], s:[s], s:[s], s:[s]}}", "dn", dn, "attrs", "userAccountControl", "512",
+                             "cn", ENTRA_USER, "userPrincipalName", ENTRA_USER, "objectGUID", "0123456789abcdef");
+    char ldif[1024];
+    snprintf(ldif, sizeof ldif, "dn: %s\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: 66048\n-\n", dn);
+    H_CHECK_INT(h_ldap_ldif_rc(env.s, ldif), 0);
+    s2l_error e = {0};
+    json_t *old = s2l_rmap_to_scim(u, read, NULL, NULL, &e), *ids = json_object();
+    json_t *nw = json_deep_copy(old);
+    json_object_set_new(nw, "active", json_false());
+    json_t *plan = s2l_rmap_plan_update_entry(u, read, old, nw, ids, &e);
+    json_t *mods = json_object_get(plan, "mods");
+    if (plan == NULL)
+        fprintf(stderr, "plan: %d %s\n", e.status, e.detail);
+    H_CHECK_INT(json_array_size(mods), 2);
+    H_CHECK_STR(json_string_value(json_object_get(json_array_get(mods, 0), "op")), "delete");
+    snprintf(ldif, sizeof ldif, "dn: %s\nchangetype: modify\n%s: userAccountControl\nuserAccountControl: %s\n-\n"
+                                "%s: userAccountControl\nuserAccountControl: %s\n-\n", dn,
+             json_string_value(json_object_get(json_array_get(mods, 0), "op")),
+             json_string_value(json_array_get(json_object_get(json_array_get(mods, 0), "values"), 0)),
+             json_string_value(json_object_get(json_array_get(mods, 1), "op")),
+             json_string_value(json_array_get(json_object_get(json_array_get(mods, 1), "values"), 0)));
+    H_CHECK_INT(h_ldap_ldif_rc(env.s, ldif), LDAP_NO_SUCH_ATTRIBUTE);
+    H_CHECK_INT(uac(id), 66048); /* the concurrent change stands */
+    snprintf(ldif, sizeof ldif, "dn: %s\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: 512\n-\n", dn);
+    H_CHECK_INT(h_ldap_ldif_rc(env.s, ldif), 0);
+    json_decref(read);
+    json_decref(old);
+    json_decref(nw);
+    json_decref(ids);
+    json_decref(plan);
+    s2l_mapping_destroy(m);
+    free(dn);
+}
+
 static void entra_user_manager(const char *id)
 {
     char *boss = IT_CREATE(env.g, "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"Megan.Bowen@contoso.example\","
@@ -522,6 +571,7 @@ int main(void)
     entra_user_lookups(entra);
     entra_user_patch(entra);
     entra_user_disable_enable(entra);
+    flag_change_is_race_safe(entra);
     entra_user_manager(entra);
 
     char *okta = okta_user_create();
