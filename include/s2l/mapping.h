@@ -8,6 +8,8 @@
  *   attrs  = {"<ldap attribute>": ["value", ...], ...}   (names compare case-insensitively)
  *   mods   = [{"op": "add"|"delete"|"replace", "attr": "mail", "values": ["..."]}, ...]
  *            ("values" may be empty/absent for delete-all / replace-with-nothing)
+ *   Binary values go under "<attr>;base64" as base64 strings, as the LDAP pool
+ *   reads and sends them (objectGUID read; AD's unicodePwd written).
  *
  * References (enterprise manager, group members) are SCIM ids on the SCIM side
  * and DNs on the LDAP side. Pure code cannot look ids up, so translation is
