@@ -44,10 +44,17 @@ static json_t *config_(h_slapd *s, int port, const char *extra, char *err, size_
     snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
     cfg = json_pack("{s:s,s:s,s:{s:[s]},s:{s:s,s:s,s:s,s:i,s:i},s:s+,s:s+}", "listen", listen, "base_path",
                     "/scim/v2", "auth", "bearer_tokens", H_TOKEN, "ldap", "uri", h_slapd_uri(s), "bind_dn",
-                    H_ROOTDN, "bind_password", H_ROOTPW, "connections", 4, "timeout_ms", 5000, "mapping",
-                    S2L_SOURCE_DIR, "/mappings/openldap.json", "schemas", S2L_SOURCE_DIR, "/schemas/scim");
+                    s->bind_dn ? s->bind_dn : H_ROOTDN, "bind_password", s->bind_pw ? s->bind_pw : H_ROOTPW,
+                    "connections", 4, "timeout_ms", 5000, "mapping", S2L_SOURCE_DIR "/",
+                    s->mapping ? s->mapping : "mappings/openldap.json", "schemas", S2L_SOURCE_DIR, "/schemas/scim");
     if (!cfg) {
         snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    /* the instance's own certificate (Samba AD DC: LDAPS with a test CA) */
+    if (s->ca_file && json_object_set_new(json_object_get(cfg, "ldap"), "tls_ca_file", json_string(s->ca_file))) {
+        snprintf(err, errlen, "out of memory");
+        json_decref(cfg);
         return NULL;
     }
     if (extra && *extra) {
