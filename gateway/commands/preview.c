@@ -19,7 +19,7 @@
 static void usage(FILE *out)
 {
     fputs("usage: scim2ldap preview (--config FILE | --mapping FILE [--schemas DIR])\n"
-          "                         [--type TYPE] REQUEST [--dn DN] [--ref ID=DN]...\n"
+          "                         [--type TYPE] REQUEST [--dn DN] [--ref ID=DN]... [--show-secrets]\n"
           "\n"
           "Prints the LDIF (add / modify / modrdn) the gateway would send to LDAP for a\n"
           "SCIM request, or the LDAP filter of a list request. Offline: no directory is\n"
@@ -38,6 +38,8 @@ static void usage(FILE *out)
           "                  the type whose core schema is in the resource's \"schemas\"\n"
           "  --dn DN         the stored entry's DN (default: what the RDN template makes of --current)\n"
           "  --ref ID=DN     the DN of a referenced SCIM id (manager, members); repeatable\n"
+          "  --show-secrets  print secret values (passwords) as they would be sent, hashed with a\n"
+          "                  fresh salt, instead of a marker such as {CRYPT}(hashed when sent; not shown)\n"
           "\n"
           "Referenced ids need a directory look-up, so without --ref an id X is shown as\n"
           "the symbolic DN scimId=X (member: scimId=X); where LDAP holds the referenced\n"
@@ -113,7 +115,7 @@ static void print_error(const s2l_preview_err *e, const char *file)
 
 int s2l_cmd_preview(int argc, char **argv)
 {
-    enum { O_POST = 1000, O_PUT, O_PATCH, O_CURRENT, O_FILTER, O_MAPPING, O_SCHEMAS, O_TYPE, O_DN, O_REF };
+    enum { O_POST = 1000, O_PUT, O_PATCH, O_CURRENT, O_FILTER, O_MAPPING, O_SCHEMAS, O_TYPE, O_DN, O_REF, O_SHOW_SECRETS };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'}, {"mapping", required_argument, NULL, O_MAPPING},
         {"schemas", required_argument, NULL, O_SCHEMAS}, {"type", required_argument, NULL, O_TYPE},
@@ -121,10 +123,12 @@ int s2l_cmd_preview(int argc, char **argv)
         {"patch", required_argument, NULL, O_PATCH}, {"current", required_argument, NULL, O_CURRENT},
         {"filter", required_argument, NULL, O_FILTER}, {"dn", required_argument, NULL, O_DN},
         {"ref", required_argument, NULL, O_REF},     {"help", no_argument, NULL, 'h'},
+        {"show-secrets", no_argument, NULL, O_SHOW_SECRETS},
         {NULL, 0, NULL, 0}};
     const char *config = NULL, *mapping_path = NULL, *schemas = NULL, *type = NULL, *body_file = NULL;
     const char *current_file = NULL, *filter = NULL, *dn = NULL;
     int requests = 0, c, rc = 2;
+    bool show_secrets = false;
     s2l_preview_kind kind = S2L_PREVIEW_CREATE;
     json_t *known = json_object(), *body = NULL, *current = NULL, *ops = NULL;
     s2l_config *cfg = NULL;
@@ -146,6 +150,7 @@ int s2l_cmd_preview(int argc, char **argv)
         case O_FILTER: filter = optarg, requests++; break;
         case O_CURRENT: current_file = optarg; break;
         case O_DN: dn = optarg; break;
+        case O_SHOW_SECRETS: show_secrets = true; break;
         case O_REF: {
             const char *eq = strchr(optarg, '=');
             if (eq == NULL || eq == optarg) {
@@ -259,6 +264,7 @@ int s2l_cmd_preview(int argc, char **argv)
                          .current = current,
                          .current_dn = dn,
                          .known_ids = known,
+                         .show_secrets = show_secrets,
                          .max_patch_operations = cfg ? cfg->limits.max_patch_operations : 0};
     ops = s2l_preview_write(&in, &perr);
     if (ops == NULL) {

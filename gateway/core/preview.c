@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "s2l/audit.h"
 #include "s2l/ldif.h"
 #include "s2l/resource.h"
 
@@ -805,6 +806,47 @@ out:
     return ops;
 }
 
+/* A secret value is never printed: a hashed one (e.g. "{CRYPT}$6$…", salted
+ * afresh on every write) keeps its scheme so the admin sees how it is stored,
+ * anything else (cleartext the directory hashes, unicodePwd) becomes a marker.
+ * Both are valid LDIF values. */
+static json_t *redacted_value(const json_t *v)
+{
+    const char *text = json_string_value(v);
+    const char *close = text && text[0] == '{' ? strchr(text, '}') : NULL;
+    if (close)
+        return json_sprintf("%.*s(hashed when sent; not shown)", (int)(close - text + 1), text);
+    return json_string("(secret; not shown)");
+}
+
+static void redact_values(json_t *vals)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(vals, i, v) json_array_set_new(vals, i, redacted_value(v));
+}
+
+static void redact_secrets(json_t *ops, const s2l_mapping *m)
+{
+    const char *const *secret = s2l_mapping_secret_attrs(m);
+    size_t i;
+    json_t *op;
+    json_array_foreach(ops, i, op) {
+        const char *name;
+        json_t *vals;
+        json_object_foreach(json_object_get(op, "attrs"), name, vals) {
+            if (s2l_audit_is_secret(name, secret))
+                redact_values(vals);
+        }
+        size_t k;
+        json_t *mod;
+        json_array_foreach(json_object_get(op, "mods"), k, mod) {
+            if (s2l_audit_is_secret(json_string_value(json_object_get(mod, "attr")), secret))
+                redact_values(json_object_get(mod, "values"));
+        }
+    }
+}
+
 json_t *s2l_preview_write(const s2l_preview_in *in, s2l_preview_err *e)
 {
     if (e)
@@ -816,9 +858,10 @@ json_t *s2l_preview_write(const s2l_preview_in *in, s2l_preview_err *e)
         set_err(e, S2L_PREVIEW_IN_BODY, &err, "$");
         return NULL;
     }
-    if (in->kind == S2L_PREVIEW_CREATE)
-        return preview_create(in, e);
-    return preview_update(in, e);
+    json_t *ops = in->kind == S2L_PREVIEW_CREATE ? preview_create(in, e) : preview_update(in, e);
+    if (ops && !in->show_secrets)
+        redact_secrets(ops, in->mapping);
+    return ops;
 }
 
 char *s2l_preview_filter(const s2l_rmap *rm, const char *text, const s2l_filter_limits *lim,

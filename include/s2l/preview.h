@@ -50,6 +50,8 @@ typedef struct s2l_preview_in {
     const char *current_dn;           /* REPLACE/PATCH: its DN, or NULL (from the RDN template) */
     const json_t *known_ids;          /* SCIM id → DN for references, or NULL */
     unsigned max_patch_operations;    /* limits.max_patch_operations; 0 = the engine's default */
+    bool show_secrets;                /* print secret values (hashed as they would be sent) instead of
+                                       * a marker; for applying the LDIF (preview --show-secrets) */
 } s2l_preview_in;
 
 /* Which input an error is about. */

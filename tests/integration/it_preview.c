@@ -106,7 +106,7 @@ static void preview_apply(const char *step, const char *type, s2l_preview_kind k
                           const json_t *current)
 {
     s2l_preview_err err;
-    s2l_preview_in in = {.mapping = mapping,
+    s2l_preview_in in = {.mapping = mapping, .show_secrets = true,
                          .rm = s2l_mapping_find(mapping, type),
                          .kind = kind,
                          .body = body,

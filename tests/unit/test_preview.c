@@ -3,6 +3,7 @@
  * symbolic DNs for unresolved ids, filters, and the LDIF of the operations.
  * (The output against the gateway itself: tests/integration/it_preview.c;
  * the command line: tests/cli/preview_golden.sh.) */
+#include "s2l/password.h"
 #include "s2l/preview.h"
 #include "mapping_fixture.h"
 #include "unit.h"
@@ -231,6 +232,33 @@ static void test_ldif_ops(void)
     json_decref(ops);
 }
 
+/* Passwords are never printed unless asked for; asked for, they are hashed
+ * as the gateway would send them (and verify against the cleartext). */
+static void test_secrets(void)
+{
+    const char *body = "{\"userName\":\"pw\",\"password\":\"S3cret-pass\"}";
+    s2l_preview_err err;
+    json_t *b = J(body);
+    for (int show = 0; show < 2; show++) {
+        s2l_preview_in in = {.mapping = fx.openldap, .rm = users(), .kind = S2L_PREVIEW_CREATE, .body = b,
+                             .show_secrets = show};
+        json_t *ops = s2l_preview_write(&in, &err);
+        CHECK(ops != NULL);
+        json_t *pw = json_object_get(json_object_get(json_array_get(ops, 0), "attrs"), "userPassword");
+        const char *v = json_string_value(json_array_get(pw, 0));
+        CHECK(v != NULL);
+        if (v && !show)
+            CHECK_STR(v, "{CRYPT}(hashed when sent; not shown)");
+        if (v && show)
+            CHECK(strncmp(v, "{CRYPT}$6$", 10) == 0 && s2l_pw_verify(v, strlen(v), "S3cret-pass", 11));
+        char *ldif = ops ? s2l_preview_ldif(ops) : NULL;
+        CHECK(ldif != NULL && strstr(ldif, "S3cret-pass") == NULL);
+        free(ldif);
+        json_decref(ops);
+    }
+    json_decref(b);
+}
+
 int main(void)
 {
     if (!mf_init(&fx))
@@ -241,6 +269,7 @@ int main(void)
     test_update();
     test_filter();
     test_ldif_ops();
+    test_secrets();
     mf_fini(&fx);
     return UNIT_DONE();
 }
