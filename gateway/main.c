@@ -25,43 +25,18 @@ static void usage(FILE *out)
           out);
 }
 
-/* Splits a DN into RDN strings at unescaped commas (no allocation: offsets). */
-static size_t dn_parts(const char *dn, const char **starts, size_t max)
-{
-    size_t n = 0;
-    if (dn[0] && n < max)
-        starts[n++] = dn;
-    for (const char *p = dn; *p; p++) {
-        if (*p == '\\' && p[1])
-            p++;
-        else if (*p == ',' && n < max)
-            starts[n++] = p + 1;
-    }
-    return n;
-}
-
 /* The longest common suffix of all base DNs: where id and DN look-ups search. */
 static char *common_suffix(const s2l_mapping *m)
 {
-    const char *first = s2l_rmap_info_of(s2l_mapping_at(m, 0))->base_dn;
-    const char *fp[64];
-    size_t fn = dn_parts(first, fp, 64);
-    size_t keep = fn; /* number of trailing RDNs of `first` shared by all */
-    for (size_t i = 1; i < s2l_mapping_count(m); i++) {
-        const char *other = s2l_rmap_info_of(s2l_mapping_at(m, i))->base_dn;
-        const char *op[64];
-        size_t on = dn_parts(other, op, 64);
-        size_t k = 0;
-        while (k < keep && k < on) {
-            const char *a = fp[fn - 1 - k], *b = op[on - 1 - k];
-            size_t al = strcspn(a, ","), bl = strcspn(b, ",");
-            if (al != bl || strncasecmp(a, b, al) != 0)
-                break;
-            k++;
-        }
-        keep = k;
-    }
-    return strdup(keep ? fp[fn - keep] : "");
+    size_t n = s2l_mapping_count(m);
+    const char **dns = calloc(n, sizeof *dns);
+    if (dns == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        dns[i] = s2l_rmap_info_of(s2l_mapping_at(m, i))->base_dn;
+    char *suffix = s2l_dn_common_suffix(dns, n);
+    free(dns);
+    return suffix;
 }
 
 typedef struct app {
