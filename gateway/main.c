@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "gateway.h"
 #include "http/server.h"
 #include "s2l/config.h"
 #include "s2l/ldap_pool.h"
@@ -23,20 +24,6 @@ static void usage(FILE *out)
           "requests finish (limits.shutdown_grace_ms) and exits.\n"
           "Environment: SCIM2LDAP_BIND_PASSWORD, SCIM2LDAP_BEARER_TOKENS (comma-separated).\n",
           out);
-}
-
-/* The longest common suffix of all base DNs: where id and DN look-ups search. */
-static char *common_suffix(const s2l_mapping *m)
-{
-    size_t n = s2l_mapping_count(m);
-    const char **dns = calloc(n, sizeof *dns);
-    if (dns == NULL)
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        dns[i] = s2l_rmap_info_of(s2l_mapping_at(m, i))->base_dn;
-    char *suffix = s2l_dn_common_suffix(dns, n);
-    free(dns);
-    return suffix;
 }
 
 typedef struct app {
@@ -128,28 +115,9 @@ int main(int argc, char **argv)
     a.base = event_base_new();
     if (a.base == NULL)
         goto out;
-    a.gw.cfg = cfg;
-    a.gw.mapping = mapping;
-    a.gw.base = a.base;
-    a.gw.suffix = common_suffix(mapping);
-    if (a.gw.suffix == NULL)
-        goto out;
-
-    s2l_pool_config pc = {.uri = cfg->ldap.uri,
-                          .bind_dn = cfg->ldap.bind_dn,
-                          .bind_password = cfg->ldap.bind_password,
-                          .connections = cfg->ldap.connections,
-                          .timeout_ms = cfg->ldap.timeout_ms,
-                          .connect_timeout_ms = cfg->ldap.connect_timeout_ms,
-                          .backoff_min_ms = 100,
-                          .backoff_max_ms = cfg->ldap.backoff_max_ms,
-                          .starttls = cfg->ldap.starttls,
-                          .tls_ca_file = cfg->ldap.tls_ca_file,
-                          .tls_verify = cfg->ldap.tls_verify};
     char err[1024] = "";
-    a.gw.pool = s2l_pool_create(a.base, &pc, err, sizeof err);
-    if (a.gw.pool == NULL) {
-        fprintf(stderr, "scim2ldap: LDAP: %s\n", err);
+    if (s2l_gateway_init(&a.gw, cfg, mapping, a.base, err, sizeof err) < 0) {
+        fprintf(stderr, "scim2ldap: %s\n", err);
         goto out;
     }
     a.srv = s2l_server_create(&a.gw, err, sizeof err);
@@ -172,8 +140,7 @@ out:
     if (sigint)
         event_free(sigint);
     s2l_server_destroy(a.srv);
-    s2l_pool_destroy(a.gw.pool);
-    free(a.gw.suffix);
+    s2l_gateway_fini(&a.gw);
     if (a.base)
         event_base_free(a.base);
     s2l_mapping_destroy(mapping);

@@ -190,7 +190,7 @@ bool s2l_mapping_refint_by_gateway(const s2l_mapping *m);
 /* What must change elsewhere when an entry of type `target` at old_dn is renamed
  * to new_dn, or deleted (new_dn NULL): one item per reference attribute that may
  * point at it,
- *   {"base": DN, "scope": 1|2, "filter": "(&<type filter>(member=<old>))",
+ *   {"base": DN, "scope": <LDAP scope: 1 one level, 2 subtree>, "filter": "(&<type filter>(member=<old>))",
  *    "attr": "member", "old": "<old value>", "new": "<new value>" | null,
  *    "placeholder": "<empty-group placeholder>" (when the holder has one)}
  * where the values are DNs, or RDN values for RDN-valued references (posix
