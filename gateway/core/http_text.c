@@ -2,6 +2,7 @@
  * (see include/s2l/http_text.h). */
 #include "s2l/http_text.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -52,14 +53,15 @@ int s2l_query_parse(const char *raw, s2l_query *q)
     size_t len = strlen(raw), parts = 1;
     for (size_t i = 0; i < len; i++)
         parts += raw[i] == '&';
-    /* One copy holds every decoded name and value: each decodes to at most
-     * its own length, so the part's own bytes (and its '&' or '=') suffice. */
-    q->text_ = malloc(len + 1);
-    q->params = malloc(parts * sizeof *q->params);
-    if (q->text_ == NULL || q->params == NULL) {
-        s2l_query_fini(q);
+    /* One allocation: the params, then a copy holding every decoded name and
+     * value (each decodes to at most its own length, so the part's own bytes
+     * and its '&' or '=' suffice). */
+    if (parts > (SIZE_MAX - len - 1) / sizeof *q->params)
         return -1;
-    }
+    q->params = malloc(parts * sizeof *q->params + len + 1);
+    if (q->params == NULL)
+        return -1;
+    q->text_ = (char *)(q->params + parts);
     const char *p = raw;
     while (p <= raw + len) {
         const char *end = strchr(p, '&');
@@ -89,8 +91,7 @@ const char *s2l_query_get(const s2l_query *q, const char *name)
 
 void s2l_query_fini(s2l_query *q)
 {
-    free(q->params);
-    free(q->text_);
+    free(q->params); /* text_ lives in the same block */
     *q = (s2l_query){0};
 }
 

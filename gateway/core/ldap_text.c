@@ -8,24 +8,22 @@
 
 /* ---- growable text ---- */
 
-void s2l_buf_add(s2l_buf *b, const char *s, size_t n)
+void s2l_buf_grow_add_(s2l_buf *b, const char *s, size_t n)
 {
     if (b->failed)
         return;
     size_t max = b->max ? b->max : S2L_BUF_DEFAULT_MAX;
-    if (n > max || b->len > max - n) {
-        b->failed = true;
-        return;
-    }
+    if (n > max || b->len > max - n)
+        goto fail;
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
         while (cap < b->len + n + 1)
-            cap *= 2; /* cannot overflow: len + n <= max <= SIZE_MAX / 2 in practice */
+            cap = cap > max / 2 ? max + 1 : cap * 2;
+        if (cap > max + 1)
+            cap = max + 1;
         char *p = realloc(b->s, cap);
-        if (p == NULL) {
-            b->failed = true;
-            return;
-        }
+        if (p == NULL)
+            goto fail;
         b->s = p;
         b->cap = cap;
     }
@@ -33,11 +31,10 @@ void s2l_buf_add(s2l_buf *b, const char *s, size_t n)
         memcpy(b->s + b->len, s, n);
     b->len += n;
     b->s[b->len] = 0;
-}
-
-void s2l_buf_adds(s2l_buf *b, const char *s)
-{
-    s2l_buf_add(b, s, strlen(s));
+    return;
+fail:
+    b->failed = true;
+    b->cap = b->len; /* nothing fits any more: every append comes here */
 }
 
 void s2l_buf_add_escaped(s2l_buf *b, const char *value, size_t len)

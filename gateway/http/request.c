@@ -130,7 +130,7 @@ static void release(s2l_req *req)
     json_decref(req->body);
     free(req->path);
     free(req->base_url);
-    free(req->param);
+    free(req->param_copy);
     free(req);
 }
 

@@ -88,7 +88,9 @@ struct s2l_req {
     /* Set by the router before the handler runs. */
     const s2l_route *route;
     const void *route_data;      /* route->data */
-    char *param;                 /* what the route's "{}" or "*" matched ("/Users/{}" → the id), or NULL */
+    const char *param;           /* what the route's "{}" or "*" matched ("/Users/{}" → the id), or NULL;
+                                    it points into path when it ends the path, else into param_copy */
+    char *param_copy;
 
     /* Handler state: freed by state_free(state) when the request ends. */
     void *state;

@@ -23,11 +23,15 @@ typedef struct row {
     char *pattern;
     seg segs[MAX_SEGMENTS];
     size_t n_segs;
+    size_t group;                /* index of the first row with the same pattern (and root flag) */
+    size_t run_end;              /* rows [this, run_end) share this row's literal first segment: one
+                                    comparison of the path's first segment serves them all */
 } row;
 
 struct s2l_routes {
     row *rows;
     size_t n, cap;
+    size_t n_root;               /* rows with S2L_ROUTE_ROOT */
 };
 
 s2l_routes *s2l_routes_create(void)
@@ -71,6 +75,28 @@ static int compile(row *w)
     return 0;
 }
 
+static inline char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+}
+
+/* ASCII case-insensitive equality of n bytes (segments are short: no libc call). */
+static bool same_ci(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lower(a[i]) != lower(b[i]))
+            return false;
+    return true;
+}
+
+/* Whether a and b start with the same literal segment (and are both root or not). */
+static bool same_first(const row *a, const row *b)
+{
+    return a->n_segs > 0 && b->n_segs > 0 && a->segs[0].kind == SEG_LITERAL && b->segs[0].kind == SEG_LITERAL &&
+           a->segs[0].len == b->segs[0].len && same_ci(a->segs[0].text, b->segs[0].text, a->segs[0].len) &&
+           (a->r.flags & S2L_ROUTE_ROOT) == (b->r.flags & S2L_ROUTE_ROOT);
+}
+
 int s2l_routes_add(s2l_routes *rt, const s2l_route *r)
 {
     if (r->pattern == NULL || r->handler == NULL || (r->methods & S2L_ANY_METHOD) == 0)
@@ -90,6 +116,19 @@ int s2l_routes_add(s2l_routes *rt, const s2l_route *r)
         return -1;
     }
     w->r.pattern = w->pattern;
+    w->group = rt->n;
+    for (size_t i = 0; i < rt->n; i++) {
+        if (strcasecmp(rt->rows[i].pattern, w->pattern) == 0 &&
+            (rt->rows[i].r.flags & S2L_ROUTE_ROOT) == (w->r.flags & S2L_ROUTE_ROOT)) {
+            w->group = rt->rows[i].group;
+            break;
+        }
+    }
+    rt->n_root += (w->r.flags & S2L_ROUTE_ROOT) != 0;
+    w->run_end = rt->n + 1;
+    if (rt->n > 0 && same_first(&rt->rows[rt->n - 1], w))
+        for (size_t i = rt->n; i-- > 0 && rt->rows[i].run_end == rt->n;)
+            rt->rows[i].run_end = rt->n + 1;
     rt->n++;
     return 0;
 }
@@ -135,14 +174,16 @@ static void split_path(const char *path, path_segs *ps)
  * which weighs more than a "*" that took something; a "*" that took nothing
  * weighs nothing (so a pattern and the same pattern plus "*" tie on the
  * shorter path). Captures the parameter. */
-static long long match_row(const row *w, const path_segs *ps, const char **param, size_t *param_len)
+static long long match_row(const row *w, const path_segs *ps, size_t from, const char **param, size_t *param_len)
 {
-    long long score = 0, weight = 1;
-    for (size_t i = 0; i < MAX_SEGMENTS; i++)
-        weight *= 4;
+    long long score = 0, weight = 1LL << (2 * MAX_SEGMENTS);
     *param = NULL;
     *param_len = 0;
-    for (size_t i = 0; i < w->n_segs; i++, weight /= 4) {
+    if (from > 0) { /* the first segment, a literal, is known to match */
+        score += 3 * weight;
+        weight /= 4;
+    }
+    for (size_t i = from; i < w->n_segs; i++, weight /= 4) {
         const seg *s = &w->segs[i];
         if (s->kind == SEG_REST) {
             if (i >= ps->n)
@@ -157,7 +198,7 @@ static long long match_row(const row *w, const path_segs *ps, const char **param
             *param = ps->text[i];
             *param_len = ps->len[i];
             score += 2 * weight;
-        } else if (s->len == ps->len[i] && strncasecmp(s->text, ps->text[i], s->len) == 0) {
+        } else if (s->len == ps->len[i] && same_ci(s->text, ps->text[i], s->len)) {
             score += 3 * weight;
         } else {
             return -1;
@@ -171,18 +212,34 @@ static long long match_row(const row *w, const path_segs *ps, const char **param
 static const row *best_row(const s2l_routes *rt, const char *path, bool root, unsigned *allow,
                            const char **param, size_t *param_len)
 {
+    *allow = 0;
+    *param = NULL;
+    *param_len = 0;
+    if (root && rt->n_root == 0)
+        return NULL;
     path_segs ps;
     split_path(path, &ps);
     const row *best = NULL;
     long long best_score = -1;
-    *allow = 0;
+    size_t run_end = 0;          /* rows before this share a first segment that matched */
     for (size_t i = 0; i < rt->n; i++) {
         const row *w = &rt->rows[i];
         if (((w->r.flags & S2L_ROUTE_ROOT) != 0) != root)
             continue;
+        size_t from = 0;
+        if (i < run_end) {
+            from = 1;
+        } else if (w->n_segs > 0 && w->segs[0].kind == SEG_LITERAL) {
+            if (ps.n == 0 || w->segs[0].len != ps.len[0] || !same_ci(w->segs[0].text, ps.text[0], ps.len[0])) {
+                i = w->run_end - 1; /* the whole run fails */
+                continue;
+            }
+            run_end = w->run_end;
+            from = 1;
+        }
         const char *pp;
         size_t pl;
-        long long score = match_row(w, &ps, &pp, &pl);
+        long long score = match_row(w, &ps, from, &pp, &pl);
         /* On a tie the shorter pattern wins (the exact one over the one with "*"), then the first. */
         if (score > best_score || (score == best_score && score >= 0 && w->n_segs < best->n_segs)) {
             best = w;
@@ -193,9 +250,8 @@ static const row *best_row(const s2l_routes *rt, const char *path, bool root, un
     }
     if (best == NULL)
         return NULL;
-    for (size_t i = 0; i < rt->n; i++)
-        if (strcasecmp(rt->rows[i].pattern, best->pattern) == 0 &&
-            (rt->rows[i].r.flags & S2L_ROUTE_ROOT) == (best->r.flags & S2L_ROUTE_ROOT))
+    for (size_t i = best->group; i < rt->n; i++)
+        if (rt->rows[i].group == best->group)
             *allow |= rt->rows[i].r.methods;
     return best;
 }
@@ -203,14 +259,9 @@ static const row *best_row(const s2l_routes *rt, const char *path, bool root, un
 /* The row with best's pattern that takes method, or NULL. */
 static const row *row_for_method(const s2l_routes *rt, const row *best, s2l_method method)
 {
-    if (best->r.methods & method)
-        return best;
-    for (size_t i = 0; i < rt->n; i++) {
-        const row *w = &rt->rows[i];
-        if ((w->r.methods & method) && strcasecmp(w->pattern, best->pattern) == 0 &&
-            (w->r.flags & S2L_ROUTE_ROOT) == (best->r.flags & S2L_ROUTE_ROOT))
-            return w;
-    }
+    for (size_t i = best->group; i < rt->n; i++)
+        if (rt->rows[i].group == best->group && (rt->rows[i].r.methods & method))
+            return &rt->rows[i];
     return NULL;
 }
 
@@ -348,8 +399,10 @@ void s2l_routes_dispatch(const s2l_routes *rt, s2l_req *req)
         return;
     }
     if (param && param_len) {
-        req->param = strndup(param, param_len);
-        if (req->param == NULL) {
+        /* Usually the capture ends the path: no copy. */
+        if (param[param_len] == 0)
+            req->param = param;
+        else if ((req->param = req->param_copy = strndup(param, param_len)) == NULL) {
             s2l_req_fail(req, 503, NULL, "out of memory");
             return;
         }

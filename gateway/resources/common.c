@@ -34,20 +34,16 @@ static void res_op_free(void *p)
 void *res_op_create(s2l_req *req, size_t size, res_advance_fn *advance, void (*fini)(res_op *op))
 {
     res_op *op = calloc(1, size);
-    if (op) {
-        op->req = req;
-        op->rm = req->route_data;
-        op->advance = advance;
-        op->fini = fini;
-        op->refs = json_object();
-        op->ids = json_object();
-        req->state = op;
-        req->state_free = res_op_free;
-    }
-    if (op == NULL || op->refs == NULL || op->ids == NULL) {
+    if (op == NULL) {
         s2l_req_fail(req, 503, NULL, "out of memory");
         return NULL;
     }
+    op->req = req;
+    op->rm = req->route_data;
+    op->advance = advance;
+    op->fini = fini;
+    req->state = op;
+    req->state_free = res_op_free;
     return op;
 }
 
@@ -335,10 +331,10 @@ static int refs_run(res_op *op, const s2l_ldap_result *res)
                 rs->dns = dns;
                 rs->step = REFS_MEMBERS_OF;
                 const char *group_dn = json_string_value(json_object_get(json_array_get(rs->entries, 0), "dn"));
-                rc = s2l_lookup_members_of(req, group_dn, mo, op->refs, on_refs_lookup, op);
+                rc = s2l_lookup_members_of(req, group_dn, mo, &op->refs, on_refs_lookup, op);
             } else {
                 rs->step = REFS_DONE;
-                rc = s2l_lookup_dns(req, dns, op->refs, on_refs_lookup, op);
+                rc = s2l_lookup_dns(req, dns, &op->refs, on_refs_lookup, op);
                 json_decref(dns);
             }
             if (rc != 0)
@@ -356,7 +352,7 @@ static int refs_run(res_op *op, const s2l_ldap_result *res)
             json_t *dns = rs->dns;
             rs->dns = NULL;
             rs->step = REFS_DONE;
-            int rc = s2l_lookup_dns(req, dns, op->refs, on_refs_lookup, op);
+            int rc = s2l_lookup_dns(req, dns, &op->refs, on_refs_lookup, op);
             json_decref(dns);
             if (rc != 0)
                 return rc;

@@ -86,8 +86,8 @@ struct res_op {
     void (*fini)(res_op *op);    /* frees the verb's own fields (not the op) */
     s2l_projection *proj;        /* attributes / excludedAttributes, or NULL (defaults) */
     char **read_attrs;           /* LDAP attributes for proj (res_output_attrs), or NULL */
-    json_t *refs;                /* DN → {"id","type","display"} */
-    json_t *ids;                 /* SCIM id → DN */
+    json_t *refs;                /* DN → {"id","type","display"}; NULL until a look-up fills it */
+    json_t *ids;                 /* SCIM id → DN; NULL until a look-up fills it */
     unsigned pending;            /* fan-out: completions the current step waits for */
     res_refs refs_op;
     res_reply reply_op;

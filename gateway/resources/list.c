@@ -128,7 +128,7 @@ static void list_advance(res_op *base, const s2l_ldap_result *res)
                 return;
             }
             op->step = LIST_SEARCH;
-            int rc = s2l_lookup_ids(req, ids, base->ids, res_on_lookup, op);
+            int rc = s2l_lookup_ids(req, ids, &base->ids, res_on_lookup, op);
             json_decref(ids);
             if (rc != 0)
                 return;

@@ -126,13 +126,15 @@ static void maybe_done(lookup *lk)
         end(lk, NULL);
 }
 
-static lookup *lookup_create(s2l_req *req, json_t *map, s2l_lookup_done_fn *done, void *arg, bool dns)
+static lookup *lookup_create(s2l_req *req, json_t **map, s2l_lookup_done_fn *done, void *arg, bool dns)
 {
+    if (*map == NULL && (*map = json_object()) == NULL)
+        return NULL;
     lookup *lk = calloc(1, sizeof *lk);
     if (lk == NULL)
         return NULL;
     lk->req = req;
-    lk->map = map;
+    lk->map = *map;
     lk->done = done;
     lk->arg = arg;
     lk->todo = json_array();
@@ -234,14 +236,14 @@ static bool wanted_id(s2l_req *req, const json_t *map, const json_t *v)
     return id && !json_object_get(map, id) && plausible_id(req->gw->mapping, id);
 }
 
-int s2l_lookup_ids(s2l_req *req, const json_t *ids, json_t *map, s2l_lookup_done_fn *done, void *arg)
+int s2l_lookup_ids(s2l_req *req, const json_t *ids, json_t **map, s2l_lookup_done_fn *done, void *arg)
 {
     /* The usual case, nothing to resolve, allocates nothing. */
     lookup *lk = NULL;
     size_t i;
     json_t *v;
     json_array_foreach(ids, i, v) {
-        if (!wanted_id(req, map, v))
+        if (!wanted_id(req, *map, v))
             continue;
         if (lk == NULL && (lk = lookup_create(req, map, done, arg, false)) == NULL)
             return start_failed(req);
@@ -307,13 +309,13 @@ static bool wanted_dn(const json_t *map, const json_t *v)
     return dn && dn[0] && !json_object_get(map, dn);
 }
 
-int s2l_lookup_dns(s2l_req *req, const json_t *dns, json_t *map, s2l_lookup_done_fn *done, void *arg)
+int s2l_lookup_dns(s2l_req *req, const json_t *dns, json_t **map, s2l_lookup_done_fn *done, void *arg)
 {
     lookup *lk = NULL;
     size_t i;
     json_t *v;
     json_array_foreach(dns, i, v) {
-        if (!wanted_dn(map, v))
+        if (!wanted_dn(*map, v))
             continue;
         if (lk == NULL && (lk = lookup_create(req, map, done, arg, true)) == NULL)
             return start_failed(req);
@@ -349,7 +351,7 @@ static void on_members_of(s2l_req *req, const s2l_ldap_result *res, void *arg)
     maybe_done(lk);
 }
 
-int s2l_lookup_members_of(s2l_req *req, const char *group_dn, const char *memberof_attr, json_t *map,
+int s2l_lookup_members_of(s2l_req *req, const char *group_dn, const char *memberof_attr, json_t **map,
                           s2l_lookup_done_fn *done, void *arg)
 {
     const s2l_mapping *m = req->gw->mapping;

@@ -10,8 +10,10 @@
  * caller goes on at once); -1 when out of memory (the request has been
  * answered with 503; done is not called).
  *
- * Ownership: `map` is borrowed and filled in place; the lookup's own state
- * belongs to the request (freed when it ends).
+ * Ownership: `*map` is the caller's and filled in place; when it is NULL it
+ * is created (json_object) only if something is looked up, so a request with
+ * nothing to resolve allocates nothing. The lookup's own state belongs to the
+ * request (freed when it ends).
  */
 #ifndef S2L_RESOURCES_LOOKUP_H
 #define S2L_RESOURCES_LOOKUP_H
@@ -22,18 +24,18 @@
 typedef void s2l_lookup_done_fn(void *arg, const s2l_ldap_result *err);
 
 /* ids: array of SCIM id strings → map[id] = dn for those found. */
-int s2l_lookup_ids(s2l_req *req, const json_t *ids, json_t *map, s2l_lookup_done_fn *done, void *arg);
+int s2l_lookup_ids(s2l_req *req, const json_t *ids, json_t **map, s2l_lookup_done_fn *done, void *arg);
 
 /* dns: array of DN strings → map[dn] = {"id":..., "type":"User"|"Group", "display":...?}
  * for those that exist and belong to a mapped resource type. */
-int s2l_lookup_dns(s2l_req *req, const json_t *dns, json_t *map, s2l_lookup_done_fn *done, void *arg);
+int s2l_lookup_dns(s2l_req *req, const json_t *dns, json_t **map, s2l_lookup_done_fn *done, void *arg);
 
 /* The members of the group at group_dn, resolved through the attribute the
  * directory maintains on members (memberof_attr, e.g. memberOf): one search per
  * mapped type, (memberOf=<group dn>), instead of one per member. Fills
  * map[dn] = {"id","type","display"} keyed by each member's own DN; members the
  * attribute does not cover are simply not added (resolve those afterwards). */
-int s2l_lookup_members_of(s2l_req *req, const char *group_dn, const char *memberof_attr, json_t *map,
+int s2l_lookup_members_of(s2l_req *req, const char *group_dn, const char *memberof_attr, json_t **map,
                           s2l_lookup_done_fn *done, void *arg);
 
 #endif

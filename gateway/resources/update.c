@@ -153,6 +153,10 @@ static bool build_old(update_op *op)
         res_fail(base, &err, 502, NULL, "the directory entry cannot be rendered");
         return false;
     }
+    if (json_object_size(base->refs) > 0 && base->ids == NULL && (base->ids = json_object()) == NULL) {
+        res_oom(base);
+        return false;
+    }
     const char *dn;
     json_t *ref;
     json_object_foreach(base->refs, dn, ref) {
@@ -458,7 +462,7 @@ static void update_advance(res_op *base, const s2l_ldap_result *res)
             int rc = probe_placeholder(op);
             if (rc > 0)
                 base->pending++;
-            if (rc >= 0 && (rc = s2l_lookup_ids(req, ids, base->ids, on_ids_resolved, op)) > 0)
+            if (rc >= 0 && (rc = s2l_lookup_ids(req, ids, &base->ids, on_ids_resolved, op)) > 0)
                 base->pending++;
             json_decref(ids);
             if (rc < 0 || base->pending > 0)

@@ -28,7 +28,7 @@ typedef struct s2l_query_param {
 typedef struct s2l_query {
     s2l_query_param *params;
     size_t n;
-    char *text_;        /* the decoded copy the params point into */
+    char *text_;        /* the decoded copy the params point into (same allocation as params) */
 } s2l_query;
 
 /* Parses a raw query string ("a=1&b=x+y", without '?'; NULL or "" = none):

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 /* ---- growable text with a hard cap (curl's dynbuf) ----
  *
@@ -26,13 +27,31 @@
 
 typedef struct s2l_buf {
     char *s;            /* NUL-terminated content (NULL while empty) */
-    size_t len, cap;
+    size_t len, cap;    /* len < cap while allocated; cap <= max + 1; cap == len once failed */
     size_t max;         /* most bytes the content may hold; 0 = S2L_BUF_DEFAULT_MAX */
     bool failed;        /* out of memory or past max: the content is unusable */
 } s2l_buf;
 
-void s2l_buf_add(s2l_buf *b, const char *s, size_t n);
-void s2l_buf_adds(s2l_buf *b, const char *s);
+/* The growing (and failing) path of s2l_buf_add. */
+void s2l_buf_grow_add_(s2l_buf *b, const char *s, size_t n);
+
+/* Appends n bytes of s. Inline: mapping and rendering append in small pieces
+ * on the request path, and most appends fit. */
+static inline void s2l_buf_add(s2l_buf *b, const char *s, size_t n)
+{
+    if (n < b->cap - b->len) { /* fits: never true for an empty or failed buffer */
+        memcpy(b->s + b->len, s, n);
+        b->len += n;
+        b->s[b->len] = 0;
+    } else {
+        s2l_buf_grow_add_(b, s, n);
+    }
+}
+
+static inline void s2l_buf_adds(s2l_buf *b, const char *s)
+{
+    s2l_buf_add(b, s, strlen(s));
+}
 /* Appends value escaped for a filter (RFC 4515: * ( ) \ NUL as \XX). */
 void s2l_buf_add_escaped(s2l_buf *b, const char *value, size_t len);
 /* Appends "(attr=<escaped value>)". */

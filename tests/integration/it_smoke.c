@@ -483,8 +483,15 @@ static void check_gateway(h_slapd *s)
     H_CHECK(h_header(&r, "Content-Type") && strstr(h_header(&r, "Content-Type"), "json"));
     h_resp_free(&r);
 
-    /* Discovery may be public; resources are not. */
-    r = h_http(g, "GET", "/Users?count=1", NULL, NULL);
+    /* Discovery may be public; resources are not. The port may accept before
+     * the LDAP pool is bound (503 until then): wait for that, bounded. */
+    for (double t0 = h_now_ms();;) {
+        r = h_http(g, "GET", "/Users?count=1", NULL, NULL);
+        if (r.status != 503 || h_now_ms() - t0 > 10000)
+            break;
+        h_resp_free(&r);
+        usleep(20000);
+    }
     H_CHECK_STATUS(r, 200);
     h_resp_free(&r);
     r = h_http(g, "GET", "/Users?count=1", NULL, (const char *const[]){"Authorization: Bearer nope-nope-nope-nope", NULL});

@@ -125,6 +125,14 @@ static void test_specificity(void)
     CHECK_STR(param, "x");
     CHECK(route_of(rt, "/a/x/c", false, S2L_GET, &allow, param, sizeof param) == h_list);
     CHECK_STR(param, "x/c");
+
+    /* Rows sharing a first segment need not be registered together. */
+    CHECK_INT(s2l_routes_add(rt, &(s2l_route){.pattern = "/b", .methods = S2L_GET, .handler = h_schemas}), 0);
+    CHECK_INT(s2l_routes_add(rt, &(s2l_route){.pattern = "/A/x/b", .methods = S2L_GET, .handler = h_token}), 0);
+    CHECK(route_of(rt, "/a/x/b", false, S2L_GET, &allow, param, sizeof param) == h_token);
+    CHECK(route_of(rt, "/a/y/b", false, S2L_GET, &allow, param, sizeof param) == h_search);
+    CHECK(route_of(rt, "/B", false, S2L_GET, &allow, param, sizeof param) == h_schemas);
+    CHECK(route_of(rt, "/a", false, S2L_POST, &allow, param, sizeof param) == h_create);
     s2l_routes_destroy(rt);
 }
 
