@@ -113,7 +113,7 @@ static void conn_teardown(s2l_conn *c)
     c->fd = -1;
     c->hs_msgid = -1;
     c->write_blocked = false;
-    s2l_strv_free_(c->rootdse);
+    s2l_strv_free(c->rootdse);
     c->rootdse = NULL;
     c->n_rootdse = 0;
     c->rootdse_seen = false;
@@ -181,7 +181,7 @@ void s2l_conn_fail_(s2l_conn *c, int rc, const char *why)
     c->failures++;
     unsigned delay = backoff_ms(c);
     c->state = CONN_BACKOFF;
-    c->next_attempt_us = s2l_pool_now_us_() + (uint64_t)delay * 1000;
+    c->next_attempt_us = s2l_now_us() + (uint64_t)delay * 1000;
     conn_arm_timer(c, delay);
     if (was_up)
         s2l_pool_conn_lost_(pool);
@@ -230,7 +230,7 @@ static int conn_set_options(s2l_conn *c)
 void s2l_conn_start_(s2l_conn *c)
 {
     s2l_pool *pool = c->pool;
-    c->attempt_start_us = s2l_pool_now_us_();
+    c->attempt_start_us = s2l_now_us();
     int rc = ldap_initialize(&c->ld, pool->uri);
     if (rc != LDAP_SUCCESS) {
         c->ld = NULL;
@@ -341,7 +341,7 @@ static void conn_up(s2l_conn *c)
     c->was_up = true;
     pool->down_reason[0] = '\0';
     s2l_log(S2L_LOG_INFO, "ldap_conn conn=%u event=up controls=%zu latency_us=%llu", c->id, c->n_rootdse,
-            (unsigned long long)(s2l_pool_now_us_() - c->attempt_start_us));
+            (unsigned long long)(s2l_now_us() - c->attempt_start_us));
     s2l_pool_dispatch_(pool);
 }
 
@@ -368,12 +368,12 @@ static void rootdse_entry(s2l_conn *c, LDAPMessage *msg)
     for (size_t i = 0; i < n; i++) {
         list[i] = strndup(vals[i]->bv_val, vals[i]->bv_len);
         if (list[i] == NULL) {
-            s2l_strv_free_(list);
+            s2l_strv_free(list);
             list = NULL;
             goto out;
         }
     }
-    s2l_strv_free_(c->rootdse);
+    s2l_strv_free(c->rootdse);
     c->rootdse = list;
     c->n_rootdse = n;
     c->rootdse_seen = true;

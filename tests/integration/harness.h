@@ -308,6 +308,31 @@ bool h_gw_log_wait(h_gw *g, const char *needle, int count, int timeout_ms);
  * write: lets a test skip gateway parts while the binary is not there yet. */
 bool h_gw_can_run(h_slapd *s, char *why, size_t whylen);
 
+/* ------------------------------------------------------------------ LDAP proxy */
+
+/* A loopback TCP forwarder in front of a server (a thread of the test
+ * process), for putting the gateway between a real slapd and a fault: it
+ * counts LDAP requests by protocolOp tag (0x63 search, 0x66 modify, 0x68 add,
+ * 0x4a delete, 0x6c modDN, 0x50 abandon) and can hold one back — that request
+ * and everything after it on its connection wait, unanswered, until released.
+ * Server-to-client bytes pass unchanged. Point the gateway's ldap.uri at
+ * h_proxy_uri. */
+typedef struct h_proxy h_proxy;
+
+/* Forwards to 127.0.0.1:target_port; NULL on failure (printed). */
+h_proxy *h_proxy_start(int target_port);
+const char *h_proxy_uri(const h_proxy *p); /* "ldap://127.0.0.1:PORT/" */
+/* Holds the nth request with this tag from now on (nth = 1: the next one). */
+void h_proxy_hold_at(h_proxy *p, int tag, int nth);
+/* Requests with this tag forwarded or held so far. */
+int h_proxy_count(h_proxy *p, int tag);
+/* Whether a request is being held. */
+bool h_proxy_holding(h_proxy *p);
+/* Forwards what is held (waits until it has been sent) and stops holding. */
+void h_proxy_release(h_proxy *p);
+/* Closes every connection and frees p. NULL is fine. */
+void h_proxy_stop(h_proxy *p);
+
 /* ------------------------------------------------------------------ HTTP client */
 
 typedef struct h_header_kv {
