@@ -279,9 +279,16 @@ typedef struct h_gw h_gw;
  * = <repo>/schemas/scim) merged with extra_config_json (an object; nested
  * objects merge key by key, other values replace; NULL = none), starts
  * S2L_BINARY --config FILE (prefixed by S2L_GATEWAY_WRAPPER) with stdout and
- * stderr in a log file, and waits until the port accepts connections. NULL on
- * failure (the log tail is printed). */
+ * stderr in a log file, and waits until the port accepts connections and,
+ * while the directory runs, until the gateway's LDAP pool has bound (its log
+ * says "event=up"; 20 s, scaled), so that the first directory request does
+ * not meet a 503 from a pool still binding. The wait needs log_level info or
+ * debug (the default); above that it is skipped. NULL on failure (the log tail
+ * is printed), also when a running directory never got a bound connection. */
 h_gw *h_gw_start(h_slapd *s, const char *extra_config_json);
+/* h_gw_start without the wait for the pool: for a gateway pointed at a
+ * directory that is down or refuses it (it answers 503 until it binds). */
+h_gw *h_gw_start_unbound(h_slapd *s, const char *extra_config_json);
 /* SIGTERM, wait (bounded), then free. Counts one assertion: it fails on a
  * non-zero exit, a signal, a timeout or a sanitizer/valgrind report in the log
  * (whose tail is then printed). Returns whether that assertion passed. NULL

@@ -93,7 +93,6 @@ int main(void)
              h_proxy_uri(proxy));
     gw = h_gw_start(slapd, extra);
     H_REQUIRE(gw != NULL);
-    H_REQUIRE(it_wait_ldap_ready(gw, 10000));
 
     char *id = IT_CREATE(gw, "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"rb.user\","
                              "\"emails\":[{\"value\":\"rb.user@example.org\",\"type\":\"work\",\"primary\":true}]}");
