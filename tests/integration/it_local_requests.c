@@ -4,8 +4,11 @@
  * handlers and LDAP operations on a real slapd, the same reply. The gateway
  * is assembled in-process (s2l_gateway_init, as main does) next to the real
  * binary on the same slapd and configuration, and their answers are compared.
- * A local request's reply is never delivered inside the call that started it,
- * and an aborted one never calls back (ASan checks what it leaves behind).
+ * Access control is the router's too: a sub-request carrying a read-only
+ * credential (its parent's) may read but not write, like that credential
+ * over HTTP. A local request's reply is never delivered inside the call that
+ * started it, and an aborted one never calls back (ASan checks what it leaves
+ * behind).
  *
  * Needs the shell (s2l_shell + libevent) linked in: see S2L_IT_LINKS_SHELL. */
 #include "harness.h"
@@ -21,10 +24,13 @@
 
 #include "../../gateway/gateway.h"
 #include "../../gateway/http/request.h"
+#include "s2l/auth.h"
 #include "s2l/config.h"
 #include "s2l/mapping.h"
 
 #define URN_USER "urn:ietf:params:scim:schemas:core:2.0:User"
+#define READER_TOKEN "local-reader-token-0123456789"
+#define USERS_ONLY_TOKEN "local-users-only-token-0123456789"
 
 static struct event_base *base;
 static s2l_gateway gw;
@@ -231,6 +237,80 @@ static void test_authentication(void)
     cap_free(&c);
 }
 
+/* The credential a parent request authenticated with, from the in-process
+ * gateway's auth state (borrowed from gw.auth). */
+static const s2l_auth_cred *cred_for(const char *token)
+{
+    char header[128];
+    snprintf(header, sizeof header, "Bearer %s", token);
+    s2l_auth_input in = {.authorization = header, .now_ms = 0};
+    s2l_auth_decision d;
+    s2l_auth_authenticate(gw.auth, &in, &d);
+    H_CHECK_INT(d.status, 0);
+    return d.cred;
+}
+
+/* read_only and resource_types apply to a sub-request's credential (checked
+ * by the router before any handler runs: LDAP is unchanged), and to a local
+ * request that authenticates itself; a vouched request without a credential
+ * is a trusted caller's. */
+static void test_access(h_slapd *s, const char *bu)
+{
+    json_t *user = json_pack("{s:[s], s:s}", "schemas", URN_USER, "userName", "local.denied");
+    json_t *group = json_pack("{s:[s], s:s}", "schemas", "urn:ietf:params:scim:schemas:core:2.0:Group",
+                              "displayName", "local.denied.group");
+    s2l_local_req lr = {.method = S2L_POST, .path = "/Users", .body = user, .base_url = bu, .authenticated = true,
+                        .auth = gw.auth, .cred = cred_for(READER_TOKEN)};
+    captured c = {0};
+    char *before = h_ldap_snapshot(s);
+
+    H_REQUIRE(s2l_req_run_local(&gw, &lr, on_done, &c) != NULL);
+    H_CHECK(run_until(&c.done, 20000));
+    check_error(&c, 403, "POST /Users with a read-only credential");
+    H_CHECK_STR(h_jstr(c.body, "detail"), "this credential is read-only");
+    cap_free(&c);
+    /* ... before the method is looked at, as over HTTP */
+    lr.method = S2L_PUT;
+    H_REQUIRE(s2l_req_run_local(&gw, &lr, on_done, &c) != NULL);
+    H_CHECK(run_until(&c.done, 20000));
+    check_error(&c, 403, "PUT /Users with a read-only credential");
+    cap_free(&c);
+    /* reading is fine */
+    lr.method = S2L_GET;
+    lr.body = NULL;
+    lr.query = "count=1";
+    H_REQUIRE(s2l_req_run_local(&gw, &lr, on_done, &c) != NULL);
+    H_CHECK(run_until(&c.done, 20000));
+    H_CHECK_INT(c.status, 200);
+    cap_free(&c);
+
+    /* resource_types: Users only */
+    s2l_local_req lg = {.method = S2L_POST, .path = "/Groups", .body = group, .base_url = bu,
+                        .authenticated = true, .auth = gw.auth, .cred = cred_for(USERS_ONLY_TOKEN)};
+    H_REQUIRE(s2l_req_run_local(&gw, &lg, on_done, &c) != NULL);
+    H_CHECK(run_until(&c.done, 20000));
+    check_error(&c, 403, "POST /Groups with a Users-only credential");
+    cap_free(&c);
+
+    /* not vouched for: the router authenticates the header, then checks access */
+    const char *reader[] = {"Authorization", "Bearer " READER_TOKEN, NULL};
+    run(&c, S2L_POST, "/Users", NULL, user, reader, false, bu);
+    check_error(&c, 403, "POST /Users authenticated as the reader");
+    cap_free(&c);
+
+    char *after = h_ldap_snapshot(s);
+    H_CHECK(h_snapshot_same(before, after));
+    free(before);
+    free(after);
+
+    /* vouched for without a credential: a trusted caller */
+    run(&c, S2L_POST, "/Groups", NULL, group, NULL, true, bu);
+    H_CHECK_INT(c.status, 201);
+    cap_free(&c);
+    json_decref(user);
+    json_decref(group);
+}
+
 /* An aborted local request never calls back and leaves nothing behind, at
  * any point: before it started, and with LDAP operations in flight. */
 static void test_abort(void)
@@ -278,7 +358,12 @@ int main(void)
         h_slapd_destroy(s);
         return H_DONE();
     }
-    h_gw *g = h_gw_start(s, NULL);
+    /* the harness's token plus a read-only and a Users-only credential */
+    h_gw *g = h_gw_start(s, "{\"auth\":{\"credentials\":["
+                            "{\"name\":\"reader\",\"kind\":\"bearer\",\"token\":\"" READER_TOKEN "\","
+                            "\"read_only\":true},"
+                            "{\"name\":\"users-only\",\"kind\":\"bearer\",\"token\":\"" USERS_ONLY_TOKEN "\","
+                            "\"resource_types\":[\"Users\"]}]}}");
     H_REQUIRE(g != NULL);
 
     char err[1024] = "";
@@ -299,6 +384,7 @@ int main(void)
 
     test_same_as_http(g, s);
     test_authentication();
+    test_access(s, h_gw_base_url(g));
     test_abort();
 
     s2l_gateway_fini(&gw);
