@@ -159,7 +159,8 @@ static unsigned backoff_ms(s2l_conn *c)
 void s2l_conn_fail_(s2l_conn *c, int rc, const char *why)
 {
     s2l_pool *pool = c->pool;
-    bool was_up = c->state == CONN_UP;
+    /* A recycled connection that cannot come back counts as lost. */
+    bool was_up = c->state == CONN_UP || c->recycling;
     char *diag = NULL;
     if (c->ld)
         ldap_get_option(c->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
@@ -175,8 +176,12 @@ void s2l_conn_fail_(s2l_conn *c, int rc, const char *why)
     ldap_memfree(diag);
 
     conn_teardown(c);
+    c->recycle = c->recycling = false;
     while (c->ops.head)
         s2l_op_finish_later_(c->ops.head, LDAP_SERVER_DOWN, "the directory connection was lost");
+    /* Pinned ops belong to the session that just ended. */
+    while (c->pinned.head)
+        s2l_op_finish_later_(c->pinned.head, LDAP_SERVER_DOWN, "the directory connection was lost");
 
     c->failures++;
     unsigned delay = backoff_ms(c);
@@ -336,13 +341,28 @@ static void conn_up(s2l_conn *c)
     c->state = CONN_UP;
     c->hs_msgid = -1;
     c->failures = 0;
-    if (c->was_up)
+    c->vlv_sent = 0;
+    bool recycled = c->recycling;
+    if (c->was_up && !recycled)
         pool->stats.reconnects++;
+    c->recycling = false;
     c->was_up = true;
     pool->down_reason[0] = '\0';
-    s2l_log(S2L_LOG_INFO, "ldap_conn conn=%u event=up controls=%zu latency_us=%llu", c->id, c->n_rootdse,
-            (unsigned long long)(s2l_now_us() - c->attempt_start_us));
+    /* A recycle is routine (every vlv_per_conn listed pages): not worth an info line. */
+    s2l_log(recycled ? S2L_LOG_DEBUG : S2L_LOG_INFO, "ldap_conn conn=%u event=up controls=%zu latency_us=%llu",
+            c->id, c->n_rootdse, (unsigned long long)(s2l_now_us() - c->attempt_start_us));
     s2l_pool_dispatch_(pool);
+}
+
+void s2l_conn_recycle_(s2l_conn *c)
+{
+    s2l_log(S2L_LOG_DEBUG, "ldap_conn conn=%u event=recycle vlv_searches=%u", c->id, c->vlv_sent);
+    conn_teardown(c);
+    c->recycle = false;
+    c->recycling = true;
+    c->state = CONN_DOWN;
+    c->pool->stats.recycles++;
+    conn_arm_timer(c, 0);
 }
 
 static void conn_send_rootdse(s2l_conn *c)

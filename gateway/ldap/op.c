@@ -54,6 +54,8 @@ void s2l_op_free_(s2l_ldap_op *op)
     s2l_strv_free(op->attrs);
     s2l_strv_free(op->post_read);
     free(op->sort_attr);
+    free(op->cookie.bv_val);
+    ber_memfree(op->resp_cookie.bv_val);
     s2l_mods_free_(op->mods);
     free(op->newrdn);
     free(op->new_superior);
@@ -81,6 +83,9 @@ static void op_complete_now(s2l_ldap_op *op)
     res->latency_us = s2l_now_us() - op->start_us;
     res->diag = op->diag;
     res->matched_dn = op->matched;
+    res->n_entries = op->n_seen;
+    res->cookie = (const unsigned char *)op->resp_cookie.bv_val;
+    res->cookie_len = op->resp_cookie.bv_len;
     /* Searches carry their entries; writes carry the post-read entry, if any. */
     res->entries = res->rc != LDAP_SERVER_DOWN && res->rc != LDAP_TIMEOUT ? op->entries : NULL;
     if (op->kind == OP_SEARCH && res->entries == NULL && (res->rc == LDAP_SUCCESS || res->rc == LDAP_SIZELIMIT_EXCEEDED)) {
@@ -156,19 +161,23 @@ static void op_on_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- sending ---- */
 
+/* The search's controls into ctrls (room for 3, NULL-terminated): sort, then
+ * VLV or paged results. */
 static int search_controls(s2l_conn *c, s2l_ldap_op *op, LDAPControl **ctrls)
 {
     int rc = LDAP_SUCCESS;
+    size_t n = 0;
     LDAPSortKey **keys = NULL;
-    if (op->sort_attr == NULL)
-        return LDAP_SUCCESS;
-    rc = ldap_create_sort_keylist(&keys, op->sort_attr);
-    if (rc != LDAP_SUCCESS)
-        goto out;
-    /* Critical: an unsorted page would be silently wrong. */
-    rc = ldap_create_sort_control(c->ld, keys, 1, &ctrls[0]);
-    if (rc != LDAP_SUCCESS)
-        goto out;
+    if (op->sort_attr != NULL) {
+        rc = ldap_create_sort_keylist(&keys, op->sort_attr);
+        if (rc != LDAP_SUCCESS)
+            goto out;
+        /* Critical: an unsorted page would be silently wrong. */
+        rc = ldap_create_sort_control(c->ld, keys, 1, &ctrls[n]);
+        if (rc != LDAP_SUCCESS)
+            goto out;
+        n++;
+    }
     if (op->vlv_count > 0) {
         if (op->vlv_offset > INT32_MAX || op->vlv_count > INT32_MAX) {
             rc = LDAP_PARAM_ERROR;
@@ -180,7 +189,15 @@ static int search_controls(s2l_conn *c, s2l_ldap_op *op, LDAPControl **ctrls)
         vi.ldvlv_after_count = (ber_int_t)(op->vlv_count - 1);
         vi.ldvlv_offset = (ber_int_t)(op->vlv_offset ? op->vlv_offset : 1);
         vi.ldvlv_count = 0; /* "no estimate": the server uses its own count */
-        rc = ldap_create_vlv_control(c->ld, &vi, &ctrls[1]);
+        rc = ldap_create_vlv_control(c->ld, &vi, &ctrls[n]);
+    } else if (op->page_size > 0) {
+        if (op->page_size > INT32_MAX) {
+            rc = LDAP_PARAM_ERROR;
+            goto out;
+        }
+        /* Critical: a server that ignored it would send everything at once. */
+        rc = ldap_create_page_control(c->ld, (ber_int_t)op->page_size, op->cookie.bv_len ? &op->cookie : NULL, 1,
+                                      &ctrls[n]);
     }
 out:
     if (keys)
@@ -196,16 +213,14 @@ send_status s2l_op_send_(s2l_conn *c, s2l_ldap_op *op, int *rc_out)
     switch (op->kind) {
     case OP_SEARCH:
         rc = search_controls(c, op, ctrls);
-        if (rc != LDAP_SUCCESS) {
-            *rc_out = rc;
-            ldap_control_free(ctrls[0]);
-            ldap_control_free(ctrls[1]);
-            return SEND_FAILED;
-        }
-        rc = ldap_search_ext(c->ld, op->dn, op->scope, op->filter, op->attrs, 0, ctrls[0] ? ctrls : NULL, NULL,
-                             NULL, op->size_limit, &msgid);
+        if (rc == LDAP_SUCCESS)
+            rc = ldap_search_ext(c->ld, op->dn, op->scope, op->filter, op->attrs, 0, ctrls[0] ? ctrls : NULL, NULL,
+                                 NULL, op->size_limit, &msgid);
         ldap_control_free(ctrls[0]);
         ldap_control_free(ctrls[1]);
+        if (rc == LDAP_SUCCESS && op->vlv_count > 0 && ++c->vlv_sent >= c->pool->vlv_per_conn &&
+            c->pool->vlv_per_conn > 0)
+            c->recycle = true; /* see "VLV sessions" in ldap_pool.h */
         break;
     case OP_ADD:
     case OP_MODIFY: {
@@ -246,6 +261,7 @@ send_status s2l_op_send_(s2l_conn *c, s2l_ldap_op *op, int *rc_out)
     if (rc == LDAP_SUCCESS) {
         op->msgid = msgid;
         op->res.msgid = msgid;
+        op->res.conn = (s2l_conn_pin){c->id + 1, c->gen};
         op->conn_id = (int)c->id;
         op->state = OP_SENT;
         s2l_conn_track_(c, op);
@@ -296,6 +312,16 @@ static void parse_controls(s2l_conn *c, s2l_ldap_op *op, LDAPControl **ctrls)
         else
             json_decref(e);
     }
+    LDAPControl *paged = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, ctrls, NULL);
+    if (paged != NULL && op->resp_cookie.bv_val == NULL) {
+        ber_int_t size = 0;
+        struct berval cookie = {0, NULL};
+        if (ldap_parse_pageresponse_control(c->ld, paged, &size, &cookie) == LDAP_SUCCESS) {
+            op->res.has_paged = true;
+            op->res.paged_size = size > 0 ? (unsigned long)size : 0;
+            op->resp_cookie = cookie;
+        }
+    }
     LDAPControl *sort = ldap_control_find(LDAP_CONTROL_SORTRESPONSE, ctrls, NULL);
     if (sort != NULL) {
         ber_int_t result = 0;
@@ -311,7 +337,8 @@ static void parse_controls(s2l_conn *c, s2l_ldap_op *op, LDAPControl **ctrls)
 
 static void handle_entry(s2l_conn *c, s2l_ldap_op *op, LDAPMessage *msg)
 {
-    if (op->entries_oom)
+    size_t pos = op->n_seen++;
+    if (op->entries_oom || (op->window && (pos < op->keep_from || pos - op->keep_from >= op->keep_count)))
         return;
     if (op->entries == NULL)
         op->entries = json_array();
@@ -355,6 +382,10 @@ void s2l_op_handle_msg_(s2l_conn *c, s2l_ldap_op *op, LDAPMessage *msg)
     ldap_controls_free(ctrls);
     if (op->entries_oom && err == LDAP_SUCCESS)
         err = LDAP_NO_MEMORY;
+    /* sssvlv's answer when its sessions are used up: reopen this connection
+     * (see "VLV sessions" in ldap_pool.h); the caller may retry. */
+    if (err == LDAP_BUSY && op->vlv_count > 0)
+        c->recycle = true;
     op->res.rc = err;
     op_complete_now(op);
 }
@@ -377,8 +408,17 @@ static s2l_ldap_op *op_submit(s2l_ldap_op *op, int encode_rc)
         s2l_op_finish_later_(op, LDAP_BUSY, "too many directory operations waiting");
         return op;
     }
+    op_list *queue = &pool->queue;
+    if (op->pin.conn) {
+        s2l_conn *c = op->pin.conn <= pool->nconns ? &pool->conns[op->pin.conn - 1] : NULL;
+        if (c == NULL || c->state != CONN_UP || (op->pin.gen && op->pin.gen != c->gen)) {
+            s2l_op_finish_later_(op, LDAP_SERVER_DOWN, "the directory connection of this paged search was closed");
+            return op;
+        }
+        queue = &c->pinned;
+    }
     op->state = OP_QUEUED;
-    s2l_op_list_push_(&pool->queue, op);
+    s2l_op_list_push_(queue, op);
     s2l_pool_dispatch_(pool);
     return op;
 }
@@ -402,6 +442,22 @@ s2l_ldap_op *s2l_ldap_search(s2l_pool *pool, const s2l_search_req *req, unsigned
     op->size_limit = req->size_limit;
     op->vlv_offset = req->vlv_offset;
     op->vlv_count = req->vlv_count;
+    op->page_size = req->page_size;
+    op->pin = req->pin;
+    op->window = req->window;
+    op->keep_from = req->keep_from;
+    op->keep_count = req->keep_count;
+    if (req->cookie_len > 0) {
+        if ((op->cookie.bv_val = malloc(req->cookie_len)) == NULL)
+            rc = LDAP_NO_MEMORY;
+        else {
+            memcpy(op->cookie.bv_val, req->cookie, req->cookie_len);
+            op->cookie.bv_len = req->cookie_len;
+        }
+    }
+    /* Paged results and VLV cannot be combined (RFC 2696 vs. the VLV draft). */
+    if (rc == LDAP_SUCCESS && req->vlv_count > 0 && req->page_size > 0)
+        rc = LDAP_PARAM_ERROR;
     if (rc == LDAP_SUCCESS)
         rc = dup_str(&op->dn, req->base ? req->base : "");
     if (rc == LDAP_SUCCESS)

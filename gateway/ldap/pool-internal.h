@@ -13,11 +13,15 @@
  *   STARTTLS / BINDING / ROOTDSE: one handshake request in flight (hs_msgid),
  *     all bounded by connect_timeout_ms (the conn timer).
  *   UP: takes ops. BACKOFF: the conn timer fires the next attempt.
+ *   recycle (a flag on UP): after vlv_per_conn VLV searches the connection
+ *     takes no new ops; once idle it is closed and reopened at once (DOWN,
+ *     timer 0, `recycling` until UP again), freeing slapd's sssvlv sessions.
  *
  * Op states (op.c) and where the op lives — every live op is on exactly one
  * list, except while its callback runs:
  *
  *   QUEUED    pool->queue       waiting for a connection slot
+ *             conn->pinned      ... of one connection (s2l_search_req.pin)
  *   SENT      conn->ops + hash  on the wire, keyed by msgid
  *   FINISHING pool->finishing   result decided; completion scheduled with
  *                               event_active on the op's timer (next loop turn)
@@ -71,6 +75,13 @@ struct s2l_ldap_op {
     int scope, size_limit;
     char *sort_attr;
     unsigned long vlv_offset, vlv_count;
+    unsigned long page_size;    /* paged results (RFC 2696) when > 0 */
+    struct berval cookie;       /* its request cookie (owned copy) */
+    s2l_conn_pin pin;           /* conn 0: any */
+    bool window;                /* keep only entries [keep_from, keep_from + keep_count) */
+    size_t keep_from, keep_count;
+    size_t n_seen;              /* entries received so far */
+    struct berval resp_cookie;  /* the paged response's cookie (owned; res.cookie points here) */
     LDAPMod **mods;             /* add / modify */
     char *newrdn, *new_superior;
     bool delete_old_rdn;
@@ -110,11 +121,15 @@ struct s2l_conn {
     bool rootdse_seen;
     bool write_blocked;         /* libldap holds a partly written request */
     bool was_up;                /* has been UP before: the next UP counts as a reconnect */
+    bool recycle;               /* UP but takes no new ops: closed and reopened once idle */
+    bool recycling;             /* reopening after a recycle (counts as up for callers) */
+    unsigned vlv_sent;          /* VLV searches sent in this session */
     unsigned failures;          /* consecutive failed attempts (backoff exponent) */
     uint64_t next_attempt_us;   /* BACKOFF: when the timer fires */
     uint64_t attempt_start_us;
 
     op_list ops;                /* SENT ops */
+    op_list pinned;             /* QUEUED ops that must go out on this connection */
     s2l_ldap_op **buckets;      /* msgid hash, nbuckets is a power of two */
     unsigned nbuckets;
 };
@@ -122,7 +137,7 @@ struct s2l_conn {
 struct s2l_pool {
     struct event_base *base;
     char *uri, *bind_dn, *bind_password, *tls_ca_file;
-    unsigned timeout_ms, connect_timeout_ms, backoff_min_ms, backoff_max_ms, max_ops_per_conn;
+    unsigned timeout_ms, connect_timeout_ms, backoff_min_ms, backoff_max_ms, max_ops_per_conn, vlv_per_conn;
     bool starttls, tls_verify;
 
     s2l_conn *conns;
@@ -140,8 +155,11 @@ struct s2l_pool {
 
 /* ---- pool.c ---- */
 uint64_t s2l_pool_random_(s2l_pool *pool);
+/* Connections UP, or reopening after a recycle (they will be back at once). */
 unsigned s2l_pool_up_count_(const s2l_pool *pool);
-/* Sends queued ops on UP connections with free slots. Never runs callbacks. */
+/* Sends queued ops on UP connections with free slots (pinned ops on their
+ * own connection) and recycles idle connections marked for it. Never runs
+ * callbacks. */
 void s2l_pool_dispatch_(s2l_pool *pool);
 /* A connection went down: if none is up any more, queued ops fail (deferred). */
 void s2l_pool_conn_lost_(s2l_pool *pool);
@@ -167,6 +185,8 @@ void s2l_conn_untrack_(s2l_conn *c, s2l_ldap_op *op);
 void s2l_conn_block_writes_(s2l_conn *c);
 /* Whether a tiny request (abandon) can be written without risk of a partial write. */
 bool s2l_conn_can_write_small_(const s2l_conn *c);
+/* Closes an idle connection marked `recycle` and reopens it at once. */
+void s2l_conn_recycle_(s2l_conn *c);
 
 /* ---- op.c ---- */
 typedef enum { SEND_OK, SEND_BUSY, SEND_BROKEN, SEND_FAILED } send_status;

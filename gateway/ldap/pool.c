@@ -150,6 +150,7 @@ s2l_pool *s2l_pool_create(struct event_base *base, const s2l_pool_config *cfg, c
     if (pool->backoff_max_ms < pool->backoff_min_ms)
         pool->backoff_max_ms = pool->backoff_min_ms;
     pool->max_ops_per_conn = cfg->max_ops_per_conn ? cfg->max_ops_per_conn : 256;
+    pool->vlv_per_conn = cfg->vlv_per_conn;
     pool->queue_max = pool->nconns * pool->max_ops_per_conn * QUEUE_FACTOR;
     pool->starttls = cfg->starttls;
     pool->tls_verify = cfg->tls_verify;
@@ -198,6 +199,7 @@ void s2l_pool_destroy(s2l_pool *pool)
     if (pool->conns) {
         for (unsigned i = 0; i < pool->nconns; i++) {
             free_list_ops(&pool->conns[i].ops);
+            free_list_ops(&pool->conns[i].pinned);
             s2l_conn_fini_(&pool->conns[i]);
         }
         free(pool->conns);
@@ -222,18 +224,24 @@ unsigned s2l_pool_up_count_(const s2l_pool *pool)
 {
     unsigned n = 0;
     for (unsigned i = 0; i < pool->nconns; i++)
-        if (pool->conns[i].state == CONN_UP)
+        if (pool->conns[i].state == CONN_UP || pool->conns[i].recycling)
             n++;
     return n;
 }
 
-/* The least-loaded connection that is UP, writable and below its cap. */
+static bool has_room(const s2l_pool *pool, const s2l_conn *c)
+{
+    return c->state == CONN_UP && !c->write_blocked && c->ops.count < pool->max_ops_per_conn;
+}
+
+/* The least-loaded connection that is UP, writable, below its cap and not
+ * waiting to be recycled. */
 static s2l_conn *pick_conn(s2l_pool *pool)
 {
     s2l_conn *best = NULL;
     for (unsigned i = 0; i < pool->nconns; i++) {
         s2l_conn *c = &pool->conns[i];
-        if (c->state != CONN_UP || c->write_blocked || c->ops.count >= pool->max_ops_per_conn)
+        if (!has_room(pool, c) || c->recycle)
             continue;
         if (best == NULL || c->ops.count < best->ops.count)
             best = c;
@@ -241,34 +249,54 @@ static s2l_conn *pick_conn(s2l_pool *pool)
     return best;
 }
 
+/* Sends op on c. false when c cannot take more now (op is back where it was
+ * queued, at the front) or has just failed. */
+static bool send_on(s2l_pool *pool, s2l_conn *c, s2l_ldap_op *op, op_list *from)
+{
+    int rc = LDAP_SUCCESS;
+    switch (s2l_op_send_(c, op, &rc)) {
+    case SEND_OK:
+        return true;
+    case SEND_BUSY:
+        /* c is now write-blocked; another connection may take it. */
+        s2l_op_list_push_front_(from, op);
+        return false;
+    case SEND_FAILED:
+        s2l_op_finish_later_(op, rc, NULL);
+        return true;
+    case SEND_BROKEN:
+        /* Not the op's fault: retry it elsewhere (or fail it below if that
+         * was the last connection). A pinned op has nowhere else to go. */
+        if (from == &pool->queue)
+            s2l_op_list_push_front_(from, op);
+        else
+            s2l_op_finish_later_(op, LDAP_SERVER_DOWN, "the directory connection was lost");
+        s2l_conn_fail_(c, rc, "send");
+        return false;
+    }
+    return false;
+}
+
 void s2l_pool_dispatch_(s2l_pool *pool)
 {
     if (pool->dispatching)
         return;
     pool->dispatching = true;
+    for (unsigned i = 0; i < pool->nconns; i++) {
+        s2l_conn *c = &pool->conns[i];
+        if (c->recycle && c->state == CONN_UP && c->ops.count == 0 && c->pinned.count == 0)
+            s2l_conn_recycle_(c);
+        while (c->pinned.head && has_room(pool, c)) {
+            s2l_ldap_op *op = s2l_op_list_pop_(&c->pinned);
+            if (!send_on(pool, c, op, &c->pinned))
+                break;
+        }
+    }
     while (pool->queue.head) {
         s2l_conn *c = pick_conn(pool);
         if (c == NULL)
             break;
-        s2l_ldap_op *op = s2l_op_list_pop_(&pool->queue);
-        int rc = LDAP_SUCCESS;
-        switch (s2l_op_send_(c, op, &rc)) {
-        case SEND_OK:
-            break;
-        case SEND_BUSY:
-            /* c is now write-blocked; another connection may take it. */
-            s2l_op_list_push_front_(&pool->queue, op);
-            break;
-        case SEND_FAILED:
-            s2l_op_finish_later_(op, rc, NULL);
-            break;
-        case SEND_BROKEN:
-            /* Not the op's fault: retry it elsewhere (or fail it below if
-             * that was the last connection). */
-            s2l_op_list_push_front_(&pool->queue, op);
-            s2l_conn_fail_(c, rc, "send");
-            break;
-        }
+        send_on(pool, c, s2l_op_list_pop_(&pool->queue), &pool->queue);
     }
     pool->dispatching = false;
 }
@@ -320,6 +348,16 @@ bool s2l_pool_supports_control(const s2l_pool *pool, const char *oid)
         if (strcmp(pool->controls[i], oid) == 0)
             return true;
     return false;
+}
+
+unsigned s2l_pool_conn_count(const s2l_pool *pool)
+{
+    return pool ? pool->nconns : 0;
+}
+
+bool s2l_pool_conn_is_up(const s2l_pool *pool, unsigned conn)
+{
+    return pool && conn >= 1 && conn <= pool->nconns && pool->conns[conn - 1].state == CONN_UP;
 }
 
 void s2l_pool_get_stats(const s2l_pool *pool, s2l_pool_stats *out)

@@ -35,6 +35,17 @@
  *    waits for EV_WRITE.
  *  - The process must ignore SIGPIPE (libldap writes with plain write(2)).
  *  - s2l_pool_destroy must not be called from inside an op callback.
+ *
+ * VLV sessions: OpenLDAP's sssvlv overlay keeps the sorted result of every VLV
+ * search (a "session", for a later request with its context id) until the
+ * connection closes; past sssvlv-maxperconn sessions on a connection or
+ * sssvlv-max in all it answers 51 "Other sort requests already in progress".
+ * So a connection that has sent vlv_per_conn VLV searches takes no new ops
+ * and, once its ops are done, is closed and reopened at once (no backoff; ops
+ * wait in the queue meanwhile, they are never failed for it); a VLV search
+ * answered 51 marks its connection the same way. Other servers (AD, 389-DS)
+ * keep no such state: for them it is a cheap reconnect every vlv_per_conn
+ * listed pages per connection.
  */
 #ifndef S2L_LDAP_POOL_H
 #define S2L_LDAP_POOL_H
@@ -62,7 +73,16 @@ typedef struct s2l_pool_config {
     bool starttls;                   /* StartTLS on ldap:// */
     const char *tls_ca_file;         /* NULL = system default */
     bool tls_verify;                 /* default true (in the config file; here false means no verification) */
+    unsigned vlv_per_conn;           /* VLV searches a connection carries before it is closed and reopened
+                                        once idle (0 = never); see "VLV sessions" above */
 } s2l_pool_config;
+
+/* A connection of the pool, as results name it: conn is 1-based (0 = none),
+ * gen identifies its session (it changes whenever the connection is closed). */
+typedef struct s2l_conn_pin {
+    unsigned conn;
+    unsigned gen;
+} s2l_conn_pin;
 
 typedef struct s2l_ldap_result {
     int rc;                          /* LDAP result code; local failures use libldap's negative codes
@@ -77,6 +97,12 @@ typedef struct s2l_ldap_result {
     int vlv_rc;                      /* its result code */
     bool has_sort;                   /* a sort response control came back (added by pool) */
     int sort_rc;                     /* its result code (0 = sorted) */
+    size_t n_entries;                /* searches: entries received, kept in entries or not (window) */
+    bool has_paged;                  /* a paged-results response control came back (RFC 2696) */
+    unsigned long paged_size;        /* its size: the server's estimate of the total, 0 = none */
+    const unsigned char *cookie;     /* its cookie (borrowed); cookie_len 0 = that was the last page */
+    size_t cookie_len;
+    s2l_conn_pin conn;               /* the connection the op ran on ({0, 0} when never sent) */
     uint64_t latency_us;             /* from start to completion */
     int msgid;                       /* for logs */
 } s2l_ldap_result;
@@ -95,6 +121,25 @@ typedef struct s2l_search_req {
                                         and VLV controls are critical; requires sort_attr when VLV is used */
     unsigned long vlv_offset;        /* with vlv_count > 0: VLV by offset (1-based) */
     unsigned long vlv_count;         /* entries wanted; 0 = no VLV */
+    /* Simple Paged Results (RFC 2696): page_size > 0 sends the control (critical)
+     * for that many entries, continuing after cookie (cookie_len bytes; none:
+     * the first page). The next cookie comes back in the result; an empty one
+     * ends the search. Servers keep a paged search per connection (slapd: one
+     * per connection at a time), so later pages go to the same connection
+     * (pin = the result's conn). Not with VLV. */
+    unsigned long page_size;
+    const void *cookie;
+    size_t cookie_len;
+    /* Run on this connection (conn 0: any). gen 0: whichever session it has
+     * now. The op completes with LDAP_SERVER_DOWN when that connection is not
+     * up, or has been closed since session gen. */
+    s2l_conn_pin pin;
+    /* Streaming: with window, every entry is counted (res->n_entries) but only
+     * those at positions [keep_from, keep_from + keep_count) of this op's
+     * results (0-based) are kept in res->entries: a search over many entries
+     * costs O(keep_count) memory. */
+    bool window;
+    size_t keep_from, keep_count;
 } s2l_search_req;
 
 /* Creates the pool and starts connecting (asynchronously; returns at once).
@@ -107,9 +152,13 @@ bool s2l_pool_is_up(const s2l_pool *pool);          /* at least one connection b
 unsigned s2l_pool_retry_after(const s2l_pool *pool); /* seconds until the next reconnect attempt, >= 1 */
 /* Whether the server's root DSE listed this control OID (read once per bind). */
 bool s2l_pool_supports_control(const s2l_pool *pool, const char *oid);
+/* The pool's connections (1..count as in s2l_conn_pin.conn) and whether one
+ * is up now (a pinned op sent to it would go out). */
+unsigned s2l_pool_conn_count(const s2l_pool *pool);
+bool s2l_pool_conn_is_up(const s2l_pool *pool, unsigned conn);
 
 typedef struct s2l_pool_stats {
-    unsigned connections_up;
+    unsigned connections_up;         /* up, or being reopened after vlv_per_conn VLV searches */
     uint64_t ops_started, ops_done, ops_failed, ops_timed_out, reconnects;
     unsigned ops_pending;
     /* Added by pool: ops_done counts callbacks delivered; ops_failed those with
@@ -119,6 +168,7 @@ typedef struct s2l_pool_stats {
      * was full and the pool waited for it to drain (backpressure). */
     uint64_t ops_cancelled;
     uint64_t write_stalls;
+    uint64_t recycles;               /* connections closed and reopened for VLV sessions */
 } s2l_pool_stats;
 void s2l_pool_get_stats(const s2l_pool *pool, s2l_pool_stats *out);
 
