@@ -146,6 +146,7 @@ struct s2l_rmap {
     s2l_rmap_info info;         /* strings point into the owned copies below */
     char *name, *endpoint, *description, *base_dn, *object_filter, *id_attr, *rdn_attr;
     char *created_attr, *modified_attr, *version_attr, *sort_attr, *unique_attr;
+    char **ordering_rules;      /* ldap.ordering_rules: attr, rule, attr, rule, ..., NULL (or NULL) */
     char **object_classes;
     size_t n_object_classes;
     s2l_template *rdn;          /* RDN value templates (fallbacks in order) */

@@ -931,12 +931,49 @@ static bool balanced_filter(const char *f)
     return depth == 0;
 }
 
+/* "ordering_rules": {"uid": "caseIgnoreOrderingMatch", ...}: the ordering
+ * rule sent with a server-side sort on that LDAP attribute (slapd needs one for
+ * attributes whose schema has no ORDERING rule). Kept as pairs attr, rule. */
+static bool parse_ordering_rules(load_ctx *c, s2l_rmap *rm, const json_t *j, const char *where)
+{
+    if (j == NULL)
+        return true;
+    if (!json_is_object(j)) {
+        lerr(c, where, "\"ordering_rules\" must be an object of LDAP attribute: ordering rule");
+        return false;
+    }
+    if ((rm->ordering_rules = calloc(2 * json_object_size(j) + 1, sizeof *rm->ordering_rules)) == NULL) {
+        oom(c, where);
+        return false;
+    }
+    size_t n = 0;
+    const char *attr;
+    const json_t *rule;
+    json_object_foreach((json_t *)j, attr, rule) {
+        /* A rule is a name or a numeric OID, the same shape as an attribute name. */
+        if (!ldap_attr_ok(attr) || strchr(attr, ';') || !json_is_string(rule) ||
+            !ldap_attr_ok(json_string_value(rule)) || strchr(json_string_value(rule), ';')) {
+            lerr(c, where, "\"ordering_rules\": \"%s\" must be an LDAP attribute name mapped to an ordering rule name",
+                 attr);
+            return false;
+        }
+        if ((rm->ordering_rules[n] = strdup(attr)) == NULL ||
+            (rm->ordering_rules[n + 1] = strdup(json_string_value(rule))) == NULL) {
+            oom(c, where);
+            return false;
+        }
+        n += 2;
+    }
+    return true;
+}
+
 static bool parse_ldap_settings(load_ctx *c, s2l_rmap *rm, const s2l_resource_type *full, const json_t *l,
                                 const char *where)
 {
     static const char *const keys[] = {"base_dn", "scope", "object_classes", "object_filter", "rdn",
                                        "id_attribute", "id_syntax", "created_attribute", "modified_attribute",
-                                       "version_attribute", "sort_attribute", "unique_attribute", NULL};
+                                       "version_attribute", "sort_attribute", "unique_attribute",
+                                       "ordering_rules", NULL};
     char *scope = NULL, *syntax = NULL, **rdn_texts = NULL;
     size_t n_rdn_texts = 0;
     bool ok = false;
@@ -1010,6 +1047,8 @@ static bool parse_ldap_settings(load_ctx *c, s2l_rmap *rm, const s2l_resource_ty
         oom(c, where);
         goto out;
     }
+    if (!parse_ordering_rules(c, rm, json_object_get(l, "ordering_rules"), where))
+        goto out;
     rm->rdn = calloc(n_rdn_texts, sizeof *rm->rdn);
     if (rm->rdn == NULL) {
         oom(c, where);
@@ -1247,6 +1286,7 @@ static void rmap_fini(s2l_rmap *rm)
     free(rm->modified_attr);
     free(rm->version_attr);
     free(rm->sort_attr);
+    s2l_strv_free(rm->ordering_rules);
     free(rm->unique_attr);
     s2l_strv_free(rm->default_read_attrs);
     s2l_strv_free(rm->update_read_attrs);

@@ -220,6 +220,15 @@ json_t *s2l_rmap_filter_ref_ids(const s2l_rmap *rm, const s2l_filter *f);
  * unmapped attribute or an operator the attribute cannot support. */
 char *s2l_rmap_ldap_filter(const s2l_rmap *rm, const s2l_filter *f, const json_t *ids, s2l_error *err);
 
+/* The server-side sort key (RFC 2891) for SCIM sortBy (RFC 7644 §3.4.2.3) on
+ * rm, as "[-]attr[:orderingRule]" (s2l_search_req.sort_attr): the LDAP
+ * attribute sort_by is mapped to (multi-valued: the primary mapping's; see
+ * mapping_sort.c), with the ordering rule of ldap.ordering_rules for it if
+ * any. sort_by NULL or "": the type's ldap.sort_attribute (the stable order of
+ * paging). malloc'd; NULL + *err (400 invalidValue) when the attribute cannot
+ * be sorted (not mapped, complex, a reference, boolean, binary, write-only). */
+char *s2l_rmap_sort_key(const s2l_rmap *rm, const char *sort_by, bool descending, s2l_error *err);
+
 /* The LDAP filter that finds the entry with SCIM id `id` (malloc'd), or NULL when
  * the id is malformed for this mapping (callers answer 404). */
 char *s2l_rmap_id_filter(const s2l_rmap *rm, const char *id);
