@@ -9,6 +9,7 @@
 #include "http/route.h"
 #include "resources/resources.h"
 #include "s2l/ldap_text.h"
+#include "s2l/list_cursor.h"
 
 /* The longest common suffix of all base DNs: where id and DN look-ups search. */
 static char *common_suffix(const s2l_mapping *m)
@@ -53,7 +54,9 @@ int s2l_gateway_init(s2l_gateway *gw, const s2l_config *cfg, const s2l_mapping *
         return -1;
     gw->suffix = common_suffix(mapping);
     gw->routes = s2l_routes_create();
-    if (gw->suffix == NULL || gw->routes == NULL || s2l_resources_register(gw->routes, mapping) < 0) {
+    gw->cursors = s2l_cursors_create(cfg->ldap.connections ? cfg->ldap.connections : 4);
+    if (gw->suffix == NULL || gw->routes == NULL || gw->cursors == NULL ||
+        s2l_resources_register(gw->routes, mapping) < 0) {
         snprintf(errbuf, errlen, "out of memory");
         return -1;
     }
@@ -69,7 +72,8 @@ int s2l_gateway_init(s2l_gateway *gw, const s2l_config *cfg, const s2l_mapping *
                           .backoff_max_ms = cfg->ldap.backoff_max_ms,
                           .starttls = cfg->ldap.starttls,
                           .tls_ca_file = cfg->ldap.tls_ca_file,
-                          .tls_verify = cfg->ldap.tls_verify};
+                          .tls_verify = cfg->ldap.tls_verify,
+                          .vlv_per_conn = cfg->ldap.vlv_per_connection};
     char err[1024] = "";
     gw->pool = s2l_pool_create(base, &pc, err, sizeof err);
     if (gw->pool == NULL) {
@@ -83,6 +87,8 @@ void s2l_gateway_fini(s2l_gateway *gw)
 {
     s2l_pool_destroy(gw->pool);
     s2l_routes_destroy(gw->routes);
+    s2l_cursors_destroy(gw->cursors);
+    gw->cursors = NULL;
     free(gw->suffix);
     s2l_auth_release(gw->auth);
     gw->pool = NULL;

@@ -6,7 +6,7 @@
  * requests (request.h) borrow it.
  *
  * Ownership: cfg and mapping are borrowed (the caller frees them after
- * s2l_gateway_fini); the pool, the routes, suffix and one reference to the
+ * s2l_gateway_fini); the pool, the routes, the list cursors, suffix and one reference to the
  * auth state are owned by the gateway. A reload swaps auth (the gateway's
  * reference moves to the new state; requests in flight hold the old one).
  */
@@ -23,6 +23,7 @@
 
 struct event_base;
 typedef struct s2l_routes s2l_routes;
+typedef struct s2l_cursors s2l_cursors;
 
 typedef struct s2l_gateway {
     const s2l_config *cfg;
@@ -32,6 +33,7 @@ typedef struct s2l_gateway {
     s2l_routes *routes;          /* every endpoint (http/route.h) */
     char *suffix;                /* common suffix of all base DNs: where id/DN look-ups search */
     s2l_auth *auth;              /* credentials (one reference); swapped by a reload */
+    s2l_cursors *cursors;        /* paged listings between requests (s2l/list_cursor.h), one per connection */
     uint64_t next_req_id;        /* request ids for logs, HTTP and local requests alike */
 } s2l_gateway;
 

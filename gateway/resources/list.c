@@ -1,29 +1,75 @@
-/* list.c — GET /{Resource}: filter, startIndex, count, projection.
+/* list.c — GET /{Resource}: filter, sortBy/sortOrder, startIndex, count,
+ * attributes/excludedAttributes (RFC 7644 §3.4.2).
  *
- * Most list requests (IdP look-ups by userName or externalId) match a handful
- * of entries: one search with a small size limit answers them (phase A).
- * Larger results switch to phase B: enumerate the DNs only (at most
- * limits.max_list_scan), then fetch just the page's entries.
+ * How a page is found depends on the request and on what the directory can do
+ * (its root DSE's supportedControl):
  *
- *   LIST_RESOLVE_IDS   ids the filter compares references with → DNs
- *   LIST_SEARCH        the LDAP filter; phase A search (or B at once for count=0)
- *   LIST_INLINE_DONE   small result: the page; too many: phase B
- *   LIST_SCAN          phase B: every matching DN
- *   LIST_SCANNED       400 tooMany past the scan limit; one base search per page entry
- *   LIST_PAGE_FETCHED  the page, in order, without entries deleted meanwhile
- *   LIST_REFS          resolve the page's references
- *   LIST_REPLY         the ListResponse
+ *   inline  startIndex 1, no sortBy, and the whole result fits on the page:
+ *           one plain search with a small size limit. IdP look-ups by userName
+ *           or externalId stay exactly one search, without any control.
+ *   vlv     the directory sorts and has VLV (slapd's sssvlv, AD, 389-DS): one
+ *           search with the sort control (sortBy, else ldap.sort_attribute, so
+ *           the order is stable across pages) and a VLV window at startIndex.
+ *           totalResults is the VLV content count: exact, nothing scanned here.
+ *   walk    paged results only (slapd without sssvlv): the result is walked a
+ *           page at a time (RFC 2696), reading DNs only, with a cursor
+ *           (s2l/list_cursor.h) that the next page of a sequential pager
+ *           resumes; the page's entries are then read by DN. Memory O(count);
+ *           work O(count) per page when resumed, else the walk to startIndex,
+ *           at most limits.max_list_scan entries (400 tooMany past it).
+ *           totalResults: counted when the walk starts (at most max_list_scan
+ *           entries, exact below that) and exact once the walk reaches the end.
+ *   scan    neither control: one plain search counting everything and keeping
+ *           only the page (the pool's window), at most max_list_scan entries.
+ *
+ * Steps:
+ *   LIST_RESOLVE_IDS  ids the filter compares references with → DNs
+ *   LIST_PLAN         the LDAP filter and the sort key; inline or ordered
+ *   LIST_INLINE_DONE  the whole result fits on the page, or ordered after all
+ *   LIST_ORDERED      vlv, walk or scan
+ *   LIST_VLV_DONE     the page and the total (one retry when sssvlv is busy)
+ *   LIST_WALK         take a cursor (or wait for one)
+ *   LIST_COUNTED      a new walk's count (the total until the walk ends)
+ *   LIST_WALK_PAGE    the next page of the walk, on the cursor's connection
+ *   LIST_WALK_PAGED   the page's DNs kept; more pages, or done
+ *   LIST_SCANNED      the page and the total of a plain search
+ *   LIST_FETCH        walk: read the page's entries by DN
+ *   LIST_FETCHED      drop entries deleted meanwhile
+ *   LIST_REFS         resolve the page's references
+ *   LIST_REPLY        the ListResponse
+ *
+ * A gateway-side post-filter (for filters LDAP cannot decide exactly) fits as
+ * one more mode of the walk: the pages then carry the attributes the matcher
+ * needs instead of DNs only (no pool window), walk_take() runs the matcher on
+ * each entry and counts only matches as positions, the cursor's position
+ * counts matches too, and max_list_scan bounds the candidates examined. VLV
+ * cannot be used for such a filter (its positions count candidates).
  */
+#include <event2/event.h>
 #include <ldap.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common.h"
 #include "lookup.h"
+#include "s2l/list_cursor.h"
+#include "s2l/log.h"
 
-/* Phase A's size limit. */
+/* The inline search's size limit (and the most entries it answers with). */
 #define LIST_INLINE_LIMIT 50
+/* Entries per page of a walk; below slapd's default size limit (500) for
+ * ordinary binds, and AD's MaxPageSize (1000). */
+#define WALK_PAGE 500
+/* A parked walk is resumed only this soon after its last page. */
+#define CURSOR_IDLE_US (10ULL * 60 * 1000 * 1000)
+/* Every cursor taken: look again this much later (bounded by the request's deadline). */
+#define CURSOR_WAIT_MS 20
+
+#define OID_SORT "1.2.840.113556.1.4.473"
+#define OID_VLV "2.16.840.1.113730.3.4.9"
+#define OID_PAGED "1.2.840.113556.1.4.319"
 
 typedef struct list_op list_op;
 
@@ -36,46 +82,56 @@ struct list_op {
     res_op base;
     enum {
         LIST_RESOLVE_IDS,
-        LIST_SEARCH,
+        LIST_PLAN,
         LIST_INLINE_DONE,
-        LIST_SCAN,
+        LIST_ORDERED,
+        LIST_VLV_DONE,
+        LIST_WALK,
+        LIST_COUNTED,
+        LIST_WALK_PAGE,
+        LIST_WALK_PAGED,
         LIST_SCANNED,
-        LIST_PAGE_FETCHED,
+        LIST_FETCH,
+        LIST_FETCHED,
         LIST_REFS,
         LIST_REPLY,
     } step;
     unsigned long start_index, count, total;
     s2l_filter *filter;          /* NULL: all */
+    const char *sort_by;         /* the request's sortBy (borrowed from the query), or NULL */
+    bool descending;
     char *ldap_filter;
-    json_t *page;                /* the page's entries, in order */
-    page_slot *slots;            /* phase B: one per page entry */
+    char *sort_key;              /* "[-]attr[:rule]" for the sort control */
+    json_t *page;                /* the page's entries, in order (walk: first their DNs) */
+    page_slot *slots;            /* LIST_FETCH: one per page entry */
+    bool vlv_retried;
+    /* walk */
+    s2l_cursor *cur;             /* taken from gw->cursors; given back when the request ends */
+    char *walk_key;
+    bool restarted;              /* the walk was started again once (its connection was lost) */
+    struct event *wait;          /* waiting for a free cursor */
 };
 
 static void list_fini(res_op *base)
 {
     list_op *op = (list_op *)base;
+    if (op->cur) {
+        /* The request ended in the middle of a walk: where the walk stands
+         * (a page may be in flight) is unknown, so nobody resumes it. */
+        s2l_cursor_reset(op->cur);
+        s2l_cursors_release(base->req->gw->cursors, op->cur, s2l_now_us());
+    }
+    if (op->wait)
+        event_free(op->wait);
     s2l_filter_destroy(op->filter);
     free(op->ldap_filter);
+    free(op->sort_key);
+    free(op->walk_key);
     json_decref(op->page);
     free(op->slots);
 }
 
 static void list_advance(res_op *base, const s2l_ldap_result *res);
-
-static void on_page_entry(s2l_req *req, const s2l_ldap_result *res, void *arg)
-{
-    page_slot *slot = arg;
-    list_op *op = slot->op;
-    if (res->rc != LDAP_SUCCESS && res->rc != LDAP_NO_SUCH_OBJECT) {
-        s2l_req_fail_ldap(req, res, "resource");
-        return;
-    }
-    json_t *e = json_array_get(res->entries, 0);
-    if (e)
-        json_array_set(op->page, slot->idx, e);
-    if (--op->base.pending == 0)
-        list_advance(&op->base, NULL);
-}
 
 static void list_reply(list_op *op)
 {
@@ -101,17 +157,127 @@ static void list_reply(list_op *op)
     s2l_req_reply_json(base->req, 200, body, NULL);
 }
 
-/* Searches the type's base for the LDAP filter. */
-static int list_search(list_op *op, char *const *attrs, int size_limit)
+/* Starts a search of the type's base for the op's LDAP filter; the op
+ * advances with its result. -1 when the request was answered (out of memory). */
+static int list_search(list_op *op, s2l_search_req *sr)
 {
     const s2l_rmap_info *in = res_info(&op->base);
-    s2l_search_req sr = {.base = in->base_dn, .scope = s2l_ldap_scope(in->scope), .filter = op->ldap_filter,
-                         .attrs = attrs, .size_limit = size_limit};
-    if (s2l_req_ldap_search(op->base.req, &sr, res_on_ldap, op) < 0) {
+    sr->base = in->base_dn;
+    sr->scope = s2l_ldap_scope(in->scope);
+    sr->filter = op->ldap_filter;
+    if (s2l_req_ldap_search(op->base.req, sr, res_on_ldap, op) < 0) {
         res_oom(&op->base);
         return -1;
     }
     return 1;
+}
+
+static char *no_attrs[] = {LDAP_NO_ATTRS, NULL};
+
+/* A sort the directory refused: the client's sortBy (400), or the mapping's
+ * sort_attribute (the operator's to fix). */
+static bool sort_refused(list_op *op, const s2l_ldap_result *res)
+{
+    bool refused = (res->has_sort && res->sort_rc != LDAP_SUCCESS) || res->rc == LDAP_INAPPROPRIATE_MATCHING ||
+                   res->rc == LDAP_UNAVAILABLE_CRITICAL_EXTENSION ||
+                   (op->sort_by && (res->rc == LDAP_NO_SUCH_ATTRIBUTE || res->rc == LDAP_UNWILLING_TO_PERFORM ||
+                                    res->rc == LDAP_UNDEFINED_TYPE));
+    if (!refused)
+        return false;
+    const char *diag = res->diag ? res->diag : ldap_err2string(res->has_sort && res->sort_rc ? res->sort_rc : res->rc);
+    if (op->sort_by)
+        s2l_req_fail(op->base.req, 400, S2L_SCIM_INVALID_VALUE,
+                     "sortBy \"%s\": the directory cannot sort by %s (%s); see ldap.ordering_rules in the mapping",
+                     op->sort_by, op->sort_key, diag);
+    else
+        s2l_req_fail(op->base.req, 500, NULL,
+                     "the directory cannot sort %s by ldap.sort_attribute (%s: %s); fix the mapping's "
+                     "sort_attribute or ordering_rules",
+                     res_info(&op->base)->name, op->sort_key, diag);
+    return true;
+}
+
+/* ---- walk ---- */
+
+static bool conn_ok(void *arg, unsigned conn)
+{
+    return s2l_pool_conn_is_up(arg, conn);
+}
+
+static void on_cursor_wait(evutil_socket_t fd, short what, void *arg)
+{
+    list_op *op = arg;
+    list_advance(&op->base, NULL);
+}
+
+/* First and one-past-last position of the page in the whole result. */
+static unsigned long want_from(const list_op *op)
+{
+    return op->start_index - 1;
+}
+
+static unsigned long want_to(const list_op *op)
+{
+    return op->start_index - 1 + op->count;
+}
+
+/* One page of the walk arrived (res: its search, the pool kept only the
+ * entries inside the wanted window): keep their DNs, advance the cursor.
+ * A post-filter would run its matcher here (see the top of this file). */
+static int walk_take(list_op *op, const s2l_ldap_result *res)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(res->entries, i, e) {
+        json_t *dn = json_object_get(e, "dn");
+        if (json_is_string(dn) && json_array_append(op->page, dn) != 0)
+            return -1;
+    }
+    return s2l_cursor_advance(op->cur, (unsigned long)res->n_entries, res->cookie, res->cookie_len);
+}
+
+/* The walk is over for this request: the total, and the cursor parked where
+ * the page ended for the next page to resume. */
+static void walk_finish(list_op *op)
+{
+    s2l_cursor *c = op->cur;
+    if (c->ended)
+        op->total = c->pos;
+    else
+        op->total = c->count > c->pos ? c->count : c->pos + 1; /* more is coming: say so */
+    s2l_cursors_release(op->base.req->gw->cursors, c, s2l_now_us());
+    op->cur = NULL;
+}
+
+/* The walk's connection or cookie is gone (the connection was reopened, or the
+ * server forgot the paged search): once, start it again from the beginning. */
+static bool walk_lost(list_op *op, const s2l_ldap_result *res)
+{
+    bool lost = res->rc == LDAP_SERVER_DOWN || res->rc == LDAP_UNWILLING_TO_PERFORM || res->rc == LDAP_PROTOCOL_ERROR;
+    if (!lost || op->restarted)
+        return false;
+    s2l_log(S2L_LOG_DEBUG, "event=list_walk_restart req=%llu rc=%d pos=%lu", (unsigned long long)op->base.req->id,
+            res->rc, op->cur->pos);
+    op->restarted = true;
+    s2l_cursor_reset(op->cur);
+    s2l_cursors_release(op->base.req->gw->cursors, op->cur, s2l_now_us());
+    op->cur = NULL;
+    json_array_clear(op->page);
+    return true;
+}
+
+static void on_page_entry(s2l_req *req, const s2l_ldap_result *res, void *arg)
+{
+    page_slot *slot = arg;
+    list_op *op = slot->op;
+    if (res->rc != LDAP_SUCCESS && res->rc != LDAP_NO_SUCH_OBJECT) {
+        s2l_req_fail_ldap(req, res, "resource");
+        return;
+    }
+    json_t *e = json_array_get(res->entries, 0);
+    json_array_set(op->page, slot->idx, e ? e : json_null());
+    if (--op->base.pending == 0)
+        list_advance(&op->base, NULL);
 }
 
 static void list_advance(res_op *base, const s2l_ldap_result *res)
@@ -119,6 +285,7 @@ static void list_advance(res_op *base, const s2l_ldap_result *res)
     list_op *op = (list_op *)base;
     s2l_req *req = base->req;
     const s2l_config *cfg = req->gw->cfg;
+    s2l_pool *pool = req->gw->pool;
     for (;; res = NULL) {
         switch (op->step) {
         case LIST_RESOLVE_IDS: {
@@ -127,14 +294,14 @@ static void list_advance(res_op *base, const s2l_ldap_result *res)
                 res_oom(base);
                 return;
             }
-            op->step = LIST_SEARCH;
+            op->step = LIST_PLAN;
             int rc = s2l_lookup_ids(req, ids, &base->ids, res_on_lookup, op);
             json_decref(ids);
             if (rc != 0)
                 return;
             break;
         }
-        case LIST_SEARCH: {
+        case LIST_PLAN: {
             if (res) {
                 s2l_req_fail_ldap(req, res, "a referenced entry");
                 return;
@@ -146,75 +313,235 @@ static void list_advance(res_op *base, const s2l_ldap_result *res)
                 res_fail(base, &err, 400, S2L_SCIM_INVALID_FILTER, "the filter cannot be translated");
                 return;
             }
-            if (op->count == 0) {
-                op->step = LIST_SCAN;
+            if ((op->page = json_array()) == NULL) {
+                res_oom(base);
+                return;
+            }
+            if (op->start_index > 1 || op->count == 0 || op->sort_by) {
+                op->step = LIST_ORDERED;
                 break;
             }
+            unsigned long lim = op->count < LIST_INLINE_LIMIT ? op->count : LIST_INLINE_LIMIT;
+            s2l_search_req sr = {.attrs = res_output_attrs(base), .size_limit = (int)lim + 1};
             op->step = LIST_INLINE_DONE;
-            list_search(op, res_output_attrs(base), LIST_INLINE_LIMIT);
+            list_search(op, &sr);
             return;
         }
         case LIST_INLINE_DONE: {
-            if (res->rc == LDAP_SIZELIMIT_EXCEEDED) {
-                op->step = LIST_SCAN;
+            unsigned long lim = op->count < LIST_INLINE_LIMIT ? op->count : LIST_INLINE_LIMIT;
+            if (res->rc == LDAP_SIZELIMIT_EXCEEDED || (res->rc == LDAP_SUCCESS && json_array_size(res->entries) > lim)) {
+                /* More than fits: the page needs an order that holds across pages. */
+                op->step = LIST_ORDERED;
                 break;
             }
             if (res->rc != LDAP_SUCCESS) {
                 s2l_req_fail_ldap(req, res, "resources");
                 return;
             }
-            size_t n = json_array_size(res->entries);
-            op->total = n;
-            if ((op->page = json_array()) == NULL) {
-                res_oom(base);
-                return;
-            }
-            for (size_t i = op->start_index - 1; i < n && json_array_size(op->page) < op->count; i++)
-                json_array_append(op->page, json_array_get(res->entries, i));
+            json_array_extend(op->page, res->entries);
+            op->total = json_array_size(op->page);
             op->step = LIST_REFS;
             break;
         }
-        case LIST_SCAN: {
-            static char *no_attrs[] = {LDAP_NO_ATTRS, NULL};
+        case LIST_ORDERED: {
+            bool can_sort = s2l_pool_supports_control(pool, OID_SORT);
+            if (op->sort_by && !can_sort) {
+                s2l_req_fail(req, 400, S2L_SCIM_INVALID_VALUE,
+                             "sortBy: the directory does not offer server-side sorting (slapd: the sssvlv overlay)");
+                return;
+            }
+            if (can_sort && s2l_pool_supports_control(pool, OID_VLV)) {
+                /* count 0 asks for the total only: a one-entry window gives it. */
+                s2l_search_req sr = {.attrs = op->count ? res_output_attrs(base) : no_attrs,
+                                     .sort_attr = op->sort_key,
+                                     .vlv_offset = op->start_index,
+                                     .vlv_count = op->count ? op->count : 1};
+                op->step = LIST_VLV_DONE;
+                list_search(op, &sr);
+                return;
+            }
+            if (op->count > 0 && s2l_pool_supports_control(pool, OID_PAGED)) {
+                op->step = LIST_WALK;
+                break;
+            }
+            /* The total only, or no paging control: one counting search. */
+            if (op->count > 0 && want_from(op) > cfg->limits.max_list_scan) {
+                s2l_req_fail(req, 400, S2L_SCIM_TOO_MANY,
+                             "startIndex %lu is past limits.max_list_scan (%u) and the directory cannot page",
+                             op->start_index, cfg->limits.max_list_scan);
+                return;
+            }
+            s2l_search_req sr = {.attrs = op->count ? res_output_attrs(base) : no_attrs,
+                                 .size_limit = (int)cfg->limits.max_list_scan,
+                                 .window = true,
+                                 .keep_from = want_from(op),
+                                 .keep_count = op->count};
             op->step = LIST_SCANNED;
-            list_search(op, no_attrs, (int)cfg->limits.max_list_scan);
+            list_search(op, &sr);
             return;
         }
+        case LIST_VLV_DONE: {
+            if (res->rc == LDAP_BUSY && !op->vlv_retried) {
+                /* sssvlv out of sessions: the pool reopens that connection. */
+                op->vlv_retried = true;
+                op->step = LIST_ORDERED;
+                break;
+            }
+            if (sort_refused(op, res))
+                return;
+            bool beyond = res->has_vlv && op->start_index > res->vlv_count;
+            if (res->rc != LDAP_SUCCESS && !(res->rc == LDAP_VLV_ERROR && beyond)) {
+                s2l_req_fail_ldap(req, res, "resources");
+                return;
+            }
+            if (!res->has_vlv) {
+                s2l_req_fail(req, 502, NULL, "the directory answered a VLV search without its VLV response");
+                return;
+            }
+            op->total = res->vlv_count;
+            if (op->count > 0 && !beyond)
+                json_array_extend(op->page, res->entries);
+            op->step = LIST_REFS;
+            break;
+        }
+        case LIST_WALK: {
+            if (op->walk_key == NULL) {
+                size_t n = strlen(res_info(base)->name) + strlen(op->ldap_filter) +
+                           strlen(op->sort_key ? op->sort_key : "") + 3;
+                if ((op->walk_key = malloc(n)) == NULL) {
+                    res_oom(base);
+                    return;
+                }
+                snprintf(op->walk_key, n, "%s\n%s\n%s", res_info(base)->name, op->ldap_filter,
+                         op->sort_key ? op->sort_key : "");
+            }
+            bool resumed = false;
+            op->cur = s2l_cursors_take(req->gw->cursors, op->walk_key, want_from(op), s2l_now_us(), CURSOR_IDLE_US,
+                                       conn_ok, pool, &resumed);
+            if (op->cur == NULL) {
+                /* Every connection carries a walk: wait for one to finish. */
+                if (op->wait == NULL && (op->wait = evtimer_new(req->gw->base, on_cursor_wait, op)) == NULL) {
+                    res_oom(base);
+                    return;
+                }
+                struct timeval tv = {0, CURSOR_WAIT_MS * 1000};
+                evtimer_add(op->wait, &tv);
+                return;
+            }
+            if (resumed) {
+                op->step = LIST_WALK_PAGE;
+                break;
+            }
+            if (want_from(op) > cfg->limits.max_list_scan) {
+                s2l_req_fail(req, 400, S2L_SCIM_TOO_MANY,
+                             "startIndex %lu: without VLV the gateway walks at most limits.max_list_scan (%u) "
+                             "entries to reach a page; page through in order, or let the directory sort "
+                             "(slapd: the sssvlv overlay)",
+                             op->start_index, cfg->limits.max_list_scan);
+                return;
+            }
+            /* A new walk: its total first, counted without keeping anything. */
+            s2l_search_req sr = {.attrs = no_attrs,
+                                 .size_limit = (int)cfg->limits.max_list_scan,
+                                 .window = true,
+                                 .keep_count = 0};
+            op->step = LIST_COUNTED;
+            list_search(op, &sr);
+            return;
+        }
+        case LIST_COUNTED: {
+            if (res->rc != LDAP_SUCCESS && res->rc != LDAP_SIZELIMIT_EXCEEDED) {
+                s2l_req_fail_ldap(req, res, "resources");
+                return;
+            }
+            if (s2l_cursor_begin(op->cur, op->walk_key, 0) < 0) {
+                res_oom(base);
+                return;
+            }
+            op->cur->count = (unsigned long)res->n_entries;
+            op->cur->count_exact = res->rc == LDAP_SUCCESS;
+            op->step = LIST_WALK_PAGE;
+            break;
+        }
+        case LIST_WALK_PAGE: {
+            s2l_cursor *c = op->cur;
+            if (c->ended || c->pos >= want_to(op)) {
+                walk_finish(op);
+                op->step = LIST_FETCH;
+                break;
+            }
+            unsigned long left = want_to(op) - c->pos;
+            unsigned long from = want_from(op) > c->pos ? want_from(op) - c->pos : 0;
+            s2l_search_req sr = {.attrs = no_attrs,
+                                 .sort_attr = op->sort_key && op->sort_by ? op->sort_key : NULL,
+                                 .page_size = left < WALK_PAGE ? left : WALK_PAGE,
+                                 .cookie = c->cookie,
+                                 .cookie_len = c->cookie_len,
+                                 .pin = {c->conn, c->gen},
+                                 .window = true,
+                                 .keep_from = from,
+                                 .keep_count = left - from};
+            op->step = LIST_WALK_PAGED;
+            list_search(op, &sr);
+            return;
+        }
+        case LIST_WALK_PAGED: {
+            if (res->rc != LDAP_SUCCESS) {
+                if (walk_lost(op, res)) {
+                    op->step = LIST_WALK;
+                    break;
+                }
+                if (sort_refused(op, res))
+                    return;
+                s2l_req_fail_ldap(req, res, "resources");
+                return;
+            }
+            if (!res->has_paged) {
+                s2l_req_fail(req, 502, NULL, "the directory answered a paged search without its paged-results response");
+                return;
+            }
+            if (op->cur->gen == 0)
+                op->cur->gen = res->conn.gen; /* the session the walk's cookies belong to */
+            if (walk_take(op, res) < 0) {
+                res_oom(base);
+                return;
+            }
+            op->step = LIST_WALK_PAGE;
+            break;
+        }
         case LIST_SCANNED: {
-            if (res->rc == LDAP_SIZELIMIT_EXCEEDED) {
+            if (res->rc == LDAP_SIZELIMIT_EXCEEDED && op->count > 0) {
                 s2l_req_fail(req, 400, S2L_SCIM_TOO_MANY, "the filter matches more than %u resources; narrow it",
                              cfg->limits.max_list_scan);
                 return;
             }
-            if (res->rc != LDAP_SUCCESS) {
+            if (res->rc != LDAP_SUCCESS && res->rc != LDAP_SIZELIMIT_EXCEEDED) {
                 s2l_req_fail_ldap(req, res, "resources");
                 return;
             }
-            size_t n = json_array_size(res->entries);
-            op->total = n;
-            size_t from = op->start_index - 1;
-            size_t to = from + op->count < n ? from + op->count : n;
-            if ((op->page = json_array()) == NULL) {
-                res_oom(base);
-                return;
-            }
-            if (from >= to) {
-                op->step = LIST_REPLY;
+            /* count=0 past the limit: the total is at least what was counted. */
+            op->total = (unsigned long)res->n_entries;
+            json_array_extend(op->page, res->entries);
+            op->step = LIST_REFS;
+            break;
+        }
+        case LIST_FETCH: {
+            size_t n = json_array_size(op->page);
+            if (n == 0) {
+                op->step = LIST_REFS;
                 break;
             }
-            if ((op->slots = calloc(to - from, sizeof *op->slots)) == NULL) {
+            if ((op->slots = calloc(n, sizeof *op->slots)) == NULL) {
                 res_oom(base);
                 return;
             }
-            for (size_t i = from; i < to; i++)
-                json_array_append_new(op->page, json_null());
-            op->step = LIST_PAGE_FETCHED;
-            for (size_t i = from; i < to; i++) {
-                op->slots[i - from] = (page_slot){op, i - from};
-                const char *dn = json_string_value(json_object_get(json_array_get(res->entries, i), "dn"));
+            op->step = LIST_FETCHED;
+            for (size_t i = 0; i < n; i++) {
+                op->slots[i] = (page_slot){op, i};
+                const char *dn = json_string_value(json_array_get(op->page, i));
                 s2l_search_req sr = {.base = dn, .scope = LDAP_SCOPE_BASE, .filter = "(objectClass=*)",
                                      .attrs = res_output_attrs(base), .size_limit = 1};
-                if (s2l_req_ldap_search(req, &sr, on_page_entry, &op->slots[i - from]) < 0) {
+                if (s2l_req_ldap_search(req, &sr, on_page_entry, &op->slots[i]) < 0) {
                     res_oom(base);
                     return;
                 }
@@ -222,10 +549,10 @@ static void list_advance(res_op *base, const s2l_ldap_result *res)
             }
             return;
         }
-        case LIST_PAGE_FETCHED:
-            /* Entries deleted between the two phases leave null slots: drop them. */
+        case LIST_FETCHED:
+            /* Entries deleted between the walk and the read leave null slots: drop them. */
             for (size_t i = json_array_size(op->page); i-- > 0;)
-                if (json_is_null(json_array_get(op->page, i)))
+                if (!json_is_object(json_array_get(op->page, i)))
                     json_array_remove(op->page, i);
             op->step = LIST_REFS;
             break;
@@ -258,6 +585,32 @@ static bool parse_index(s2l_req *req, const char *name, long dflt, long *out)
     return true;
 }
 
+/* sortBy / sortOrder (RFC 7644 §3.4.2.3) into op->sort_key: the client's,
+ * else the type's stable order for paging. */
+static bool parse_sort(list_op *op)
+{
+    s2l_req *req = op->base.req;
+    const char *by = s2l_req_query(req, "sortBy");
+    const char *order = s2l_req_query(req, "sortOrder");
+    op->sort_by = by && by[0] ? by : NULL;
+    if (op->sort_by && order && order[0]) {
+        if (strcasecmp(order, "descending") == 0)
+            op->descending = true;
+        else if (strcasecmp(order, "ascending") != 0) {
+            s2l_req_fail(req, 400, S2L_SCIM_INVALID_VALUE, "sortOrder must be \"ascending\" or \"descending\"");
+            return false;
+        }
+    }
+    s2l_error err;
+    s2l_error_clear(&err);
+    op->sort_key = s2l_rmap_sort_key(op->base.rm, op->sort_by, op->descending, &err);
+    if (op->sort_key == NULL) {
+        res_fail(&op->base, &err, 400, S2L_SCIM_INVALID_VALUE, "sortBy cannot be sorted");
+        return false;
+    }
+    return true;
+}
+
 void s2l_res_list(s2l_req *req)
 {
     list_op *op = res_op_create(req, sizeof *op, list_advance, list_fini);
@@ -273,7 +626,11 @@ void s2l_res_list(s2l_req *req)
     op->count = count < 0 ? 0 : (unsigned long)count;
     if (op->count > cfg->limits.max_results)
         op->count = cfg->limits.max_results;
-    if (!res_parse_projection(&op->base))
+    if (op->start_index > INT32_MAX) {
+        s2l_req_fail(req, 400, S2L_SCIM_INVALID_VALUE, "startIndex is too large");
+        return;
+    }
+    if (!res_parse_projection(&op->base) || !parse_sort(op))
         return;
     const char *ftext = s2l_req_query(req, "filter");
     if (ftext && ftext[0]) {

@@ -70,6 +70,7 @@ typedef struct s2l_config {
         bool starttls;
         char *tls_ca_file;
         bool tls_verify;
+        unsigned vlv_per_connection; /* VLV searches before a connection is reopened (sssvlv sessions; 0 = never) */
     } ldap;
 
     char *mapping_path;          /* absolute */
@@ -83,7 +84,10 @@ typedef struct s2l_config {
         unsigned max_filter_length;
         unsigned max_filter_depth;
         unsigned max_patch_operations;
-        unsigned max_list_scan;      /* most entries one list request may enumerate (400 tooMany past it) */
+        unsigned max_list_scan;      /* most entries one list request may walk through where the directory
+                                        cannot page for it (no VLV): skipping to startIndex, counting */
+        unsigned bulk_max_operations;   /* /Bulk: operations per request (413 past it) */
+        size_t bulk_max_payload_bytes;  /* /Bulk: request body size (413 past it) */
         unsigned shutdown_grace_ms;  /* in-flight requests get this long on SIGTERM */
     } limits;
 
