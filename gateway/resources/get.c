@@ -1,9 +1,11 @@
 /* get.c — GET /{Resource}/{id}: find the entry by id, reply with it.
  *
  *   GET_FETCH    search by id for the attributes the response needs
- *   GET_FETCHED  404 or the entry → the reply sub-operation (references, render)
+ *   GET_FETCHED  404; 304 when If-None-Match matches its version; or the
+ *                entry → the reply sub-operation (references, render)
  */
 #include <ldap.h>
+#include <stdlib.h>
 
 #include "common.h"
 
@@ -11,6 +13,26 @@ typedef struct get_op {
     res_op base;
     enum { GET_FETCH, GET_FETCHED } step;
 } get_op;
+
+/* If-None-Match (RFC 9110 §13.1.2, weak comparison): when the client's copy is
+ * current, 304 with the ETag and no body. "*" matches any existing resource,
+ * also one without a version. true when that reply went out. */
+static bool not_modified(res_op *op, const json_t *entry)
+{
+    const char *inm = s2l_req_header(op->req, "If-None-Match");
+    if (inm == NULL)
+        return false;
+    char *version = s2l_rmap_version(op->rm, entry);
+    /* The same list syntax and weak comparison as If-Match. */
+    if (!s2l_if_match(inm, version)) {
+        free(version);
+        return false;
+    }
+    const char *hdr[] = {"ETag", version, NULL};
+    s2l_req_reply_json(op->req, 304, NULL, version ? hdr : NULL);
+    free(version);
+    return true;
+}
 
 static void get_advance(res_op *base, const s2l_ldap_result *res)
 {
@@ -28,7 +50,7 @@ static void get_advance(res_op *base, const s2l_ldap_result *res)
     }
     case GET_FETCHED: {
         json_t *entry = res_fetched(base, res);
-        if (entry)
+        if (entry && !not_modified(base, entry))
             res_reply_resource(base, entry, NULL, 200);
         return;
     }
