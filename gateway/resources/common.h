@@ -158,6 +158,11 @@ void s2l_res_create(s2l_req *req);
 void s2l_res_replace(s2l_req *req);
 void s2l_res_patch(s2l_req *req);
 void s2l_res_delete(s2l_req *req);
+/* POST /{Resource}/.search and POST /.search (search.c). */
+void s2l_res_search(s2l_req *req);
+void s2l_res_search_root(s2l_req *req);
+/* POST /Bulk (bulk.c). */
+void s2l_res_bulk(s2l_req *req);
 /* Discovery (discovery.c): /ServiceProviderConfig, /Schemas[/urn], /ResourceTypes[/name]. */
 void s2l_res_service_provider_config(s2l_req *req);
 void s2l_res_schemas(s2l_req *req);
