@@ -228,6 +228,13 @@ int s2l_req_adopt(s2l_req *req, void *ptr, void (*free_fn)(void *))
     return 0;
 }
 
+void s2l_req_set_deadline(s2l_req *req, unsigned ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    if (req->deadline)
+        evtimer_add(req->deadline, &tv);
+}
+
 const char *s2l_req_query(const s2l_req *req, const char *name)
 {
     return s2l_query_get(&req->query, name);

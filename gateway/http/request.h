@@ -133,6 +133,10 @@ void s2l_req_fail_ldap(s2l_req *req, const s2l_ldap_result *res, const char *wha
  * (after free_fn(ptr)) when out of memory. */
 int s2l_req_adopt(s2l_req *req, void *ptr, void (*free_fn)(void *));
 
+/* Re-arms the request's deadline to ms from now (a request that runs many
+ * sub-requests one after another, each with its own deadline: Bulk). */
+void s2l_req_set_deadline(s2l_req *req, unsigned ms);
+
 /* Query parameter (decoded; name case-insensitive) or NULL. */
 const char *s2l_req_query(const s2l_req *req, const char *name);
 /* Request header or NULL. */

@@ -253,7 +253,10 @@ s2l_server *s2l_server_create(s2l_gateway *gw, char *errbuf, size_t errlen)
     /* evhttp's own cap protects memory before our handler runs; it is set
      * above the configured limit so that ordinary oversize bodies reach the
      * handler and get a SCIM 413 body, while absurd ones are cut off early. */
-    size_t hard = cfg->limits.max_body_bytes * 2 + 65536;
+    size_t biggest = cfg->limits.max_body_bytes > cfg->limits.bulk_max_payload_bytes
+                         ? cfg->limits.max_body_bytes
+                         : cfg->limits.bulk_max_payload_bytes; /* /Bulk has its own limit */
+    size_t hard = biggest * 2 + 65536;
     evhttp_set_max_body_size(srv->http, (ev_ssize_t)hard);
     evhttp_set_max_headers_size(srv->http, 64 * 1024);
     evhttp_set_timeout(srv->http, 120); /* idle keep-alive connections */

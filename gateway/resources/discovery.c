@@ -1,6 +1,7 @@
 /* discovery.c — /ServiceProviderConfig, /Schemas, /ResourceTypes.
  * Schemas and resource types come from the mapping (only mapped attributes are
  * advertised); the service provider config states what this build really does. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -9,6 +10,7 @@
 #include "s2l/schema.h"
 
 #define URN_SPC "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+#define OID_SORT "1.2.840.113556.1.4.473"
 
 void s2l_res_service_provider_config(s2l_req *req)
 {
@@ -25,10 +27,13 @@ void s2l_res_service_provider_config(s2l_req *req)
         "schemas", URN_SPC,
         "documentationUri", "https://github.com/scim2ldap/scim2ldap#readme",
         "patch", "supported", 1,
-        "bulk", "supported", 0, "maxOperations", 0, "maxPayloadSize", 0,
+        "bulk", "supported", 1, "maxOperations", (int)cfg->limits.bulk_max_operations, "maxPayloadSize",
+        (int)(cfg->limits.bulk_max_payload_bytes > INT32_MAX ? INT32_MAX : cfg->limits.bulk_max_payload_bytes),
         "filter", "supported", 1, "maxResults", (json_int_t)cfg->limits.max_results,
         "changePassword", "supported", 1,
-        "sort", "supported", 0,
+        /* sortBy is pushed down: the truth is whether the directory (as last
+         * seen by the pool) offers server-side sorting. */
+        "sort", "supported", s2l_pool_supports_control(req->gw->pool, OID_SORT),
         "etag", "supported", 1,
         "authenticationSchemes", "type", "oauthbearertoken", "name", "OAuth Bearer Token",
         "description", "Authentication with a static bearer token configured in the gateway", "primary", 1,

@@ -9,16 +9,11 @@
 
 #include "common.h"
 
-/* /Bulk, /Me, /.search: what the service provider says it does not do. */
+/* /Me: what the service provider says it does not do. */
 static void not_implemented(s2l_req *req)
 {
     const char *p = req->path[0] == '/' ? req->path + 1 : req->path;
     s2l_req_fail(req, 501, NULL, "%.*s is not supported by this service provider", (int)strcspn(p, "/"), p);
-}
-
-static void search_not_implemented(s2l_req *req)
-{
-    s2l_req_fail(req, 501, NULL, "POST .search is not supported; use GET with filter");
 }
 
 int s2l_resources_register(s2l_routes *rt, const s2l_mapping *m)
@@ -32,9 +27,12 @@ int s2l_resources_register(s2l_routes *rt, const s2l_mapping *m)
         {.pattern = "/Schemas/*", .methods = S2L_GET, .handler = s2l_res_schemas, .auth = S2L_AUTH_NONE},
         {.pattern = "/ResourceTypes/*", .methods = S2L_GET, .handler = s2l_res_resource_types,
          .auth = S2L_AUTH_NONE},
-        {.pattern = "/Bulk/*", .methods = S2L_ANY_METHOD, .handler = not_implemented},
+        /* Bulk reads its body itself: its own size limit (bulk_max_payload_bytes). */
+        {.pattern = "/Bulk", .methods = S2L_POST, .handler = s2l_res_bulk, .flags = S2L_ROUTE_RAW_BODY},
         {.pattern = "/Me/*", .methods = S2L_ANY_METHOD, .handler = not_implemented},
-        {.pattern = "/.search/*", .methods = S2L_ANY_METHOD, .handler = not_implemented},
+        /* A search reads: no write access needed; each type's GET checks the
+         * credential's access to that type. */
+        {.pattern = "/.search", .methods = S2L_POST, .handler = s2l_res_search_root},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (s2l_routes_add(rt, &fixed[i]) < 0)
@@ -54,8 +52,7 @@ int s2l_resources_register(s2l_routes *rt, const s2l_mapping *m)
             {.pattern = one, .methods = S2L_PUT, .handler = s2l_res_replace, .data = rm, .resource = rm},
             {.pattern = one, .methods = S2L_PATCH, .handler = s2l_res_patch, .data = rm, .resource = rm},
             {.pattern = one, .methods = S2L_DELETE, .handler = s2l_res_delete, .data = rm, .resource = rm},
-            {.pattern = search, .methods = S2L_ANY_METHOD, .handler = search_not_implemented, .data = rm,
-             .resource = rm},
+            {.pattern = search, .methods = S2L_POST, .handler = s2l_res_search, .data = rm},
         };
         for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++)
             if (s2l_routes_add(rt, &rows[k]) < 0)

@@ -1,7 +1,8 @@
 /* resources.h — the SCIM endpoints of the gateway, registered in the route
  * table: every mapped resource type (list, create, get, replace, patch,
- * delete), discovery (/ServiceProviderConfig, /Schemas, /ResourceTypes, public)
- * and the answers for what is not implemented (501: /Bulk, /Me, .search). */
+ * delete, POST .search), discovery (/ServiceProviderConfig, /Schemas,
+ * /ResourceTypes, public), POST /.search, POST /Bulk, and the answer for what
+ * is not implemented (501: /Me). */
 #ifndef S2L_RESOURCES_H
 #define S2L_RESOURCES_H
 
