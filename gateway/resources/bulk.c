@@ -249,8 +249,12 @@ static json_t *read_request(s2l_req *req)
 void s2l_res_bulk(s2l_req *req)
 {
     bulk_run *b = res_op_create(req, sizeof *b, bulk_advance, bulk_fini);
-    if (b == NULL || (b->request = read_request(req)) == NULL)
+    if (b == NULL)
         return;
+    json_t *request = read_request(req);
+    if (request == NULL)
+        return; /* answered: b is gone */
+    b->request = request;
     const s2l_config *cfg = req->gw->cfg;
     s2l_error err;
     s2l_error_clear(&err);
