@@ -415,6 +415,7 @@ int main(void)
     unique_member_groups(okta);
     gateway_hashing("{CRYPT}", "hash.crypt@example.com");
     gateway_hashing("{SSHA512}", "hash.ssha512@example.com");
+    dir_list_paging(&env);
     user_delete(entra);
     user_delete(okta);
     fprintf(stderr, "389-DS: flows took %.1f s\n", (h_now_ms() - t0) / 1000);

@@ -579,6 +579,7 @@ int main(void)
     samaccountname_clash();
 
     groups_flow(entra, okta);
+    dir_list_paging(&env);
     user_delete(entra);
     user_delete(okta);
     fprintf(stderr, "Samba AD DC: flows took %.1f s\n", (h_now_ms() - t0) / 1000);

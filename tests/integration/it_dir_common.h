@@ -119,6 +119,57 @@ static inline char *dir_dn(h_slapd *s, const char *id)
     return dn;
 }
 
+/* Lists on this directory (server-side sort + VLV): 9 users created through
+ * the gateway, listed in pages of 4 sorted by userName both ways and in the
+ * mapping's default order; every user once, exact totals, an empty page past
+ * the end. */
+static inline void dir_list_paging(dir_env *env)
+{
+    char *ids[9];
+    for (int i = 0; i < 9; i++) {
+        char body[256];
+        snprintf(body, sizeof body, "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"pager%02d@example.com\"}",
+                 i + 1);
+        ids[i] = IT_CREATE(env->g, body);
+        H_REQUIRE(ids[i] != NULL);
+    }
+    static const char *const orders[] = {"&sortBy=userName", "&sortBy=userName&sortOrder=descending", ""};
+    for (size_t o = 0; o < 3; o++) {
+        json_t *seen = json_object();
+        for (int start = 1; start <= 13; start += 4) {
+            char path[256];
+            snprintf(path, sizeof path,
+                     "/Users?filter=userName%%20sw%%20%%22pager%%22&startIndex=%d&count=4&attributes=userName%s",
+                     start, orders[o]);
+            h_resp r = h_http(env->g, "GET", path, NULL, NULL);
+            H_CHECK_STATUS(r, 200);
+            H_CHECK_INT(h_jint(r.json, "totalResults", -1), 9);
+            long want = start > 9 ? 0 : start + 3 > 9 ? 9 - start + 1 : 4;
+            H_CHECK_INT(h_jint(r.json, "itemsPerPage", -1), want);
+            const json_t *res = h_jget(r.json, "Resources");
+            for (size_t i = 0; i < json_array_size(res); i++) {
+                const char *un = h_jstr(json_array_get(res, i), "userName");
+                h_check_(un != NULL && json_object_get(seen, un) == NULL, __FILE__, __LINE__, "%s: %s twice", path,
+                         un ? un : "?");
+                if (o < 2 && un) {
+                    /* sorted: pager01..pager09, or the reverse */
+                    int n = start + (int)i;
+                    char want_un[64];
+                    snprintf(want_un, sizeof want_un, "pager%02d@example.com", o == 0 ? n : 10 - n);
+                    h_check_(strcasecmp(un, want_un) == 0, __FILE__, __LINE__, "%s: %s at %d, want %s", path, un, n,
+                             want_un);
+                }
+                json_object_set_new(seen, un ? un : "?", json_true());
+            }
+            h_resp_free(&r);
+        }
+        H_CHECK_INT(json_object_size(seen), 9);
+        json_decref(seen);
+    }
+    for (int i = 0; i < 9; i++)
+        free(ids[i]);
+}
+
 /* "/Groups/<id>" or "/Users/<id>" (malloc'd). */
 static inline char *dir_path(const char *endpoint, const char *id)
 {
