@@ -14,6 +14,7 @@
 #include <event2/keyvalq_struct.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
@@ -269,6 +270,11 @@ s2l_server *s2l_server_create(s2l_gateway *gw, char *errbuf, size_t errlen)
         snprintf(errbuf, errlen, "cannot listen on %s: %s", cfg->listen, strerror(errno));
         goto err;
     }
+    /* No Nagle: a reply larger than one segment (a list page) would otherwise
+     * wait for the client's delayed ACK (40 ms) before its last segment.
+     * Accepted sockets inherit the option from the listener on Linux. */
+    int one = 1;
+    setsockopt(evhttp_bound_socket_get_fd(srv->listener), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     return srv;
 err:
     s2l_server_destroy(srv);
