@@ -4,9 +4,9 @@
  * How a page is found depends on the request and on what the directory can do
  * (its root DSE's supportedControl):
  *
- *   inline  startIndex 1, no sortBy, and the whole result fits on the page:
- *           one plain search with a small size limit. IdP look-ups by userName
- *           or externalId stay exactly one search, without any control.
+ *   inline  a filter, startIndex 1, no sortBy, and the whole result fits on
+ *           the page: one plain search with a small size limit. IdP look-ups by
+ *           userName or externalId stay exactly one search, without any control.
  *   vlv     the directory sorts and has VLV (slapd's sssvlv, AD, 389-DS): one
  *           search with the sort control (sortBy, else ldap.sort_attribute, so
  *           the order is stable across pages) and a VLV window at startIndex.
@@ -317,7 +317,9 @@ static void list_advance(res_op *base, const s2l_ldap_result *res)
                 res_oom(base);
                 return;
             }
-            if (op->start_index > 1 || op->count == 0 || op->sort_by) {
+            /* Without a filter the whole type is listed (an import): rarely a
+             * handful, so no inline attempt. */
+            if (op->start_index > 1 || op->count == 0 || op->sort_by || op->filter == NULL) {
                 op->step = LIST_ORDERED;
                 break;
             }
