@@ -63,6 +63,7 @@ typedef enum {
     SC_PATCH_GROUP,
     SC_DELETE_USER,
     SC_REQUEST,
+    SC_GET_PAGE,
 } scenario;
 
 static const struct {
@@ -78,6 +79,7 @@ static const struct {
     {"patch-group", SC_PATCH_GROUP, true, true},
     {"delete-user", SC_DELETE_USER, true, true},
     {"request", SC_REQUEST, false, false},
+    {"get-page", SC_GET_PAGE, false, false},
 };
 
 typedef enum { C_CONNECTING, C_BUSY, C_IDLE, C_DEAD } conn_state;
@@ -108,6 +110,7 @@ typedef struct lg_opts {
     long pid, slapd_pid;
     const char *tag, *label, *out_path;
     const char *method, *path, *body;
+    unsigned long items;     /* get-page: entries the page must hold */
     bool verify;
     bool quiet;
 } lg_opts;
@@ -338,6 +341,9 @@ static int write_request(lg *g, size_t i, struct evbuffer *out)
         method = g->o.method;
         rc = evbuffer_add_printf(out, "%s %s HTTP/1.1\r\n", g->o.method, g->o.path);
         break;
+    case SC_GET_PAGE:
+        rc = evbuffer_add_printf(out, "GET %s HTTP/1.1\r\n", g->o.path);
+        break;
     default:
         return -1;
     }
@@ -402,7 +408,8 @@ static bool check_answer(lg *g, size_t i, struct evbuffer *body)
     bool ok = true;
     json_t *j = NULL;
     char *s = NULL;
-    bool need_json = g->sc == SC_POST_USERS || (g->o.verify && (g->sc == SC_GET_FILTER || g->sc == SC_GET_ID));
+    bool need_json = g->sc == SC_POST_USERS || g->sc == SC_GET_PAGE ||
+                     (g->o.verify && (g->sc == SC_GET_FILTER || g->sc == SC_GET_ID));
     if (!need_json)
         return true;
     s = body_string(body);
@@ -430,6 +437,12 @@ static bool check_answer(lg *g, size_t i, struct evbuffer *body)
     } else if (g->sc == SC_GET_ID) {
         const char *id = json_string_value(json_object_get(j, "id"));
         ok = id && strcmp(id, g->ids[i % g->n_ids]) == 0;
+    } else if (g->sc == SC_GET_PAGE) {
+        /* A list page is parsed whole, as any client must. */
+        json_t *res = json_object_get(j, "Resources");
+        json_int_t items = json_integer_value(json_object_get(j, "itemsPerPage"));
+        ok = json_is_array(res) && items == (json_int_t)json_array_size(res) &&
+             (g->o.items == 0 || json_array_size(res) == g->o.items);
     }
 out:
     json_decref(j);
@@ -764,7 +777,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: s2l_loadgen --port N [options] SCENARIO\n"
-            "scenarios: post-users get-filter get-id patch-user patch-group delete-user request\n"
+            "scenarios: post-users get-filter get-id patch-user patch-group delete-user request get-page\n"
             "  --host ADDR          loopback address (default 127.0.0.1)\n"
             "  --base PATH          SCIM base path (default /scim/v2)\n"
             "  --token T            bearer token\n"
@@ -780,13 +793,15 @@ static void usage(FILE *f)
             "  --tag T --label L --out FILE   append a result row to FILE\n"
             "  --verify             check answers (filter finds exactly the user, get returns the id)\n"
             "  --method M --path P --body B   the request scenario\n"
+            "  --path P --items N   get-page: GET P (a list page) must hold N resources\n"
             "  --quiet              request: print nothing\n");
 }
 
 static int parse_args(lg *g, int argc, char **argv)
 {
     enum { O_HOST = 256, O_PORT, O_BASE, O_TOKEN, O_CONC, O_COUNT, O_DUR, O_TIMEOUT, O_PREFIX, O_IDS,
-           O_GROUP, O_PID, O_SPID, O_TAG, O_LABEL, O_OUT, O_VERIFY, O_METHOD, O_PATH, O_BODY, O_QUIET, O_HELP };
+           O_GROUP, O_PID, O_SPID, O_TAG, O_LABEL, O_OUT, O_VERIFY, O_METHOD, O_PATH, O_BODY, O_QUIET, O_HELP,
+           O_ITEMS };
     static const struct option longopts[] = {
         {"host", required_argument, NULL, O_HOST}, {"port", required_argument, NULL, O_PORT},
         {"base", required_argument, NULL, O_BASE}, {"token", required_argument, NULL, O_TOKEN},
@@ -799,6 +814,7 @@ static int parse_args(lg *g, int argc, char **argv)
         {"verify", no_argument, NULL, O_VERIFY}, {"method", required_argument, NULL, O_METHOD},
         {"path", required_argument, NULL, O_PATH}, {"body", required_argument, NULL, O_BODY},
         {"quiet", no_argument, NULL, O_QUIET}, {"help", no_argument, NULL, O_HELP},
+        {"items", required_argument, NULL, O_ITEMS},
         {NULL, 0, NULL, 0},
     };
     lg_opts *o = &g->o;
@@ -857,6 +873,10 @@ static int parse_args(lg *g, int argc, char **argv)
         case O_PATH: o->path = optarg; break;
         case O_BODY: o->body = optarg; break;
         case O_QUIET: o->quiet = true; break;
+        case O_ITEMS:
+            if (!s2l_bench_parse_ulong(optarg, 1, MAX_COUNT, &o->items))
+                goto bad;
+            break;
         case O_HELP: usage(stdout); exit(0);
         default: goto bad;
         }
@@ -878,7 +898,8 @@ static int parse_args(lg *g, int argc, char **argv)
     }
     if ((g->sc == SC_POST_USERS && (o->prefix == NULL || o->ids_path == NULL)) ||
         (g->sc == SC_PATCH_GROUP && o->group_id == NULL) ||
-        (g->sc == SC_REQUEST && (o->method == NULL || o->path == NULL))) {
+        (g->sc == SC_REQUEST && (o->method == NULL || o->path == NULL)) ||
+        (g->sc == SC_GET_PAGE && o->path == NULL)) {
         fprintf(stderr, "loadgen: %s needs more options\n", g->sc_name);
         goto bad;
     }

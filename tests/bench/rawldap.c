@@ -51,7 +51,7 @@
 #define MAX_ERRORS_SHOWN 5u
 #define POLL_MS 50
 
-typedef enum { SC_ADD, SC_SEARCH_FILTER, SC_SEARCH_ID, SC_MODIFY, SC_GROUP_ADD, SC_DELETE, SC_POPULATE } scenario;
+typedef enum { SC_ADD, SC_SEARCH_FILTER, SC_SEARCH_ID, SC_MODIFY, SC_GROUP_ADD, SC_DELETE, SC_POPULATE, SC_VLV } scenario;
 
 static const struct {
     const char *name;
@@ -59,8 +59,13 @@ static const struct {
 } scenarios[] = {
     {"add", SC_ADD},         {"search-filter", SC_SEARCH_FILTER}, {"search-id", SC_SEARCH_ID},
     {"modify", SC_MODIFY},   {"group-add", SC_GROUP_ADD},         {"delete", SC_DELETE},
-    {"populate-group", SC_POPULATE},
+    {"populate-group", SC_POPULATE}, {"vlv-page", SC_VLV},
 };
+
+/* vlv-page: a connection that has sent this many VLV searches is reopened
+ * once idle, as the gateway does (ldap.vlv_per_connection): slapd's sssvlv
+ * keeps every VLV search's sorted result until its connection closes. */
+#define VLV_PER_CONN 2
 
 /* The entry an add creates: attribute names with value patterns in which
  * "{name}" stands for the entry's name. */
@@ -85,6 +90,7 @@ typedef struct rl_conn {
     size_t *pending;    /* op slots outstanding on this connection */
     size_t n_pending;
     bool dead;
+    unsigned vlv_sent;  /* vlv-page: searches sent since it was opened */
 } rl_conn;
 
 typedef struct rl_opts {
@@ -93,6 +99,8 @@ typedef struct rl_opts {
     double duration_s, timeout_s;
     const char *prefix, *member_prefix, *base, *rdn_attr, *object_filter;
     const char *template_path, *group_dn;
+    const char *sort_key;   /* vlv-page: "[-]attr[:rule]" */
+    unsigned long offset;   /* vlv-page: the page's first position (1-based) */
     long slapd_pid;
     const char *tag, *label, *out_path;
 } rl_opts;
@@ -118,6 +126,8 @@ typedef struct rl {
 } rl;
 
 static char *search_attrs[] = {"*", "entryUUID", "createTimestamp", "modifyTimestamp", "entryCSN", NULL};
+/* A list page reads what the gateway reads for a user: the same plus memberOf. */
+static char *vlv_attrs[] = {"*", "entryUUID", "createTimestamp", "modifyTimestamp", "entryCSN", "memberOf", NULL};
 
 /* ---------- template ---------- */
 
@@ -337,6 +347,26 @@ static int start_op(rl *r, LDAP *ld, size_t i, int *msgid)
         if (entry_dn(r, i, dn, sizeof dn) != 0)
             return LDAP_PARAM_ERROR;
         return ldap_delete_ext(ld, dn, NULL, NULL, msgid);
+    case SC_VLV: {
+        /* The gateway's list page: sorted, a window of --items at --offset. */
+        LDAPSortKey **keys = NULL;
+        LDAPControl *ctrls[3] = {NULL, NULL, NULL};
+        LDAPVLVInfo vi = {.ldvlv_version = 1, .ldvlv_after_count = (ber_int_t)r->o.items - 1,
+                          .ldvlv_offset = (ber_int_t)r->o.offset};
+        int rc = ldap_create_sort_keylist(&keys, (char *)r->o.sort_key);
+        if (rc == LDAP_SUCCESS)
+            rc = ldap_create_sort_control(ld, keys, 1, &ctrls[0]);
+        if (rc == LDAP_SUCCESS)
+            rc = ldap_create_vlv_control(ld, &vi, &ctrls[1]);
+        if (rc == LDAP_SUCCESS)
+            rc = ldap_search_ext(ld, r->o.base, LDAP_SCOPE_ONELEVEL, r->o.object_filter, vlv_attrs, 0, ctrls, NULL,
+                                 NULL, 0, msgid);
+        ldap_control_free(ctrls[0]);
+        ldap_control_free(ctrls[1]);
+        if (keys)
+            ldap_free_sort_keylist(keys);
+        return rc;
+    }
     default:
         return LDAP_PARAM_ERROR;
     }
@@ -365,6 +395,19 @@ static void show_error(rl *r, size_t i, int rc, const char *why)
             why ? ": " : "", why ? why : "");
 }
 
+static LDAP *connect_bind(const rl *r);
+
+/* vlv-page: reopens an idle connection (see VLV_PER_CONN). */
+static void reopen(rl *r, size_t ci)
+{
+    rl_conn *c = &r->conns[ci];
+    ldap_unbind_ext_s(c->ld, NULL, NULL);
+    c->vlv_sent = 0;
+    c->ld = connect_bind(r);
+    if (c->ld == NULL || ldap_get_option(c->ld, LDAP_OPT_DESC, &c->fd) != LDAP_OPT_SUCCESS || c->fd < 0)
+        c->dead = true;
+}
+
 static void op_complete(rl *r, size_t slot, int rc, const char *why)
 {
     rl_op *op = &r->ops[slot];
@@ -374,6 +417,10 @@ static void op_complete(rl *r, size_t slot, int rc, const char *why)
     if (rc == LDAP_SUCCESS && is_search && op->entries != 1) {
         rc = LDAP_NO_SUCH_OBJECT;
         why = "search did not find exactly one entry";
+    }
+    if (rc == LDAP_SUCCESS && r->sc == SC_VLV && op->entries != r->o.items) {
+        rc = LDAP_NO_SUCH_OBJECT;
+        why = "the page does not hold --items entries";
     }
     if (rc == LDAP_SUCCESS) {
         r->ok++;
@@ -391,6 +438,8 @@ static void op_complete(rl *r, size_t slot, int rc, const char *why)
     op->in_use = false;
     r->free_slots[r->n_free++] = slot;
     r->inflight--;
+    if (r->sc == SC_VLV && c->vlv_sent >= VLV_PER_CONN && c->n_pending == 0 && !c->dead)
+        reopen(r, op->conn);
 }
 
 /* The connection is unusable: everything on it fails at once. */
@@ -405,9 +454,16 @@ static void conn_fail(rl *r, size_t ci, int rc)
 static size_t pick_conn(const rl *r)
 {
     size_t best = SIZE_MAX;
-    for (size_t i = 0; i < r->o.connections; i++)
-        if (!r->conns[i].dead && (best == SIZE_MAX || r->conns[i].n_pending < r->conns[best].n_pending))
+    for (size_t i = 0; i < r->o.connections; i++) {
+        /* vlv-page: one waiting to be reopened takes nothing new (unless all do). */
+        bool used_up = r->sc == SC_VLV && r->conns[i].vlv_sent >= VLV_PER_CONN;
+        bool best_used_up = best != SIZE_MAX && r->sc == SC_VLV && r->conns[best].vlv_sent >= VLV_PER_CONN;
+        if (r->conns[i].dead)
+            continue;
+        if (best == SIZE_MAX || (best_used_up && !used_up) ||
+            (used_up == best_used_up && r->conns[i].n_pending < r->conns[best].n_pending))
             best = i;
+    }
     return best;
 }
 
@@ -429,6 +485,8 @@ static bool issue(rl *r)
     c->pending[c->n_pending++] = slot;
     r->inflight++;
     int rc = start_op(r, c->ld, i, &op->msgid);
+    if (rc == LDAP_SUCCESS && r->sc == SC_VLV)
+        c->vlv_sent++;
     if (rc != LDAP_SUCCESS) {
         op_complete(r, slot, rc, "could not start");
         if (rc == LDAP_SERVER_DOWN)
@@ -714,7 +772,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: s2l_rawldap --uri URI [options] SCENARIO\n"
-            "scenarios: add search-filter search-id modify group-add delete populate-group\n"
+            "scenarios: add search-filter search-id modify group-add delete populate-group vlv-page\n"
             "  --bind-dn DN --password PW\n"
             "  --connections K      LDAP connections (default 4, the gateway's pool)\n"
             "  --concurrency C      outstanding operations in total (default 1)\n"
@@ -729,13 +787,15 @@ static void usage(FILE *f)
             "  --template FILE      add: \"attr: value\" lines, {name} = the entry's name\n"
             "  --group-dn DN        group-add, populate-group\n"
             "  --members N --member-prefix P   populate-group\n"
+            "  --sort-key K --offset N --items N   vlv-page: sorted window of N entries at N\n"
             "  --slapd-pid PID --tag T --label L --out FILE\n");
 }
 
 static int parse_args(rl *r, int argc, char **argv)
 {
     enum { O_URI = 256, O_BINDDN, O_PW, O_CONNS, O_CONC, O_COUNT, O_DUR, O_TIMEOUT, O_PREFIX, O_ITEMS, O_BASE,
-           O_RDN, O_OFILTER, O_TMPL, O_GROUP, O_MEMBERS, O_MPREFIX, O_SPID, O_TAG, O_LABEL, O_OUT, O_HELP };
+           O_RDN, O_OFILTER, O_TMPL, O_GROUP, O_MEMBERS, O_MPREFIX, O_SPID, O_TAG, O_LABEL, O_OUT, O_HELP,
+           O_SORT, O_OFFSET };
     static const struct option longopts[] = {
         {"uri", required_argument, NULL, O_URI}, {"bind-dn", required_argument, NULL, O_BINDDN},
         {"password", required_argument, NULL, O_PW}, {"connections", required_argument, NULL, O_CONNS},
@@ -748,6 +808,7 @@ static int parse_args(rl *r, int argc, char **argv)
         {"member-prefix", required_argument, NULL, O_MPREFIX}, {"slapd-pid", required_argument, NULL, O_SPID},
         {"tag", required_argument, NULL, O_TAG}, {"label", required_argument, NULL, O_LABEL},
         {"out", required_argument, NULL, O_OUT}, {"help", no_argument, NULL, O_HELP},
+        {"sort-key", required_argument, NULL, O_SORT}, {"offset", required_argument, NULL, O_OFFSET},
         {NULL, 0, NULL, 0},
     };
     rl_opts *o = &r->o;
@@ -811,6 +872,11 @@ static int parse_args(rl *r, int argc, char **argv)
         case O_TAG: o->tag = optarg; break;
         case O_LABEL: o->label = optarg; break;
         case O_OUT: o->out_path = optarg; break;
+        case O_SORT: o->sort_key = optarg; break;
+        case O_OFFSET:
+            if (!s2l_bench_parse_ulong(optarg, 1, INT_MAX, &o->offset))
+                goto bad;
+            break;
         case O_HELP: usage(stdout); exit(0);
         default: goto bad;
         }
@@ -830,12 +896,13 @@ static int parse_args(rl *r, int argc, char **argv)
         fprintf(stderr, "rawldap: %s is not on loopback; the benchmark stays on loopback\n", o->uri);
         return -1;
     }
-    bool needs_prefix = r->sc != SC_POPULATE;
+    bool needs_prefix = r->sc != SC_POPULATE && r->sc != SC_VLV;
     bool needs_items = r->sc == SC_SEARCH_FILTER || r->sc == SC_MODIFY || r->sc == SC_GROUP_ADD ||
-                       r->sc == SC_DELETE;
+                       r->sc == SC_DELETE || r->sc == SC_VLV;
     bool needs_group = r->sc == SC_GROUP_ADD || r->sc == SC_POPULATE;
     if ((needs_prefix && o->prefix == NULL) || (needs_items && o->items == 0) || (needs_group && !o->group_dn) ||
-        (r->sc == SC_POPULATE && o->members == 0)) {
+        (r->sc == SC_POPULATE && o->members == 0) ||
+        (r->sc == SC_VLV && (o->sort_key == NULL || o->offset == 0 || o->items > INT_MAX))) {
         fprintf(stderr, "rawldap: %s needs more options\n", r->sc_name);
         goto bad;
     }

@@ -117,7 +117,10 @@ END {
     for (i = 1; i <= n_modes; i++) {
         m = modes[i]
         print ""
-        print "### slapd " m (m == "nosync" ? " (`dbnosync`)" : " (every write synced)")
+        if (m == "list") {
+            print "### List pages in a big directory (slapd `dbnosync`, sssvlv)"
+        } else
+            print "### slapd " m (m == "nosync" ? " (`dbnosync`)" : " (every write synced)")
         print ""
         print "| scenario | c | gateway ops/s | raw ops/s | gw/raw | gateway p50 / p99 ms | raw p50 / p99 ms | gateway CPU s per 1k req | slapd CPU s per 1k (gw / raw) | gateway VmHWM / VmRSS MB | errors (gw / raw) |"
         print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -129,6 +132,7 @@ END {
                 for (l = 1; l <= n_cs[m, sc]; l++)
                     row(m, sc, cs[m, sc, l])
             }
-        targets(m)
+        if (m != "list")
+            targets(m)
     }
 }

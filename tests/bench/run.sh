@@ -5,6 +5,9 @@
 #   bash tests/bench/run.sh --smoke    tiny sizes (well under a minute): checks that every
 #                                      scenario still works on both sides; no timing assertions
 #
+# Last, a page of a list at the start and near the end of a directory of 200,000 users
+# (2,000 with --smoke) on its own slapd ("list" rows).
+#
 # For each slapd mode (durable: every write fsynced; nosync: `dbnosync`) it starts a private
 # slapd on a free loopback port and the gateway against it, then for every concurrency level
 # runs each SCIM scenario through the gateway (s2l_loadgen) and its raw-libldap equivalent
@@ -48,12 +51,14 @@ if [ "$SMOKE" = 1 ]; then
     BIG_MEMBERS=1000
     DUR_WRITE=3 DUR_READ=2 DUR_BIG=3
     REPEAT_LEVEL="" REPEAT_RUNS=0
+    N_LIST=2000 LIST_LEVELS="1" N_LIST_REQ=5 DUR_LIST=5
 else
     LEVELS="1 16 64 256"
     N_POST=10000 N_READ=100000 N_PATCH=20000 N_GROUP=2000 N_BIG=400
     BIG_MEMBERS=100000
     DUR_WRITE=5 DUR_READ=4 DUR_BIG=6
     REPEAT_LEVEL=256 REPEAT_RUNS=2
+    N_LIST=200000 LIST_LEVELS="1 4" N_LIST_REQ=40 DUR_LIST=20
 fi
 if [ -n "$LEVELS_OVERRIDE" ]; then
     LEVELS=$LEVELS_OVERRIDE
@@ -190,7 +195,7 @@ access to *
     by users read
     by * none
 EOF
-        [ "$mode" = nosync ] && echo "dbnosync"
+        [ "$mode" != durable ] && echo "dbnosync"
         # Overlays as in tests/slapd/slapd.conf.in (the tests' and quick start's layout).
         cat <<EOF
 overlay ppolicy
@@ -486,6 +491,42 @@ run_group_level() {  # run_group_level MODE LEVEL
     return 0
 }
 
+# ---------- list pages in a big directory ----------
+# A page of 100 at the start and near the end of N_LIST users, in the order of the mapping's
+# sort_attribute (entryUUID): through the gateway (GET /Users?startIndex=…&count=100, one VLV
+# search) and raw (the same sorted VLV window with the attributes the gateway reads, reopening a
+# connection after 2 VLV searches as the gateway does for sssvlv), on their own nosync slapd.
+run_lists() {
+    local mode=list c start where tmpl=() t0=$SECONDS
+    log "=== list pages: $N_LIST users ==="
+    start_slapd "$mode"
+    [ -n "$GATEWAY" ] && start_gateway "$mode"
+    [ -s "$WORK/template.ldif" ] && tmpl=(--template "$WORK/template.ldif")
+    "$RAWLDAP" --uri "ldap://127.0.0.1:$LPORT" --bind-dn "$ADMIN_DN" --password "$ADMIN_PW" --base "$PEOPLE" \
+        --concurrency 64 --count "$N_LIST" --duration 3600 --timeout "$TIMEOUT" --prefix "list" "${tmpl[@]}" \
+        add 2>/dev/null || true
+    local n
+    n=$(lsearch "$PEOPLE" "(objectClass=inetOrgPerson)" 1.1 | grep -c '^dn:' || true)
+    note "list pages: $n users added by raw LDAP in $((SECONDS - t0))s"
+    for c in $LIST_LEVELS; do
+        for where in start end; do
+            start=1
+            [ "$where" = end ] && start=$((n - 99))
+            gw "$mode" "$c" get-page "list page at the $where ($n users)" --count "$N_LIST_REQ" \
+                --duration "$DUR_LIST" --items 100 --path "/scim/v2/Users?startIndex=$start&count=100"
+            raw "$mode" "$c" vlv-page "list page at the $where ($n users)" --count "$N_LIST_REQ" \
+                --duration "$DUR_LIST" --items 100 --offset "$start" --sort-key entryUUID
+        done
+    done
+    if [ -n "$GW_PID" ]; then
+        note "list pages: gateway at the end $(grep -E '^(VmHWM|VmRSS)' "/proc/$GW_PID/status" |
+            awk '{printf "%s%s %.1f MB", sep, $1, $2 / 1024; sep = ", "}'); slapd $(grep -E '^(VmHWM|VmRSS)' \
+            "/proc/$SLAPD_PID/status" | awk '{printf "%s%s %.1f MB", sep, $1, $2 / 1024; sep = ", "}')"
+    fi
+    stop_gateway
+    stop_slapd
+}
+
 # ---------- the run ----------
 T0=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -526,6 +567,7 @@ for mode in $MODES; do
     stop_gateway
     stop_slapd
 done
+run_lists
 ELAPSED=$(( $(date +%s) - T0 ))
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 log "measurements done in ${ELAPSED}s"
@@ -565,7 +607,8 @@ cat "$REPORT"
 if [ "$SMOKE" = 1 ]; then
     # Functional check only: every scenario ran on both sides and nothing failed.
     bad=$(awk -F'\t' '$6 == 0 || $7 != 0 {print $1, $2, $3, "c=" $4, "ok=" $6, "errors=" $7}' "$RESULTS")
-    expected=$(( $(echo "$MODES" | wc -w) * $(echo "$LEVELS" | wc -w) * (GROUPS_OK ? 14 : 10) ))
+    expected=$(( $(echo "$MODES" | wc -w) * $(echo "$LEVELS" | wc -w) * (GROUPS_OK ? 14 : 10) +
+                 $(echo "$LIST_LEVELS" | wc -w) * 4 ))
     rows=$(wc -l <"$RESULTS")
     if [ -n "$bad" ] || [ "$rows" -lt "$expected" ]; then
         echo "smoke: FAILED ($rows of $expected rows)" >&2
