@@ -50,6 +50,10 @@ static void test_defaults(void)
     CHECK_INT(c->ldap.connections, 4);
     CHECK_INT(c->ldap.timeout_ms, 5000);
     CHECK_INT(c->limits.max_body_bytes, 1048576);
+    CHECK_INT(c->limits.bulk_max_operations, 1000);
+    CHECK_INT(c->limits.bulk_max_payload_bytes, 1048576);
+    CHECK_INT(c->limits.max_list_scan, 200000);
+    CHECK_INT(c->ldap.vlv_per_connection, 2);
     CHECK(c->behaviour.user_patch_returns_body);
     CHECK(!c->behaviour.group_patch_returns_body);
     /* relative mapping path resolves against the config's folder */
@@ -102,6 +106,10 @@ static void test_errors(void)
         {MIN_OK ",\"log_level\":\"loud\"}", "log_level: must be one of"},
         {MIN_OK ",\"tls\":{\"cert_file\":\"a.pem\"}}", "tls: cert_file and key_file go together"},
         {MIN_OK ",\"limits\":[]}", "limits: must be an object"},
+        {MIN_OK ",\"limits\":{\"bulk_max_operations\":0}}", "limits.bulk_max_operations: 0 is out of range"},
+        {MIN_OK ",\"limits\":{\"bulk_max_payload_bytes\":100}}", "limits.bulk_max_payload_bytes: 100 is out of range"},
+        {"{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"ldap\":{\"uri\":\"ldap://x\",\"vlv_per_connection\":-1},\"mapping\":\"m\"}",
+         "ldap.vlv_per_connection: must be a non-negative integer"},
         /* the token path becomes a route: one literal path */
         {WITH_TOKEN_PATH("oauth/token"), "auth.token_endpoint.path: must start"},
         {WITH_TOKEN_PATH("/oauth/*"), "auth.token_endpoint.path: must be a plain"},
