@@ -132,6 +132,7 @@ static void list_fini(res_op *base)
 }
 
 static void list_advance(res_op *base, const s2l_ldap_result *res);
+static bool list_sort_key(list_op *op);
 
 static void list_reply(list_op *op)
 {
@@ -346,6 +347,8 @@ static void list_advance(res_op *base, const s2l_ldap_result *res)
             break;
         }
         case LIST_ORDERED: {
+            if (!list_sort_key(op))
+                return;
             bool can_sort = s2l_pool_supports_control(pool, OID_SORT);
             if (op->sort_by && !can_sort) {
                 s2l_req_fail(req, 400, S2L_SCIM_INVALID_VALUE,
@@ -495,6 +498,13 @@ static void list_advance(res_op *base, const s2l_ldap_result *res)
                 }
                 if (sort_refused(op, res))
                     return;
+                if (res->rc == LDAP_SIZELIMIT_EXCEEDED) {
+                    s2l_req_fail(req, 400, S2L_SCIM_TOO_MANY,
+                                 "the directory stopped the paged listing at its size limit after %lu entries (slapd: "
+                                 "limits for the gateway's bind DN with size.prtotal=unlimited, or the sssvlv overlay)",
+                                 op->cur->pos + (unsigned long)res->n_entries);
+                    return;
+                }
                 s2l_req_fail_ldap(req, res, "resources");
                 return;
             }
@@ -587,8 +597,23 @@ static bool parse_index(s2l_req *req, const char *name, long dflt, long *out)
     return true;
 }
 
-/* sortBy / sortOrder (RFC 7644 §3.4.2.3) into op->sort_key: the client's,
- * else the type's stable order for paging. */
+/* op->sort_key: the client's sortBy, else the type's stable order for
+ * paging. false after replying (400 for what cannot be sorted). */
+static bool list_sort_key(list_op *op)
+{
+    if (op->sort_key)
+        return true;
+    s2l_error err;
+    s2l_error_clear(&err);
+    op->sort_key = s2l_rmap_sort_key(op->base.rm, op->sort_by, op->descending, &err);
+    if (op->sort_key == NULL) {
+        res_fail(&op->base, &err, 400, S2L_SCIM_INVALID_VALUE, "sortBy cannot be sorted");
+        return false;
+    }
+    return true;
+}
+
+/* sortBy / sortOrder (RFC 7644 §3.4.2.3). */
 static bool parse_sort(list_op *op)
 {
     s2l_req *req = op->base.req;
@@ -603,14 +628,8 @@ static bool parse_sort(list_op *op)
             return false;
         }
     }
-    s2l_error err;
-    s2l_error_clear(&err);
-    op->sort_key = s2l_rmap_sort_key(op->base.rm, op->sort_by, op->descending, &err);
-    if (op->sort_key == NULL) {
-        res_fail(&op->base, &err, 400, S2L_SCIM_INVALID_VALUE, "sortBy cannot be sorted");
-        return false;
-    }
-    return true;
+    /* The default key is made when a page needs an order (not for look-ups). */
+    return op->sort_by == NULL || list_sort_key(op);
 }
 
 void s2l_res_list(s2l_req *req)
