@@ -209,6 +209,19 @@ static void test_vlv(void)
     check_lookup_is_one_search(s, g);
     h_gw_stop(g);
     json_decref(want);
+
+    /* VLV is not capped by slapd's size limit for ordinary binds (500): the
+     * window is what is returned. */
+    H_CHECK_INT(h_ldap_ldif(s, "dn: uid=svc,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: svc\n"
+                               "cn: svc\nsn: svc\nuserPassword: svc-Secret-1\n"),
+                1);
+    g = h_gw_start(s, "{\"ldap\":{\"bind_dn\":\"uid=svc,ou=people,dc=example,dc=org\","
+                      "\"bind_password\":\"svc-Secret-1\"}}");
+    H_REQUIRE(g != NULL);
+    p = get_page(g, "startIndex=4902&count=100");
+    H_CHECK(p.status == 200 && p.total == N_USERS + 1 && p.items == 100);
+    page_free(&p);
+    h_gw_stop(g);
     h_slapd_destroy(s);
 }
 
@@ -361,6 +374,23 @@ static void test_paged_only(void)
     check_lookup_is_one_search(s, g);
     json_decref(order);
     json_decref(want);
+    h_gw_stop(g);
+
+    /* Bound as an ordinary user, slapd's default size limit (500) also caps
+     * a paged walk: a clear 400, not a short list that looks complete. */
+    H_CHECK_INT(h_ldap_ldif(s, "dn: uid=svc,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: svc\n"
+                               "cn: svc\nsn: svc\nuserPassword: svc-Secret-1\n"),
+                1);
+    g = h_gw_start(s, "{\"ldap\":{\"bind_dn\":\"uid=svc,ou=people,dc=example,dc=org\","
+                      "\"bind_password\":\"svc-Secret-1\"}}");
+    H_REQUIRE(g != NULL);
+    p = get_page(g, "startIndex=1&count=100");
+    H_CHECK(p.status == 200 && p.items == 100);
+    page_free(&p);
+    r = h_http(g, "GET", "/Users?startIndex=401&count=200", NULL, NULL);
+    IT_CHECK_ERROR(r, 400, "tooMany");
+    H_CHECK(h_jstr(r.json, "detail") && strstr(h_jstr(r.json, "detail"), "size limit") != NULL);
+    h_resp_free(&r);
     h_gw_stop(g);
     h_slapd_destroy(s);
 }
