@@ -299,18 +299,24 @@ static void test_vlv_recycle(h_slapd *s)
 
     /* Without counting (vlv_per_conn 0): slapd refuses once its sessions are
      * used up, which the test above would meet without the pool's help; that
-     * answer marks the connection for a recycle, so one search fails and the
-     * rest go through again. */
+     * answer marks the connection for a recycle. slapd frees the old
+     * connection's sessions a moment after it closes, so a few more searches
+     * may be refused (each recycling again) before they go through again. */
     p = make_pool(s, 1, 0);
     H_REQUIRE(p != NULL);
     busy = 0;
     ok = 0;
-    for (int i = 0; i < 80; i++)
-        ok += vlv_burst(p, 1, &busy);
-    H_CHECK_INT(busy, 1);
-    H_CHECK_INT(ok, 79);
+    int tail_ok = 0;
+    for (int i = 0; i < 100; i++) {
+        int n = vlv_burst(p, 1, &busy);
+        ok += n;
+        tail_ok = n ? tail_ok + 1 : 0;
+    }
+    H_CHECK(busy >= 1 && busy < 30);
+    H_CHECK_INT(ok + busy, 100);
+    H_CHECK(tail_ok >= 10); /* recovered */
     s2l_pool_get_stats(p, &st);
-    H_CHECK_INT(st.recycles, 1);
+    H_CHECK_INT(st.recycles, busy);
     s2l_pool_destroy(p);
 }
 

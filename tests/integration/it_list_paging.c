@@ -140,13 +140,16 @@ static bool sorted_strings(const json_t *a, bool descending)
     return true;
 }
 
-/* One IdP look-up = one plain search in slapd (no second phase, no VLV). A
- * measurement that a connection's reopening crossed (its bind and root DSE
- * read, after VLV searches) is taken again. */
+/* One IdP look-up = one plain search in slapd (no second phase, no VLV). The
+ * gateway may reopen a connection in the background after VLV searches (a
+ * bind and a root DSE read), so a measurement that shows more is taken again
+ * a little later; a look-up that really made two searches fails every time. */
 static void check_lookup_is_one_search(h_slapd *s, h_gw *g)
 {
     h_op_counts a, b;
     for (int attempt = 0; attempt < 5; attempt++) {
+        if (attempt)
+            usleep(200000);
         H_REQUIRE(h_slapd_op_counts(s, &a) == 0);
         page p = get_page(g, "filter=userName%20eq%20%22pl000042%22&startIndex=1&count=100");
         H_CHECK_INT(p.status, 200);
@@ -154,11 +157,9 @@ static void check_lookup_is_one_search(h_slapd *s, h_gw *g)
         H_CHECK_STR(json_string_value(json_array_get(p.user_names, 0)), "pl000042");
         page_free(&p);
         H_REQUIRE(h_slapd_op_counts(s, &b) == 0);
-        if (b.bind == a.bind)
+        if (b.search - a.search == 1 && b.bind == a.bind)
             break;
-        usleep(100000);
     }
-    H_CHECK_INT(b.bind - a.bind, 0);
     /* The user's groups come with memberOf: nothing else is read. */
     H_CHECK_INT(b.search - a.search, 1);
 }
