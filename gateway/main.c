@@ -170,7 +170,9 @@ int main(int argc, char **argv)
                           .backoff_max_ms = cfg->ldap.backoff_max_ms,
                           .starttls = cfg->ldap.starttls,
                           .tls_ca_file = cfg->ldap.tls_ca_file,
-                          .tls_verify = cfg->ldap.tls_verify};
+                          .tls_verify = cfg->ldap.tls_verify,
+                          .failback_after_ms = cfg->ldap.failback_after_ms ? cfg->ldap.failback_after_ms
+                                                                           : S2L_POOL_NO_FAILBACK};
     char err[1024] = "";
     a.gw.pool = s2l_pool_create(a.base, &pc, err, sizeof err);
     if (a.gw.pool == NULL) {
@@ -186,9 +188,10 @@ int main(int argc, char **argv)
     sigint = evsignal_new(a.base, SIGINT, on_signal, &a);
     if (sigterm == NULL || sigint == NULL || evsignal_add(sigterm, NULL) < 0 || evsignal_add(sigint, NULL) < 0)
         goto out;
-    s2l_log(S2L_LOG_INFO, "event=started version=%s listen=%s%s base_path=%s ldap=%s connections=%u types=%zu",
-            S2L_VERSION, cfg->tls_cert_file ? "https://" : "http://", cfg->listen, cfg->base_path,
-            cfg->ldap.uri, cfg->ldap.connections, s2l_mapping_count(mapping));
+    s2l_log(S2L_LOG_INFO,
+            "event=started version=%s listen=%s%s base_path=%s ldap=\"%s\" servers=%zu connections=%u types=%zu",
+            S2L_VERSION, cfg->tls_cert_file ? "https://" : "http://", cfg->listen, cfg->base_path, cfg->ldap.uri,
+            cfg->ldap.n_uris, cfg->ldap.connections, s2l_mapping_count(mapping));
     event_base_dispatch(a.base);
     rc = 0;
 out:
