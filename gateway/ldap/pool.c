@@ -335,14 +335,24 @@ static s2l_conn *pick_conn(s2l_pool *pool)
  * goes alone; the rest follow once a connection is usable on the current
  * server, so the pool never has nothing up in between (ops wait in the queue
  * instead of failing) and a failed first attempt leaves the others usable. */
+static bool draining_idle(const s2l_pool *pool, const s2l_conn *c)
+{
+    return c->state == CONN_UP && c->srv != pool->srv && c->ops.count == 0 && !c->write_blocked;
+}
+
 static void retire_drained(s2l_pool *pool)
 {
+    bool any = false;
+    for (unsigned i = 0; i < pool->nconns && !any; i++)
+        any = draining_idle(pool, &pool->conns[i]);
+    if (!any)
+        return; /* the usual case: one cheap pass */
     /* Every connection that is not UP is on its way to the current server. */
     bool heading = s2l_pool_up_count_(pool) < pool->nconns;
     bool usable = usable_count(pool) > 0;
     for (unsigned i = 0; i < pool->nconns; i++) {
         s2l_conn *c = &pool->conns[i];
-        if (c->state != CONN_UP || c->srv == pool->srv || c->ops.count > 0 || c->write_blocked)
+        if (!draining_idle(pool, c))
             continue;
         if (!usable && heading)
             return;

@@ -144,7 +144,8 @@ bool s2l_pool_is_up(const s2l_pool *pool);          /* at least one connection b
 /* The URI of the current server (borrowed; valid until the pool is destroyed). */
 const char *s2l_pool_server_uri(const s2l_pool *pool);
 unsigned s2l_pool_retry_after(const s2l_pool *pool); /* seconds until the next reconnect attempt, >= 1 */
-/* Whether the server's root DSE listed this control OID (read once per bind). */
+/* Whether the server's root DSE listed this control OID (read once per bind; with several
+ * servers, the one bound last, which is the current one). */
 bool s2l_pool_supports_control(const s2l_pool *pool, const char *oid);
 
 typedef struct s2l_pool_stats {

@@ -2,7 +2,7 @@
 # million.sh — the million-entry benchmark (not run by CI): the gateway next to raw libldap on a
 # directory of 1,000,000 users and on one of 1,000, same machine, same run.
 #
-#   bash tests/bench/million.sh            full run (~15-25 min on 2 cores; ~3 GB in /tmp)
+#   bash tests/bench/million.sh            full run (~20-40 min on 2 cores, the burst bounded at 10 min a side; ~3 GB in /tmp)
 #   bash tests/bench/million.sh --smoke    20,000 users, small counts (a few minutes): checks the rig
 #
 # 1. Generates the users as LDIF (awk), with the object classes and attributes the default mapping
@@ -14,7 +14,7 @@
 #      GET filter (userName eq) at c=1 and c=16, gateway and raw libldap (the same names);
 #      GET by id at c=16;
 #      (on the million-user directory, here: the burst below)
-#      a list page of 100 sorted by userName at startIndex 1 and at the last page (startIndex
+#      a list page of 100 sorted by userName, the first (startIndex 1) and the last (startIndex
 #      N-99: 901 / 999,901). Server-side paging (VLV) is another issue's work: until it lands the
 #      gateway enumerates the matching DNs, bounded by limits.max_list_scan (200,000 by default),
 #      so at 1M entries it answers 400 tooMany. The rig records what it gets (status, latency)
@@ -260,18 +260,30 @@ reads() {  # reads TAG N
 # the gateway enumerates the DNs of every match: on a big directory that raises its heap (and
 # VmRSS stays up), so this runs after the other phases of a directory.
 list_pages() {  # list_pages TAG N
-    local tag=$1 n=$2 start
+    local tag=$1 n=$2 start which
     for start in 1 $((n - 99)); do
-        phase "$tag: list page startIndex=$start"
+        which=first
+        [ "$start" = 1 ] || which=last
+        phase "$tag: list page $which (startIndex=$start)"
         note "list page startIndex=$start on $tag users (default limits): $(probe "$(list_path "$start")")"
-        gw "$tag" 1 get-path "list page startIndex=$start" --count "$N_LIST" --duration "$DUR_READ" \
-            --path "$(list_path "$start")"
+        gw "$tag" 1 get-path "list page, $which" --count "$N_LIST" --duration "$DUR_READ" --path "$(list_path "$start")"
     done
+}
+
+# The disk's synced-write latency: durable adds are bound by it (an mdb commit syncs twice).
+fsync_ms() {
+    local t0 t1
+    t0=$(date +%s%N)
+    dd if=/dev/zero of="$WORK/fsync.probe" bs=4k count=200 oflag=dsync 2>/dev/null || { echo "?"; return; }
+    t1=$(date +%s%N)
+    rm -f "$WORK/fsync.probe"
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 200 / 1e6 }'
 }
 
 # ---------- the run ----------
 T0=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+FSYNC_START=$(fsync_ms)
 log "work directory $WORK"
 
 make_directory small "$SMALL"
@@ -321,8 +333,10 @@ stop_gateway
 phase "$TAG_BIG: list pages with max_list_scan 1100000"
 start_gateway enumerate 1100000
 for start in 1 $((BIG - 99)); do
+    which=first
+    [ "$start" = 1 ] || which=last
     note "list page startIndex=$start on $TAG_BIG users with max_list_scan 1,100,000: $(probe "$(list_path "$start")")"
-    gw "$TAG_BIG" 1 get-path "list page startIndex=$start (max_list_scan 1.1M)" --count 3 --duration 120 \
+    gw "$TAG_BIG" 1 get-path "list page, $which (max_list_scan 1.1M)" --count 3 --duration 120 \
         --path "$(list_path "$start")"
 done
 note "gateway with max_list_scan 1,100,000 after its $((2 * 4)) list requests: $(grep -E '^(VmHWM|VmRSS)' "/proc/$GW_PID/status" | awk '{printf "%s%s %.1f MB", sep, $1, $2 / 1024; sep = ", "}')"
@@ -331,6 +345,7 @@ stop_slapd
 
 ELAPSED=$(($(date +%s) - T0))
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+FSYNC_END=$(fsync_ms)
 log "done in ${ELAPSED}s"
 
 # ---------- report ----------
@@ -341,6 +356,7 @@ render() {
     echo "- slapd: $(/usr/sbin/slapd -VV 2>&1 | sed -n 's/.*\(slapd [0-9][^ ]*\).*/\1/p' | head -1), back_mdb, every write synced (durable), loopback; $(cc --version | head -1), RelWithDebInfo"
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); run took ${ELAPSED}s$([ "$SMOKE" = 1 ] && echo ' (smoke sizes)')"
     echo "- load average (1/5/15 min) at the start: $LOAD_START, at the end: $LOAD_END"
+    echo "- one synced 4 KiB write (dd oflag=dsync) took $FSYNC_START ms at the start, $FSYNC_END ms at the end"
     echo "- sizes: at most $N_READ reads per row (${DUR_READ} s), $N_LIST list requests per row, $N_BURST POSTs / raw adds at c=$BURST_C"
     echo
     sed 's/^/- /' "$NOTES"

@@ -79,11 +79,11 @@ check_dockerfile() { # check_dockerfile CONTEXT DOCKERFILE
 }
 
 check_builds() { # check_builds COMPOSE
-  local f=$1 dir ctx df n=0 all_ok=0
+  local f=$1 dir ctx df n=0
   dir=$(dirname "$f")
   while read -r ctx df; do
     n=$((n + 1))
-    check "$(rel "$f"): build context $ctx with $df (and what it COPYs)" check_dockerfile "$dir/$ctx" "$df" || all_ok=1
+    check "$(rel "$f"): build context $ctx with $df (and what it COPYs)" check_dockerfile "$dir/$ctx" "$df"
   done < <(awk '/context:/ {c = $2} /dockerfile:/ {print c, $2}' "$f")
   ((n > 0)) || bad "$(rel "$f"): no build found"
 }
@@ -128,11 +128,13 @@ check_gateway() { # check_gateway COMPOSE CONFIG
 }
 
 render_slapd() { # render_slapd COMPOSE SERVICE: the service's slapd.conf via the entrypoint
-  local f=$1 svc=$2 id peer_id peer_uri
+  local f=$1 svc=$2 id peer_id peer_uri overlays
+  overlays=$(service_value "$f" "$svc" SLAPD_OVERLAYS)
   id=$(service_value "$f" "$svc" SLAPD_SERVER_ID)
   peer_id=$(service_value "$f" "$svc" SLAPD_PEER_ID)
   peer_uri=$(service_value "$f" "$svc" SLAPD_PEER_URI)
-  env -u SLAPD_OVERLAYS S2L_ROOT="$root" SLAPD_DATA_DIR="$tmp/$svc" LDAP_ADMIN_PASSWORD=check-password \
+  env -u SLAPD_OVERLAYS ${overlays:+SLAPD_OVERLAYS="$overlays"} S2L_ROOT="$root" SLAPD_DATA_DIR="$tmp/$svc" \
+    LDAP_ADMIN_PASSWORD=check-password \
     SLAPD_SERVER_ID="$id" SLAPD_PEER_ID="$peer_id" SLAPD_PEER_URI="$peer_uri" \
     bash "$root/docker/slapd/entrypoint.sh" --setup-only >"$tmp/$svc.log" 2>&1 ||
     { sed 's/^/      /' "$tmp/$svc.log"; return 1; }
@@ -156,6 +158,12 @@ check_providers() { # check_providers COMPOSE
   done
   ((${#id_of[@]} > 0)) || { bad "$(rel "$f"): no slapd service"; return; }
   ((${#ids[@]} == 0)) && return 0 # a single directory, no replication
+  local ovl=()
+  for svc in "${!id_of[@]}"; do
+    [[ -n ${id_of[$svc]} ]] && ovl+=("$(service_value "$f" "$svc" SLAPD_OVERLAYS)")
+  done
+  check "$(rel "$f"): every provider runs the same overlays (${ovl[0]:-the default})" \
+    test "$(printf '%s\n' "${ovl[@]}" | sort -u | wc -l)" -eq 1
   check "$(rel "$f"): serverIDs are distinct (${ids[*]})" test "$(printf '%s\n' "${ids[@]}" | sort -u | wc -l)" -eq "${#ids[@]}"
   check "$(rel "$f"): every provider has a serverID" test "${#ids[@]}" -eq "${#id_of[@]}"
   for svc in "${!id_of[@]}"; do

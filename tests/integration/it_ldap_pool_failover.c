@@ -329,7 +329,8 @@ static void test_failover_failback(void)
         START(op, s2l_ldap_search(p, &one, 0, on_done, &f));
         H_CHECK(run_until(rec_done, &f, 1000));
         H_CHECK_INT(f.rc, LDAP_SERVER_DOWN);
-        H_CHECK(f.done_ms - t0 < 100);
+        /* Fast: the next loop turn, not a timeout (generous for a busy machine). */
+        H_CHECK(f.done_ms - t0 < 500);
         s2l_error e;
         s2l_ldap_error_to_scim(f.rc, f.diag, "users", s2l_pool_retry_after(p), &e);
         H_CHECK_INT(e.status, 503);
