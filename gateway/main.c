@@ -7,7 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "commands/commands.h"
 #include "http/server.h"
+#include "http/tls.h"
+#include "s2l/auth.h"
 #include "s2l/config.h"
 #include "s2l/ldap_pool.h"
 #include "s2l/log.h"
@@ -17,10 +20,13 @@ static void usage(FILE *out)
 {
     fputs("usage: scim2ldap --config FILE        run the gateway in the foreground\n"
           "       scim2ldap --check-config FILE  validate the configuration and mapping, then exit\n"
+          "       scim2ldap preview ...          the LDIF a SCIM request becomes (preview --help)\n"
+          "       scim2ldap hash-secret [--scrypt] print a password hash for auth.credentials\n"
           "       scim2ldap --version | --help\n"
           "\n"
           "Logs go to stderr. SIGTERM or SIGINT stops accepting requests, lets in-flight\n"
-          "requests finish (limits.shutdown_grace_ms) and exits.\n"
+          "requests finish (limits.shutdown_grace_ms) and exits. SIGHUP reloads the\n"
+          "credentials (auth section, secret files, JWKS/PEM keys) from the configuration.\n"
           "Environment: SCIM2LDAP_BIND_PASSWORD, SCIM2LDAP_BEARER_TOKENS (comma-separated).\n",
           out);
 }
@@ -69,6 +75,8 @@ typedef struct app {
     s2l_gateway gw;
     s2l_server *srv;
     bool stopping;
+    const char *config_path;
+    const char **type_names;   /* the mapping's type names and endpoints, for auth resource_types */
 } app;
 
 static void on_drained(void *arg)
@@ -91,6 +99,90 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     s2l_server_shutdown(a->srv, on_drained, a);
 }
 
+/* NULL-terminated list of every resource type's name and endpoint (borrowed
+ * from the mapping), which auth.credentials[].resource_types must name. */
+static const char **type_names(const s2l_mapping *m)
+{
+    size_t n = s2l_mapping_count(m);
+    const char **names = calloc(2 * n + 1, sizeof *names);
+    for (size_t i = 0; names && i < n; i++) {
+        const s2l_rmap_info *info = s2l_rmap_info_of(s2l_mapping_at(m, i));
+        names[2 * i] = info->name;
+        names[2 * i + 1] = info->endpoint;
+    }
+    return names;
+}
+
+/* ---- SIGHUP: reload of the auth state only ----
+ * Builds a new auth state from the configuration file as it is now and swaps
+ * it in; requests in flight keep the old one until they end. Until a general
+ * reload of the whole configuration exists, other settings need a restart. A
+ * configuration that does not load leaves the current credentials in place. */
+static void reload_auth(app *a)
+{
+    char err[1024] = "";
+    s2l_config *cfg = s2l_config_load(a->config_path, err, sizeof err);
+    s2l_auth *fresh = cfg ? s2l_auth_create(cfg, a->type_names, err, sizeof err) : NULL;
+    if (fresh == NULL) {
+        for (char *q = err; *q; q++)
+            if (*q == '"' || *q == '\n')
+                *q = '\'';
+        s2l_log(S2L_LOG_WARN, "event=reload_failed what=auth reason=\"%s\"", err);
+    } else {
+        s2l_auth *old = a->gw.auth;
+        a->gw.auth = fresh;
+        s2l_auth_release(old);
+        s2l_log(S2L_LOG_INFO, "event=reloaded what=auth credentials=%zu", s2l_auth_count(fresh));
+    }
+    s2l_config_destroy(cfg);
+}
+
+static void on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+    reload_auth(arg);
+}
+
+/* Mapping features the request handlers do not carry out yet: refused at
+ * start, so that a configured safeguard (a protected admin account) is never
+ * silently ignored. NULL when everything is supported. */
+static const char *not_yet_supported(const s2l_mapping *m, const char **type)
+{
+    for (size_t i = 0; i < s2l_mapping_count(m); i++) {
+        const s2l_rmap *rm = s2l_mapping_at(m, i);
+        s2l_dp_info on_false, on_delete;
+        s2l_rmap_deprovision_info(rm, false, &on_false);
+        s2l_rmap_deprovision_info(rm, true, &on_delete);
+        *type = s2l_rmap_info_of(rm)->name;
+        if (on_false.move_to)
+            return "deprovision.active_false.move_to";
+        if (!on_delete.hard_delete)
+            return "deprovision.delete (other than \"delete\")";
+        if (s2l_rmap_protected_filter(rm))
+            return "provisioning.protected";
+        s2l_error err;
+        json_t *dg = s2l_rmap_default_group_adds(rm, "cn=x", &err);
+        size_t n = json_array_size(dg);
+        json_decref(dg);
+        if (n > 0)
+            return "provisioning.default_groups";
+    }
+    return NULL;
+}
+
+/* Whether every server of ldap.uri (space-separated) is ldaps://. */
+static bool all_ldaps(const char *uris)
+{
+    for (const char *p = uris; *p;) {
+        p += strspn(p, " ");
+        if (*p == '\0')
+            break;
+        if (strncasecmp(p, "ldaps://", 8) != 0)
+            return false;
+        p += strcspn(p, " ");
+    }
+    return true;
+}
+
 static int load(const char *path, s2l_config **cfg, s2l_mapping **mapping)
 {
     char err[1024] = "";
@@ -108,11 +200,30 @@ static int load(const char *path, s2l_config **cfg, s2l_mapping **mapping)
         fprintf(stderr, "scim2ldap: %s: the mapping defines no resource type\n", (*cfg)->mapping_path);
         return -1;
     }
+    const char *type = NULL, *missing = not_yet_supported(*mapping, &type);
+    if (missing != NULL) {
+        fprintf(stderr, "scim2ldap: %s: %s: %s is not supported by this version of the gateway yet\n",
+                (*cfg)->mapping_path, type, missing);
+        return -1;
+    }
+    /* AD takes unicodePwd only over an encrypted connection; better to say so now
+     * than to fail every password change with "unwilling to perform". */
+    if (s2l_mapping_needs_tls(*mapping) && !(*cfg)->ldap.starttls && !all_ldaps((*cfg)->ldap.uri)) {
+        fprintf(stderr, "scim2ldap: %s: the mapping writes unicodePwd (Active Directory passwords), which the "
+                        "directory accepts only over TLS: use ldaps:// in ldap.uri (every server) or ldap.starttls\n",
+                (*cfg)->mapping_path);
+        return -1;
+    }
     return 0;
 }
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "preview") == 0)
+        return s2l_cmd_preview(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "hash-secret") == 0)
+        return s2l_cmd_hash_secret(argc - 1, argv + 1);
+
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'}, {"check-config", required_argument, NULL, 'k'},
         {"version", no_argument, NULL, 'V'},      {"help", no_argument, NULL, 'h'},
@@ -138,9 +249,28 @@ int main(int argc, char **argv)
     s2l_mapping *mapping = NULL;
     int rc = 1;
     app a = {0};
-    struct event *sigterm = NULL, *sigint = NULL;
+    struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
+    char err[1024] = "";
     if (load(config, &cfg, &mapping) < 0)
         goto out;
+    a.config_path = config;
+    a.type_names = type_names(mapping);
+    if (a.type_names == NULL)
+        goto out;
+    a.gw.auth = s2l_auth_create(cfg, a.type_names, err, sizeof err);
+    if (a.gw.auth == NULL) {
+        fprintf(stderr, "scim2ldap: %s\n", err);
+        goto out;
+    }
+    if (check_only && cfg->tls_cert_file) {
+        /* Certificate, key, cipher lists and client CA are checked as at start. */
+        SSL_CTX *tls = s2l_tls_server_ctx(cfg, err, sizeof err);
+        if (tls == NULL) {
+            fprintf(stderr, "scim2ldap: %s\n", err);
+            goto out;
+        }
+        SSL_CTX_free(tls);
+    }
     if (check_only) {
         printf("%s: OK (%zu resource types, mapping %s)\n", config, s2l_mapping_count(mapping),
                cfg->mapping_path);
@@ -173,7 +303,6 @@ int main(int argc, char **argv)
                           .tls_verify = cfg->ldap.tls_verify,
                           .failback_after_ms = cfg->ldap.failback_after_ms ? cfg->ldap.failback_after_ms
                                                                            : S2L_POOL_NO_FAILBACK};
-    char err[1024] = "";
     a.gw.pool = s2l_pool_create(a.base, &pc, err, sizeof err);
     if (a.gw.pool == NULL) {
         fprintf(stderr, "scim2ldap: LDAP: %s\n", err);
@@ -186,12 +315,16 @@ int main(int argc, char **argv)
     }
     sigterm = evsignal_new(a.base, SIGTERM, on_signal, &a);
     sigint = evsignal_new(a.base, SIGINT, on_signal, &a);
-    if (sigterm == NULL || sigint == NULL || evsignal_add(sigterm, NULL) < 0 || evsignal_add(sigint, NULL) < 0)
+    sighup = evsignal_new(a.base, SIGHUP, on_sighup, &a);
+    if (sigterm == NULL || sigint == NULL || sighup == NULL || evsignal_add(sigterm, NULL) < 0 ||
+        evsignal_add(sigint, NULL) < 0 || evsignal_add(sighup, NULL) < 0)
         goto out;
     s2l_log(S2L_LOG_INFO,
-            "event=started version=%s listen=%s%s base_path=%s ldap=\"%s\" servers=%zu connections=%u types=%zu",
+            "event=started version=%s listen=%s%s base_path=%s ldap=\"%s\" servers=%zu connections=%u types=%zu "
+            "credentials=%zu token_endpoint=%s",
             S2L_VERSION, cfg->tls_cert_file ? "https://" : "http://", cfg->listen, cfg->base_path, cfg->ldap.uri,
-            cfg->ldap.n_uris, cfg->ldap.connections, s2l_mapping_count(mapping));
+            cfg->ldap.n_uris, cfg->ldap.connections, s2l_mapping_count(mapping), s2l_auth_count(a.gw.auth),
+            s2l_auth_token_path(a.gw.auth) ? s2l_auth_token_path(a.gw.auth) : "off");
     event_base_dispatch(a.base);
     rc = 0;
 out:
@@ -199,9 +332,13 @@ out:
         event_free(sigterm);
     if (sigint)
         event_free(sigint);
+    if (sighup)
+        event_free(sighup);
     s2l_server_destroy(a.srv);
     s2l_pool_destroy(a.gw.pool);
     free(a.gw.suffix);
+    s2l_auth_release(a.gw.auth);
+    free(a.type_names);
     if (a.base)
         event_base_free(a.base);
     s2l_mapping_destroy(mapping);

@@ -14,6 +14,9 @@
 #                              time things and the machine may be shared)
 #              OKTA_EXPECTED   assertions the Okta suite must pass (default 52)
 #              S2L_BUILD_DIR   build folder instead of build/ (build-asan/ with --asan)
+#              S2L_REQUIRE_DIRECTORIES  1 (default as root): the Samba AD DC and 389-DS
+#                              suites (ctest -L ad / -L 389ds) fail instead of skipping
+#                              when their server cannot run
 #
 # Exit status 0 only if every step passed. Integration tests run with
 # S2L_REQUIRE_GATEWAY=1: a gateway that cannot start is a failure here, not a skip.
@@ -41,11 +44,19 @@ done
 # shellcheck source=tests/lib/packages.sh
 source "$root/tests/lib/packages.sh"
 s2l_ensure_packages "${S2L_BUILD_PACKAGES[@]}" || exit 1
+# Samba AD DC and 389-DS run as root only; elsewhere their suites skip.
+if ((EUID == 0)); then
+  s2l_ensure_packages "${S2L_DIRECTORY_PACKAGES[@]}" || exit 1
+fi
 if ((conformance)) && [[ -f $root/../shared/conformance/run.sh ]] && ! command -v node >/dev/null; then
   s2l_ensure_packages nodejs || exit 1
 fi
 
 export S2L_REQUIRE_GATEWAY=1
+# As root (CI) the Samba AD DC and 389-DS suites must run, not skip.
+if ((EUID == 0)); then
+  export S2L_REQUIRE_DIRECTORIES=${S2L_REQUIRE_DIRECTORIES:-1}
+fi
 summary=()
 failed=0
 

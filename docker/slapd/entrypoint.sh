@@ -18,15 +18,21 @@
 # 600, in the data volume) holds that password in clear text.
 #
 #   entrypoint.sh --setup-only   render and check the configuration, then exit
-#                                (tests/docker/check.sh; with S2L_ROOT=<repository>
+#                                (tests/cli/docker_pair_check.sh; with S2L_ROOT=<repository>
 #                                and SLAPD_DATA_DIR=<folder> outside the image)
 set -euo pipefail
 
-root=${S2L_ROOT:-/usr/share/scim2ldap}
+if [[ -z ${S2L_ROOT:-} ]]; then
 # shellcheck source=tests/lib/slapd.sh
-source "$root/tests/lib/slapd.sh"
+source /usr/share/scim2ldap/tests/lib/slapd.sh
+else
+  # Outside the image (tests/cli/docker_pair_check.sh): the repository's copy.
+  # shellcheck source=tests/lib/slapd.sh
+  source "$S2L_ROOT/tests/lib/slapd.sh"
+fi
 
-data=${SLAPD_DATA_DIR:-/var/lib/scim2ldap-ldap}
+data=/var/lib/scim2ldap-ldap
+[[ -n ${SLAPD_DATA_DIR:-} ]] && data=$SLAPD_DATA_DIR
 : "${LDAP_ADMIN_PASSWORD:?set LDAP_ADMIN_PASSWORD}"
 overlays=${SLAPD_OVERLAYS:-ppolicy memberof refint sssvlv}
 server_id=${SLAPD_SERVER_ID:-}

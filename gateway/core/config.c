@@ -19,7 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
-typedef enum { K_OBJECT, K_STRING, K_PATH, K_UINT, K_SIZE, K_BOOL, K_TOKENS, K_SECRET_FILE, K_URIS } key_kind;
+typedef enum { K_OBJECT, K_STRING, K_PATH, K_UINT, K_SIZE, K_BOOL, K_TOKENS, K_SECRET_FILE, K_ARRAY, K_URIS } key_kind;
 
 typedef struct key_def {
     const char *path;        /* dotted JSON path */
@@ -29,6 +29,8 @@ typedef struct key_def {
     const char *def;         /* default as text; NULL = none (required if `required`) */
     bool required;
 } key_def;
+/* K_ARRAY keeps a JSON array as given (a copy) for the module that owns its
+ * meaning to check, e.g. auth.credentials (gateway/core/auth_load.c). */
 
 #define OFF(f) offsetof(s2l_config, f)
 
@@ -39,8 +41,28 @@ static const key_def keys[] = {
     {"tls", K_OBJECT, 0, 0, 0, NULL, false},
     {"tls.cert_file", K_PATH, OFF(tls_cert_file), 0, 0, NULL, false},
     {"tls.key_file", K_PATH, OFF(tls_key_file), 0, 0, NULL, false},
+    {"tls.min_version", K_STRING, OFF(tls_min_version), 0, 0, "1.2", false},
+    {"tls.ciphers", K_STRING, OFF(tls_ciphers), 0, 0, NULL, false},
+    {"tls.ciphersuites", K_STRING, OFF(tls_ciphersuites), 0, 0, NULL, false},
+    {"tls.client_ca_file", K_PATH, OFF(tls_client_ca_file), 0, 0, NULL, false},
     {"auth", K_OBJECT, 0, 0, 0, NULL, true},
     {"auth.bearer_tokens", K_TOKENS, 0, 0, 0, NULL, false},
+    {"auth.credentials", K_ARRAY, OFF(auth.credentials), 0, 0, NULL, false},
+    {"auth.realm", K_STRING, OFF(auth.realm), 0, 0, "scim2ldap", false},
+    {"auth.failed_attempts", K_OBJECT, 0, 0, 0, NULL, false},
+    {"auth.failed_attempts.burst", K_UINT, OFF(auth.failed_burst), 0, 100000, "20", false},
+    {"auth.failed_attempts.per_minute", K_UINT, OFF(auth.failed_per_minute), 1, 100000, "10", false},
+    {"auth.token_endpoint", K_OBJECT, 0, 0, 0, NULL, false},
+    {"auth.token_endpoint.path", K_STRING, OFF(auth.token.path), 0, 0, "/oauth/token", false},
+    {"auth.token_endpoint.signing_key_file", K_PATH, OFF(auth.token.signing_key_file), 0, 0, NULL, false},
+    {"auth.token_endpoint.algorithm", K_STRING, OFF(auth.token.algorithm), 0, 0, NULL, false},
+    {"auth.token_endpoint.issuer", K_STRING, OFF(auth.token.issuer), 0, 0, "scim2ldap", false},
+    {"auth.token_endpoint.audience", K_STRING, OFF(auth.token.audience), 0, 0, "scim2ldap", false},
+    {"auth.token_endpoint.lifetime_s", K_UINT, OFF(auth.token.lifetime_s), 60, 86400, "3600", false},
+    {"auth.token_endpoint.failed_attempts", K_OBJECT, 0, 0, 0, NULL, false},
+    {"auth.token_endpoint.failed_attempts.burst", K_UINT, OFF(auth.token.failed_burst), 0, 100000, "5", false},
+    {"auth.token_endpoint.failed_attempts.per_minute", K_UINT, OFF(auth.token.failed_per_minute), 1, 100000, "5",
+     false},
     {"ldap", K_OBJECT, 0, 0, 0, NULL, true},
     {"ldap.uri", K_URIS, OFF(ldap.uri), 1, S2L_MAX_LDAP_SERVERS, NULL, true},
     {"ldap.bind_dn", K_STRING, OFF(ldap.bind_dn), 0, 0, "", false},
@@ -177,8 +199,26 @@ static int hex_digest(const char *hex, unsigned char out[S2L_TOKEN_DIGEST_LEN])
     return 0;
 }
 
-/* Adds one token (plain, or "sha256:<hex>") as a digest. Plain tokens shorter
- * than 16 characters are refused: an IdP secret that short is guessable. */
+int s2l_config_token_digest(const char *tok, unsigned char out[S2L_TOKEN_DIGEST_LEN], const char **why)
+{
+    if (strncasecmp(tok, "sha256:", 7) == 0) {
+        if (hex_digest(tok + 7, out) < 0) {
+            *why = "\"sha256:\" must be followed by 64 hex digits";
+            return -1;
+        }
+        return 0;
+    }
+    /* Plain tokens shorter than 16 characters are refused: an IdP secret that
+     * short is guessable. */
+    if (strlen(tok) < 16) {
+        *why = "a bearer token must be at least 16 characters";
+        return -1;
+    }
+    SHA256((const unsigned char *)tok, strlen(tok), out);
+    return 0;
+}
+
+/* Adds one token (plain, or "sha256:<hex>") as a digest. */
 static int add_token(s2l_config *c, const char *tok, const char *file, const char *path, char *errbuf,
                      size_t errlen)
 {
@@ -189,18 +229,10 @@ static int add_token(s2l_config *c, const char *tok, const char *file, const cha
         return -1;
     }
     c->token_digests = grown;
-    unsigned char *slot = c->token_digests[c->n_tokens];
-    if (strncasecmp(tok, "sha256:", 7) == 0) {
-        if (hex_digest(tok + 7, slot) < 0) {
-            fail(errbuf, errlen, file, path, "\"sha256:\" must be followed by 64 hex digits");
-            return -1;
-        }
-    } else {
-        if (strlen(tok) < 16) {
-            fail(errbuf, errlen, file, path, "a bearer token must be at least 16 characters");
-            return -1;
-        }
-        SHA256((const unsigned char *)tok, strlen(tok), slot);
+    const char *why = NULL;
+    if (s2l_config_token_digest(tok, c->token_digests[c->n_tokens], &why) < 0) {
+        fail(errbuf, errlen, file, path, "%s", why);
+        return -1;
     }
     c->n_tokens++;
     return 0;
@@ -386,6 +418,18 @@ static int apply_key(s2l_config *c, const key_def *d, json_t *v, const char *dir
     }
     case K_URIS:
         return apply_uris(c, d, v, file, errbuf, errlen);
+    case K_ARRAY: {
+        if (v == NULL)
+            return 0;
+        if (!json_is_array(v)) {
+            fail(errbuf, errlen, file, d->path, "must be an array");
+            return -1;
+        }
+        json_t **slot = (json_t **)((char *)c + d->offset);
+        json_decref(*slot);
+        *slot = json_deep_copy(v);
+        return *slot ? 0 : -1;
+    }
     case K_TOKENS: {
         if (v == NULL)
             return 0;
@@ -463,13 +507,36 @@ static int apply_env(s2l_config *c, const char *file, char *errbuf, size_t errle
 
 static int check_semantics(s2l_config *c, const char *file, char *errbuf, size_t errlen)
 {
-    if (c->n_tokens == 0) {
-        fail(errbuf, errlen, file, "auth.bearer_tokens",
-             "at least one token is required (or set SCIM2LDAP_BEARER_TOKENS)");
+    if (c->n_tokens == 0 && json_array_size(c->auth.credentials) == 0) {
+        fail(errbuf, errlen, file, "auth",
+             "at least one credential is required: auth.credentials, auth.bearer_tokens or "
+             "SCIM2LDAP_BEARER_TOKENS");
         return -1;
     }
     if ((c->tls_cert_file == NULL) != (c->tls_key_file == NULL)) {
         fail(errbuf, errlen, file, "tls", "cert_file and key_file go together");
+        return -1;
+    }
+    if (strcmp(c->tls_min_version, "1.2") != 0 && strcmp(c->tls_min_version, "1.3") != 0) {
+        fail(errbuf, errlen, file, "tls.min_version", "must be \"1.2\" or \"1.3\"");
+        return -1;
+    }
+    if (c->tls_cert_file == NULL && (c->tls_ciphers || c->tls_ciphersuites || c->tls_client_ca_file)) {
+        fail(errbuf, errlen, file, "tls", "ciphers, ciphersuites and client_ca_file need cert_file and key_file");
+        return -1;
+    }
+    if (strlen(c->auth.realm) > 100) {
+        fail(errbuf, errlen, file, "auth.realm", "must be at most 100 characters");
+        return -1;
+    }
+    for (const char *r = c->auth.realm; *r; r++) {
+        if (*r < 0x20 || *r == 0x7f || *r == '"' || *r == '\\') {
+            fail(errbuf, errlen, file, "auth.realm", "must be printable text without quotes or backslashes");
+            return -1;
+        }
+    }
+    if (c->auth.token.path[0] != '/') {
+        fail(errbuf, errlen, file, "auth.token_endpoint.path", "must start with '/'");
         return -1;
     }
     size_t bl = strlen(c->base_path);
@@ -583,6 +650,7 @@ void s2l_config_destroy(s2l_config *c)
         free(c->ldap.bind_password);
     }
     free(c->token_digests);
+    json_decref(c->auth.credentials);
     free(c->listen_host);
     free(c->path);
     free(c);

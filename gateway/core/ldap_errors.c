@@ -157,6 +157,30 @@ static const ldap_error_row rows[] = {
      ROW_RETRY, NULL},
 };
 
+/* Directory-specific diagnostics that say more than the result code: a
+ * password policy refusal is the client's (400), not a server problem, and
+ * Samba/AD report unique values in use as constraint violations. The server's
+ * diagnostic is appended (it never holds the password). */
+static const struct diag_rule {
+    int rc;
+    const char *needle;             /* substring of the diagnostic */
+    int status;
+    const char *scim_type;
+    const char *detail;
+} diag_rules[] = {
+    /* AD / Samba: ERROR_PASSWORD_RESTRICTION (length, complexity, history, age) */
+    {LDAP_CONSTRAINT_VIOLATION, "0000052D", 400, S2L_SCIM_INVALID_VALUE,
+     "{what}: the password does not meet the directory's password policy (length, complexity or history)"},
+    {LDAP_UNWILLING_TO_PERFORM, "0000052D", 400, S2L_SCIM_INVALID_VALUE,
+     "{what}: the password does not meet the directory's password policy (length, complexity or history)"},
+    /* Samba: userPrincipalName / sAMAccountName already used by another account */
+    {LDAP_CONSTRAINT_VIOLATION, "already in use", 409, S2L_SCIM_UNIQUENESS,
+     "{what}: a unique attribute value is already in use"},
+    /* 389-DS password policy */
+    {LDAP_CONSTRAINT_VIOLATION, "invalid password syntax", 400, S2L_SCIM_INVALID_VALUE,
+     "{what}: the password does not meet the directory's password policy"},
+};
+
 static const ldap_error_row unknown_row = {0, "unknown", 502, NULL, UPSTREAM_DETAIL, NULL, ROW_DIAG, NULL};
 
 static const ldap_error_row *find_row(int rc)
@@ -310,7 +334,15 @@ void s2l_ldap_error_to_scim(int rc, const char *diag, const char *what, unsigned
     char attr[72];
     bool have_attr = false;
 
-    if (row->uniqueness_hint != NULL && diag != NULL && strstr(diag, row->uniqueness_hint) != NULL) {
+    const struct diag_rule *rule = NULL;
+    for (size_t i = 0; diag != NULL && rule == NULL && i < sizeof diag_rules / sizeof diag_rules[0]; i++)
+        if (diag_rules[i].rc == rc && strstr(diag, diag_rules[i].needle) != NULL)
+            rule = &diag_rules[i];
+    if (rule != NULL) {
+        status = rule->status;
+        scim_type = rule->scim_type;
+        tpl = rule->detail;
+    } else if (row->uniqueness_hint != NULL && diag != NULL && strstr(diag, row->uniqueness_hint) != NULL) {
         status = 409;
         scim_type = S2L_SCIM_UNIQUENESS;
         tpl = "{what}: a unique attribute value is already in use";
@@ -324,12 +356,13 @@ void s2l_ldap_error_to_scim(int rc, const char *diag, const char *what, unsigned
     detail_buf b = {detail, sizeof detail, 0};
     detail[0] = '\0';
     expand(&b, tpl, what, have_attr ? attr : NULL, row, rc);
-    if ((row->flags & ROW_DIAG) && diag != NULL) {
+    if (((row->flags & ROW_DIAG) || rule != NULL) && diag != NULL) {
         put_s(&b, ": ");
         put_s(&b, diag);
     }
 
     s2l_error_set(err, status, scim_type, "%s", detail);
+    err->retry_after = 0;
     if (status == 503)
         err->retry_after = retry_after ? (int)retry_after : 1;
 }

@@ -318,6 +318,31 @@ static int bool_leaf(fctx *c, const s2l_mentry *me, const s2l_filter *f, lf *out
     int want;
     lf r = LF_F, piece;
 
+    if (me->by_policy) {
+        /* active under a deprovision policy: always present, false where the policy shows */
+        if (f->kind == S2L_F_PRESENT) {
+            *out = LF_T;
+            return 0;
+        }
+        if (f->op != S2L_OP_EQ && f->op != S2L_OP_NE)
+            return INVALID(c, "%s: a boolean supports eq, ne and pr only", me->attr);
+        if (json_is_boolean(v))
+            want = json_is_true(v);
+        else if (json_is_string(v) && (strcasecmp(json_string_value(v), "true") == 0 ||
+                                       strcasecmp(json_string_value(v), "false") == 0))
+            want = strcasecmp(json_string_value(v), "true") == 0;
+        else
+            return INVALID(c, "%s: a boolean is compared with true or false", me->attr);
+        lf inactive = {LF_TEXT, s2l_dp_inactive_filter(c->rm, c->err)};
+        if (inactive.s == NULL)
+            return -1;
+        if (want == (f->op == S2L_OP_NE)) {
+            *out = inactive;
+            return 0;
+        }
+        return lf_not(c, inactive, out);
+    }
+
     if (f->kind == S2L_F_PRESENT) {
         if (b->absent >= 0) {
             *out = LF_T;
@@ -520,11 +545,9 @@ static int id_leaf(fctx *c, const s2l_filter *f, lf *out)
     if (!json_is_string(f->value))
         return INVALID(c, "id: compared with a value of the wrong type");
     const char *id = json_string_value(f->value);
-    lf r;
-    if ((rm->info.id_is_uuid && !s2l_is_uuid(id)) || *id == 0)
-        r = LF_F; /* no entry can have a malformed id: don't ask LDAP */
-    else if (leaf(c, rm->id_attr, "=", "", id, json_string_length(f->value), "", &r) < 0)
-        return -1;
+    lf r = LF_F; /* no entry can have a malformed id: don't ask LDAP */
+    if (strlen(id) == json_string_length(f->value) && (r.s = s2l_rmap_id_assertion(rm, id)) != NULL)
+        r.k = LF_TEXT;
     if (f->op == S2L_OP_NE)
         return lf_not(c, r, out);
     *out = r;
@@ -725,11 +748,9 @@ char *s2l_rmap_id_filter(const s2l_rmap *rm, const char *id)
 {
     s2l_error err = {0};
     fctx c = {.rm = rm, .err = &err};
-    lf r;
+    lf r = {LF_TEXT, s2l_rmap_id_assertion(rm, id)};
 
-    if (id == NULL || *id == 0 || (rm->info.id_is_uuid && !s2l_is_uuid(id)))
-        return NULL;
-    if (leaf(&c, rm->id_attr, "=", "", id, strlen(id), "", &r) < 0)
+    if (r.s == NULL)
         return NULL;
     return with_object_filter(&c, r);
 }

@@ -16,6 +16,7 @@
 
 #include "s2l/error.h"
 #include "s2l/mapping.h"
+#include "s2l/password.h"
 #include "s2l/schema.h"
 
 /* One "{...}" or literal piece of a template. */
@@ -46,6 +47,17 @@ typedef struct s2l_me_sub {
     char *scim;                 /* "streetAddress" */
     char *ldap;                 /* "street" */
 } s2l_me_sub;
+
+/* A derived value's rule (mapping_transform.c), e.g. sAMAccountName from
+ * userName: cut at '@', replace characters AD refuses, at most 20 characters. */
+typedef struct s2l_transform {
+    bool on;
+    char *cut_at;               /* keep what precedes its first occurrence (NULL: all) */
+    char *invalid_chars;        /* each of these characters (ASCII) becomes `replacement` */
+    char *replacement;          /* "" drops them */
+    size_t max_length;          /* in characters (code points); 0 = no limit */
+    bool lower_case;            /* ASCII letters in lower case */
+} s2l_transform;
 
 /* How a SCIM boolean is written to and read from LDAP. */
 typedef struct s2l_me_bool {
@@ -92,7 +104,43 @@ typedef struct s2l_mentry {
     /* access */
     bool read_only;             /* read from LDAP, never written */
     bool write_only;            /* written, never requested or returned */
+    /* directories (mapping_ids.c, mapping_deprovision.c, mapping_transform.c) */
+    bool by_policy;             /* `active` carried out by the type's deprovision policy (no ldap) */
+    bool is_password;           /* the SCIM password: written per pw_scheme */
+    s2l_pw_scheme pw_scheme;
+    char *write_key;            /* key the written value goes under: ldap, or "<ldap>;base64" when binary */
+    s2l_transform transform;    /* DERIVED: applied to the template's value */
+    bool create_only;           /* DERIVED: written on create, never changed by an update */
 } s2l_mentry;
+
+/* How the SCIM id is kept (ldap.id_syntax). */
+typedef enum {
+    S2L_IDSYN_ANY,              /* any text, compared as is */
+    S2L_IDSYN_UUID,             /* 8-4-4-4-12 hex (entryUUID) */
+    S2L_IDSYN_GUID,             /* 16 binary bytes shown in AD's mixed-endian GUID form (objectGUID) */
+    S2L_IDSYN_NSUNIQUEID,       /* 389-DS: 8-8-8-8 hex (nsUniqueId) */
+} s2l_id_syntax;
+
+/* One attribute a "set" deprovisioning policy changes (mapping_deprovision.c). */
+typedef struct s2l_dp_set {
+    char *ldap;
+    bool is_flag;               /* integer bit flags (userAccountControl) */
+    unsigned long long flag;    /* is_flag: bits set while inactive, cleared while active */
+    bool has_initial;
+    unsigned long long initial; /* is_flag: value written on create, before the flag (512) */
+    char *value;                /* !is_flag: the value meaning inactive ("TRUE") */
+    char *active_value;         /* !is_flag: written when active; NULL = attribute removed */
+} s2l_dp_set;
+
+/* What `active: false` (or DELETE) does to an entry; components combine. */
+typedef struct s2l_dp_policy {
+    bool configured;
+    bool hard_delete;           /* DELETE: delete the entry (the default) */
+    bool lock;                  /* ppolicy: pwdAccountLockedTime 000001010000Z */
+    s2l_dp_set *set;
+    size_t n_set;
+    char *move_to;              /* container the entry is moved to, or NULL */
+} s2l_dp_policy;
 
 struct s2l_rmap {
     s2l_rmap_info info;         /* strings point into the owned copies below */
@@ -110,6 +158,14 @@ struct s2l_rmap {
     json_t *written_names;      /* LDAP attributes the mapping writes (s2l_map_written_attrs), at load */
     s2l_rmap_groups groups;
     s2l_deprovision deprovision;
+    /* directories */
+    s2l_id_syntax id_syntax;
+    s2l_dp_policy dp_inactive;  /* deprovision.active_false */
+    s2l_dp_policy dp_delete;    /* deprovision.delete */
+    char *protected_filter;     /* provisioning.protected, or NULL */
+    char **default_groups;      /* provisioning.default_groups (DNs) */
+    size_t n_default_groups;
+    char *boundary;             /* provisioning.boundary; defaults to base_dn */
     /* the resource type and its views */
     s2l_resource_type rt;
     const s2l_schema *core;     /* full schemas */
@@ -130,7 +186,69 @@ struct s2l_mapping {
     size_t n_rmaps;
     bool ignore_unknown;
     bool refint_by_gateway;     /* "referential_integrity": "gateway" */
+    char **secret_attrs;        /* NULL-terminated: write-only LDAP attributes + "secret_attributes" */
 };
+
+/* ---- directory features: loading (each fills *e on failure) ---- */
+
+/* Where and what went wrong, for the loader's message "<file>: <where>: <msg>". */
+typedef struct s2l_load_err {
+    char where[256];
+    char msg[512];
+} s2l_load_err;
+void s2l_load_err_set(s2l_load_err *e, const char *where, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* "deprovision" of a resource type (after its entries are parsed). */
+bool s2l_dp_parse(s2l_rmap *rm, const json_t *j, const char *where, s2l_load_err *e);
+/* Cross-checks once every resource type is loaded (active mapping, move targets). */
+bool s2l_dp_finish(s2l_rmap *rm, const char *where, s2l_load_err *e);
+void s2l_dp_fini(s2l_dp_policy *p);
+/* "provisioning" of a resource type, and its checks against the other types. */
+bool s2l_scope_parse(s2l_rmap *rm, const json_t *j, const char *where, s2l_load_err *e);
+bool s2l_scope_finish(s2l_rmap *rm, const char *where, s2l_load_err *e);
+/* "transform" of a derived entry. */
+bool s2l_transform_parse(s2l_transform *t, const json_t *j, const char *where, s2l_load_err *e);
+void s2l_transform_fini(s2l_transform *t);
+/* The transformed value (malloc'd; NULL on allocation failure). */
+char *s2l_transform_apply(const s2l_transform *t, const char *v);
+
+/* ---- directory features: run time ---- */
+
+/* `active` of an entry under rm's active_false policy. */
+bool s2l_dp_entry_active(const s2l_rmap *rm, const json_t *entry);
+/* LDAP attributes the policy reads (appended to a NULL-terminated vector). */
+int s2l_dp_read_attrs(const s2l_rmap *rm, int (*add)(void *ctx, const char *attr), void *ctx);
+/* On create: the policy's attributes for resource (active true/false/absent)
+ * are added to attrs; *container is the parent to create the entry under
+ * (base_dn, or the move target of an inactive user; borrowed). */
+int s2l_dp_create_attrs(const s2l_rmap *rm, const json_t *resource, json_t *attrs, const char **container,
+                        s2l_error *err);
+/* Appends the mods (and sets *newsuperior, borrowed) that bring entry to
+ * state `active` under policy p. */
+int s2l_dp_plan(const s2l_rmap *rm, const s2l_dp_policy *p, const json_t *entry, bool active, json_t *mods,
+                const char **newsuperior, s2l_error *err);
+/* The active_false mods for new_resource's explicit `active` (none when it
+ * says nothing), for s2l_rmap_plan_update_entry. */
+int s2l_dp_plan_active(const s2l_rmap *rm, const json_t *entry, const json_t *new_resource, json_t *mods,
+                       const char **newsuperior, s2l_error *err);
+/* The LDAP filter text under which an entry reads as inactive (malloc'd);
+ * NULL + *err (400 invalidFilter) when the policy cannot be expressed as a
+ * filter (move only). */
+char *s2l_dp_inactive_filter(const s2l_rmap *rm, s2l_error *err);
+
+/* DNs compared the way the gateway can: case-insensitively, with spaces after
+ * separators ignored. True when dn equals base (or_equal) or lies below it. */
+bool s2l_dn_under(const char *dn, const char *base, bool or_equal);
+/* The parent of dn (borrowed pointer into dn), or NULL. */
+const char *s2l_dn_parent(const char *dn);
+/* Whether text is a DN the loader accepts: attr=value RDNs separated by ','. */
+bool s2l_dn_syntax_ok(const char *dn);
+/* RFC 4515 syntax check of an LDAP filter; *why says what is wrong. */
+bool s2l_ldap_filter_syntax_ok(const char *f, const char **why);
+
+/* The SCIM id value held by attribute id_attr of entry, binary-aware: the raw
+ * bytes (text or "<attr>;base64"), malloc'd with *len; NULL when absent. */
+unsigned char *s2l_map_entry_bytes(const json_t *entry, const char *attr, size_t *len);
 
 /* Appends every LDAP attribute rm writes, each once (mapping_write.c). */
 int s2l_map_written_attrs(const s2l_rmap *rm, json_t *names);

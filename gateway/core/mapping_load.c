@@ -384,6 +384,8 @@ static void mentry_fini(s2l_mentry *me)
     free(me->boolean.when_false);
     strv_free_n(me->ref_types, me->n_ref_types);
     free(me->placeholder);
+    free(me->write_key);
+    s2l_transform_fini(&me->transform);
 }
 
 /* "true"/"false" members of a "boolean" object: a string, or null for "absent". */
@@ -614,14 +616,16 @@ static bool parse_multi(load_ctx *c, const json_t *j, const char *where, s2l_men
  * be silently ignored otherwise). */
 static bool check_kind_keys(load_ctx *c, const json_t *j, const char *where, const s2l_mentry *me)
 {
-    static const char *const derived[] = {"ldap", "template", "description", NULL};
+    static const char *const derived[] = {"ldap", "template", "transform", "create_only", "description", NULL};
+    static const char *const password[] = {"scim", "ldap", "scheme", "description", NULL};
     static const char *const constant[] = {"ldap", "constant", "description", NULL};
     static const char *const simple[] = {"scim", "ldap", "fallback", "read_only", "description", NULL};
     static const char *const boolean[] = {"scim", "ldap", "boolean", "deprovision", "read_only", "description", NULL};
     static const char *const multi[] = {"scim", "ldap", "type", "primary", "read_only", "description", NULL};
     static const char *const reference[] = {"scim", "ldap", "reference", "reference_value", "placeholder", "delta",
                                             "source", "read_only", "description", NULL};
-    const char *const *known = me->kind == S2L_ME_DERIVED    ? derived
+    const char *const *known = me->is_password              ? password
+                               : me->kind == S2L_ME_DERIVED    ? derived
                                : me->kind == S2L_ME_CONSTANT ? constant
                                : me->kind == S2L_ME_MULTI    ? multi
                                : me->kind == S2L_ME_REFERENCE ? reference
@@ -647,7 +651,8 @@ static bool parse_entry_kind(load_ctx *c, s2l_rmap *rm, const s2l_resource_type 
 {
     static const char *const keys[] = {"scim", "ldap", "type", "primary", "fallback", "template", "constant",
                                        "boolean", "deprovision", "reference", "reference_value",
-                                       "placeholder", "delta", "source", "read_only", "description", NULL};
+                                       "placeholder", "delta", "source", "read_only", "scheme", "transform",
+                                       "create_only", "description", NULL};
     const json_t *scim = json_object_get(j, "scim");
     scim_ref ref;
 
@@ -670,6 +675,18 @@ static bool parse_entry_kind(load_ctx *c, s2l_rmap *rm, const s2l_resource_type 
             return false;
         if (has_t) {
             me->kind = S2L_ME_DERIVED;
+            if (!get_bool(c, j, "create_only", where, &me->create_only))
+                return false;
+            if (json_object_get(j, "transform") != NULL) {
+                s2l_load_err e;
+                char tw[WHERE_MAX];
+                if (!where_fmt(c, tw, where, ".transform"))
+                    return false;
+                if (!s2l_transform_parse(&me->transform, json_object_get(j, "transform"), tw, &e)) {
+                    lerr(c, e.where, "%s", e.msg);
+                    return false;
+                }
+            }
             return get_templates(c, full, j, "template", where, &me->templates, &me->n_templates);
         }
         me->kind = S2L_ME_CONSTANT;
@@ -721,11 +738,42 @@ static bool parse_entry_kind(load_ctx *c, s2l_rmap *rm, const s2l_resource_type 
     if (!get_ldap_attr(c, j, "ldap", where, ref.leaf->type != S2L_T_BOOLEAN, &me->ldap))
         return false;
     if (ref.leaf->type == S2L_T_BOOLEAN) {
+        /* {"scim": "active"} alone: carried out by the type's "deprovision" policy */
+        if (me->ldap == NULL && strcasecmp(me->attr, "active") == 0 && !ref.has_sub &&
+            json_object_get(j, "boolean") == NULL && json_object_get(j, "deprovision") == NULL) {
+            me->is_bool = true;
+            me->by_policy = true;
+            return true;
+        }
         if (!parse_boolean(c, j, where, me, rm))
             return false;
         if (me->ldap == NULL) {
             lerr(c, where, "\"ldap\" is required");
             return false;
+        }
+        return true;
+    }
+    if (strcasecmp(me->attr, "password") == 0 && !me->in_ext && me->write_only) {
+        /* The password is written per "scheme": hashed here, encoded for AD,
+         * or left to the directory; never stored as sent by accident. */
+        const json_t *sch = json_object_get(j, "scheme");
+        me->is_password = true;
+        me->pw_scheme = strcasecmp(me->ldap, "unicodePwd") == 0 ? S2L_PW_UNICODEPWD : S2L_PW_CRYPT_SHA512;
+        if (sch != NULL && (!json_is_string(sch) || !s2l_pw_scheme_parse(json_string_value(sch), &me->pw_scheme))) {
+            lerr(c, where, "\"scheme\" must be \"{CRYPT}\", \"{SSHA512}\", \"{SSHA256}\", \"{SSHA}\", "
+                           "\"directory\" or \"unicodePwd\"");
+            return false;
+        }
+        if ((me->pw_scheme == S2L_PW_UNICODEPWD) != (strcasecmp(me->ldap, "unicodePwd") == 0)) {
+            lerr(c, where, "\"scheme\": \"unicodePwd\" goes with the LDAP attribute unicodePwd (Active "
+                           "Directory) and only with it");
+            return false;
+        }
+        if (s2l_pw_scheme_binary(me->pw_scheme)) {
+            size_t n = strlen(me->ldap) + sizeof ";base64";
+            if ((me->write_key = malloc(n)) == NULL)
+                return oom(c, where);
+            snprintf(me->write_key, n, "%s;base64", me->ldap);
         }
         return true;
     }
@@ -921,14 +969,25 @@ static bool parse_ldap_settings(load_ctx *c, s2l_rmap *rm, const s2l_resource_ty
         oom(c, where);
         goto out;
     }
-    if (syntax == NULL) {
-        rm->info.id_is_uuid = strcasecmp(rm->id_attr, "entryUUID") == 0;
-    } else if (strcmp(syntax, "uuid") == 0 || strcmp(syntax, "any") == 0) {
-        rm->info.id_is_uuid = strcmp(syntax, "uuid") == 0;
-    } else {
-        lerr(c, where, "\"id_syntax\" must be \"uuid\" or \"any\"");
+    /* Each directory's own unique id has a known form: defaults by name. */
+    static const struct { const char *name, *attr; s2l_id_syntax syn; } syntaxes[] = {
+        {"uuid", "entryUUID", S2L_IDSYN_UUID}, {"guid", "objectGUID", S2L_IDSYN_GUID},
+        {"nsuniqueid", "nsUniqueId", S2L_IDSYN_NSUNIQUEID}, {"any", NULL, S2L_IDSYN_ANY},
+    };
+    rm->id_syntax = S2L_IDSYN_ANY;
+    bool syntax_ok = syntax == NULL;
+    for (size_t i = 0; i < sizeof syntaxes / sizeof syntaxes[0]; i++) {
+        if (syntax ? strcmp(syntax, syntaxes[i].name) == 0
+                   : syntaxes[i].attr && strcasecmp(rm->id_attr, syntaxes[i].attr) == 0) {
+            rm->id_syntax = syntaxes[i].syn;
+            syntax_ok = true;
+        }
+    }
+    if (!syntax_ok) {
+        lerr(c, where, "\"id_syntax\" must be \"uuid\", \"guid\", \"nsuniqueid\" or \"any\"");
         goto out;
     }
+    rm->info.id_is_uuid = rm->id_syntax == S2L_IDSYN_UUID;
     /* Timestamps default to OpenLDAP's operational attributes; null turns one off. */
     static const struct { const char *key, *def; size_t off; } meta_keys[] = {
         {"created_attribute", "createTimestamp", offsetof(s2l_rmap, created_attr)},
@@ -990,7 +1049,7 @@ out:
 static bool parse_rmap(load_ctx *c, s2l_rmap *rm, const json_t *j, const char *where)
 {
     static const char *const keys[] = {"name", "endpoint", "description", "schema", "extensions", "ldap",
-                                       "attributes", NULL};
+                                       "attributes", "deprovision", "provisioning", NULL};
     char w[WHERE_MAX], *schema_urn = NULL;
     const json_t *exts, *attrs;
     s2l_resource_type full = {0};
@@ -1099,6 +1158,14 @@ static bool parse_rmap(load_ctx *c, s2l_rmap *rm, const json_t *j, const char *w
     }
     if (!check_entries(c, rm))
         goto out;
+    {
+        s2l_load_err e;
+        if (!s2l_dp_parse(rm, json_object_get(j, "deprovision"), where, &e) ||
+            !s2l_scope_parse(rm, json_object_get(j, "provisioning"), where, &e)) {
+            lerr(c, e.where, "%s", e.msg);
+            goto out;
+        }
+    }
     ok = true;
 out:
     free(schema_urn);
@@ -1145,6 +1212,13 @@ static bool finish_rmap(load_ctx *c, s2l_rmap *rm, const char *where)
             rm->delta_attrs[n_delta++] = rm->entries[i].attr; /* borrowed from the entry */
     if (!build_views(c, rm, where))
         return false;
+    {
+        s2l_load_err e;
+        if (!s2l_dp_finish(rm, where, &e) || !s2l_scope_finish(rm, where, &e)) {
+            lerr(c, e.where, "%s", e.msg);
+            return false;
+        }
+    }
 
     rm->info.name = rm->name;
     rm->info.endpoint = rm->endpoint;
@@ -1185,6 +1259,11 @@ static void rmap_fini(s2l_rmap *rm)
         mentry_fini(&rm->entries[i]);
     free(rm->entries);
     free(rm->delta_attrs);
+    s2l_dp_fini(&rm->dp_inactive);
+    s2l_dp_fini(&rm->dp_delete);
+    free(rm->protected_filter);
+    strv_free_n(rm->default_groups, rm->n_default_groups);
+    free(rm->boundary);
     s2l_schema_destroy(rm->core_view);
     for (size_t i = 0; rm->ext_views && i < rm->n_ext; i++)
         s2l_schema_destroy(rm->ext_views[i]);
@@ -1204,6 +1283,7 @@ void s2l_mapping_destroy(s2l_mapping *m)
     for (size_t i = 0; i < m->n_schemas; i++)
         s2l_schema_destroy(m->schemas[i]);
     free(m->schemas);
+    s2l_strv_free(m->secret_attrs);
     free(m->path);
     free(m);
 }
@@ -1266,6 +1346,61 @@ out:
     return ok;
 }
 
+/* Adds name to the NULL-terminated list *v (n entries) unless it is there. */
+static bool strv_add_unique(char ***v, size_t *n, const char *name)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcasecmp((*v)[i], name) == 0)
+            return true;
+    char **nv = realloc(*v, (*n + 2) * sizeof *nv);
+    if (nv == NULL)
+        return false;
+    *v = nv;
+    if ((nv[*n] = strdup(name)) == NULL) {
+        nv[*n] = NULL;
+        return false;
+    }
+    nv[++*n] = NULL;
+    return true;
+}
+
+/* Attributes whose values are never logged: write-only ones (passwords) and
+ * those the mapping lists under "secret_attributes". */
+static bool load_secret_attrs(load_ctx *c, const json_t *j)
+{
+    size_t n = 0;
+    c->m->secret_attrs = calloc(1, sizeof *c->m->secret_attrs);
+    if (c->m->secret_attrs == NULL)
+        return oom(c, "$");
+    for (size_t r = 0; r < c->m->n_rmaps; r++) {
+        const s2l_rmap *rm = &c->m->rmaps[r];
+        for (size_t i = 0; i < rm->n_entries; i++)
+            if (rm->entries[i].write_only && rm->entries[i].ldap &&
+                !strv_add_unique(&c->m->secret_attrs, &n, rm->entries[i].ldap))
+                return oom(c, "$");
+    }
+    const json_t *sa = json_object_get(j, "secret_attributes");
+    if (sa == NULL)
+        return true;
+    if (!json_is_array(sa)) {
+        lerr(c, "$.secret_attributes", "must be an array of LDAP attribute names");
+        return false;
+    }
+    size_t i;
+    const json_t *v;
+    json_array_foreach(sa, i, v) {
+        if (!json_is_string(v) || !ldap_attr_ok(json_string_value(v))) {
+            char w[64];
+            snprintf(w, sizeof w, "$.secret_attributes[%zu]", i);
+            lerr(c, w, "must be an LDAP attribute name");
+            return false;
+        }
+        if (!strv_add_unique(&c->m->secret_attrs, &n, json_string_value(v)))
+            return oom(c, "$");
+    }
+    return true;
+}
+
 /* Attributes read before an update: the defaults minus delta attributes (a
  * group's members are never read to be changed). */
 static char **update_attrs_of(const s2l_rmap *rm)
@@ -1290,7 +1425,7 @@ static char **update_attrs_of(const s2l_rmap *rm)
 s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *errbuf, size_t errlen)
 {
     static const char *const keys[] = {"unknown_attributes", "referential_integrity", "resource_types",
-                                       "description", NULL};
+                                       "secret_attributes", "description", NULL};
     load_ctx c = {.file = path, .errbuf = errbuf, .errlen = errlen};
     json_error_t je;
     json_t *j = NULL;
@@ -1380,6 +1515,8 @@ s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *er
             goto out;
         }
     }
+    if (!load_secret_attrs(&c, j))
+        goto out;
     ok = true;
 out:
     json_decref(j);
@@ -1423,3 +1560,4 @@ const s2l_resource_type *s2l_rmap_rtype(const s2l_rmap *rm) { return &rm->rt; }
 const char *const *s2l_rmap_delta_attrs(const s2l_rmap *rm) { return (const char *const *)rm->delta_attrs; }
 const s2l_rmap_groups *s2l_rmap_groups_of(const s2l_rmap *rm) { return &rm->groups; }
 s2l_deprovision s2l_rmap_deprovision(const s2l_rmap *rm) { return rm->deprovision; }
+const char *const *s2l_mapping_secret_attrs(const s2l_mapping *m) { return (const char *const *)m->secret_attrs; }

@@ -33,6 +33,17 @@ static int strv_add_unique(char ***v, size_t *n, size_t *cap, const char *s)
     return 0;
 }
 
+typedef struct strv_ctx {
+    char ***v;
+    size_t *n, *cap;
+} strv_ctx;
+
+static int strv_add_cb(void *ctx, const char *attr)
+{
+    strv_ctx *c = ctx;
+    return strv_add_unique(c->v, c->n, c->cap, attr);
+}
+
 void s2l_strv_free(char **v)
 {
     for (size_t i = 0; v && v[i]; i++)
@@ -66,6 +77,11 @@ char **s2l_rmap_read_attrs(const s2l_rmap *rm, const s2l_projection *p)
             continue;
         if (strv_add_unique(&v, &n, &cap, me->ldap) < 0)
             goto fail;
+        if (me->by_policy) {
+            strv_ctx sc = {&v, &n, &cap};
+            if (s2l_dp_read_attrs(rm, strv_add_cb, &sc) < 0)
+                goto fail;
+        }
         for (size_t k = 0; k < me->n_subs; k++)
             if (strv_add_unique(&v, &n, &cap, me->subs[k].ldap) < 0)
                 goto fail;
@@ -309,10 +325,12 @@ static int set_opt(json_t *obj, const char *key, json_t *v)
     return v ? json_object_set_new(obj, key, v) : 0;
 }
 
-static int render_simple(const s2l_mentry *me, const json_t *entry, json_t *container)
+static int render_simple(const s2l_rmap *rm, const s2l_mentry *me, const json_t *entry, json_t *container)
 {
     json_t *v;
-    if (me->is_bool) {
+    if (me->by_policy) {
+        v = json_boolean(s2l_dp_entry_active(rm, entry));
+    } else if (me->is_bool) {
         v = bool_value(me, entry);
     } else {
         const char *text = s2l_map_entry_first(entry, me->ldap);
@@ -402,7 +420,7 @@ static int render_attr(const s2l_rmap *rm, const s2l_attr_def *def, const s2l_sc
             continue;
         switch (me->kind) {
         case S2L_ME_SIMPLE:
-            rc = render_simple(me, entry, container);
+            rc = render_simple(rm, me, entry, container);
             break;
         case S2L_ME_MULTI:
             if (arr == NULL && (arr = json_array()) == NULL)
@@ -495,10 +513,10 @@ out:
 json_t *s2l_rmap_to_scim(const s2l_rmap *rm, const json_t *entry, const json_t *refs, const char *base_url,
                          s2l_error *err)
 {
-    const char *id = s2l_map_entry_first(entry, rm->id_attr);
+    char *id = s2l_rmap_entry_id(rm, entry);
     json_t *res = NULL, *schemas = NULL;
 
-    if (id == NULL || *id == 0) {
+    if (id == NULL) {
         const char *dn = json_string_value(json_object_get(entry, "dn"));
         s2l_error_set(err, 500, NULL, "%s entry %s has no %s", rm->name, dn ? dn : "(no dn)", rm->id_attr);
         return NULL;
@@ -511,7 +529,7 @@ json_t *s2l_rmap_to_scim(const s2l_rmap *rm, const json_t *entry, const json_t *
     /* externalId is common (not in the core view) but sits right after id */
     for (size_t i = 0; i < rm->n_entries; i++) {
         const s2l_mentry *me = &rm->entries[i];
-        if (me->top != NULL && s2l_attr_is_common(me->top) && render_simple(me, entry, res) < 0)
+        if (me->top != NULL && s2l_attr_is_common(me->top) && render_simple(rm, me, entry, res) < 0)
             goto oom;
     }
     if (render_meta(rm, entry, id, base_url, res) < 0 ||
@@ -532,10 +550,12 @@ json_t *s2l_rmap_to_scim(const s2l_rmap *rm, const json_t *entry, const json_t *
         json_decref(ext);
     }
     json_decref(schemas);
+    free(id);
     return res;
 oom:
     s2l_error_set(err, 500, NULL, "out of memory");
     json_decref(schemas);
     json_decref(res);
+    free(id);
     return NULL;
 }

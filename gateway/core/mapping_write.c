@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -70,6 +71,13 @@ static int add_template(json_t *attrs, const s2l_mentry *me, const json_t *resou
         char *v = s2l_template_eval(&me->templates[i], resource, &oom);
         if (oom)
             return -1;
+        if (v != NULL && me->transform.on) {
+            char *t = s2l_transform_apply(&me->transform, v);
+            free(v);
+            if (t == NULL)
+                return -1;
+            v = t;
+        }
         if (v == NULL || *v == 0) {
             free(v);
             continue;
@@ -90,10 +98,40 @@ static const json_t *scim_value(const s2l_mentry *me, const json_t *resource)
     return json_is_null(v) ? NULL : v;
 }
 
+/* The password as the scheme says: hashed, encoded for AD (binary, sent as
+ * "<attr>;base64"), or as sent. The cleartext is never kept. */
+static int password_attrs(json_t *attrs, const s2l_mentry *me, const json_t *v)
+{
+    size_t n = 0;
+    int rc = -1;
+    if (!json_is_string(v) || json_string_length(v) == 0)
+        return 0;
+    char *enc = s2l_pw_encode(me->pw_scheme, json_string_value(v), json_string_length(v), &n);
+    if (enc == NULL)
+        return -1;
+    if (me->write_key == NULL) {
+        rc = add_value(attrs, me->ldap, enc, n);
+    } else {
+        char *b64 = n <= (size_t)1 << 20 ? malloc((n + 2) / 3 * 4 + 1) : NULL;
+        if (b64 != NULL) {
+            EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)enc, (int)n);
+            rc = add_value(attrs, me->write_key, b64, strlen(b64));
+            s2l_pw_free(b64, strlen(b64));
+        }
+    }
+    s2l_pw_free(enc, n);
+    return rc;
+}
+
 static int simple_attrs(json_t *attrs, const s2l_mentry *me, const json_t *resource)
 {
     const json_t *v = scim_value(me, resource);
     bool done = false;
+
+    if (me->by_policy)
+        return 0; /* written by the deprovision policy (s2l_dp_create_attrs, s2l_dp_plan) */
+    if (me->is_password)
+        return password_attrs(attrs, me, v);
 
     if (me->is_bool) {
         const char *repr = json_is_true(v) ? me->boolean.when_true : json_is_false(v) ? me->boolean.when_false : NULL;
@@ -298,9 +336,12 @@ json_t *s2l_rmap_to_ldap(const s2l_rmap *rm, const json_t *resource, const json_
     char *rdn = NULL, *raw = NULL, *dn = NULL;
     s2l_strbuf b = {0};
 
+    const char *container = rm->base_dn;
     attrs = s2l_map_ldap_attrs(rm, resource, ids, false, err);
     if (attrs == NULL)
         goto out;
+    if (s2l_dp_create_attrs(rm, resource, attrs, &container, err) < 0)
+        goto fail;
     rdn = s2l_map_rdn(rm, resource, &raw, err);
     if (rdn == NULL)
         goto fail;
@@ -315,7 +356,7 @@ json_t *s2l_rmap_to_ldap(const s2l_rmap *rm, const json_t *resource, const json_
             goto oom;
     s2l_sb_adds(&b, rdn);
     s2l_sb_adds(&b, ",");
-    s2l_sb_adds(&b, rm->base_dn);
+    s2l_sb_adds(&b, container);
     if ((dn = s2l_sb_take(&b)) == NULL)
         goto oom;
     /* objectClass first: easier to read in logs and LDIF dumps */
@@ -385,10 +426,11 @@ static bool left_alone(const s2l_rmap *rm, const char *ldap, const json_t *new_r
 {
     for (size_t i = 0; i < rm->n_entries; i++) {
         const s2l_mentry *me = &rm->entries[i];
-        if (me->ldap == NULL || me->read_only || tolower((unsigned char)me->ldap[0]) != tolower((unsigned char)ldap[0]) ||
-            strcasecmp(me->ldap, ldap) != 0)
+        const char *key = me->write_key ? me->write_key : me->ldap;
+        if (key == NULL || me->read_only || tolower((unsigned char)key[0]) != tolower((unsigned char)ldap[0]) ||
+            strcasecmp(key, ldap) != 0)
             continue;
-        if (me->delta)
+        if (me->delta || me->create_only)
             return true;
         if (!(me->write_only || (me->is_bool && me->boolean.absent != -1)))
             continue;
@@ -407,7 +449,7 @@ int s2l_map_written_attrs(const s2l_rmap *rm, json_t *names)
         if (me->read_only)
             continue;
         for (size_t k = 0; k <= me->n_subs; k++) {
-            const char *a = k < me->n_subs ? me->subs[k].ldap : me->ldap;
+            const char *a = k < me->n_subs ? me->subs[k].ldap : me->write_key ? me->write_key : me->ldap;
             if (a == NULL)
                 continue;
             bool seen = false;
@@ -426,6 +468,13 @@ int s2l_map_written_attrs(const s2l_rmap *rm, json_t *names)
 json_t *s2l_rmap_plan_update(const s2l_rmap *rm, const json_t *old_resource, const json_t *new_resource,
                              const json_t *ids, s2l_error *err)
 {
+    return s2l_rmap_plan_update_entry(rm, NULL, old_resource, new_resource, ids, err);
+}
+
+json_t *s2l_rmap_plan_update_entry(const s2l_rmap *rm, const json_t *entry, const json_t *old_resource,
+                                   const json_t *new_resource, const json_t *ids, s2l_error *err)
+{
+    const char *newsuperior = NULL;
     json_t *a_old = NULL, *a_new = NULL, *names = NULL, *mods = NULL, *plan = NULL, *empty = NULL;
     char *rdn_old = NULL, *rdn_new = NULL;
     s2l_error ignored = {0};
@@ -458,13 +507,18 @@ json_t *s2l_rmap_plan_update(const s2l_rmap *rm, const json_t *old_resource, con
         if (mod == NULL || json_array_append_new(mods, mod) < 0)
             goto oom;
     }
+    /* after the attributes: a password set in the same request comes before enabling */
+    if (s2l_dp_plan_active(rm, entry, new_resource, mods, &newsuperior, err) < 0)
+        goto out;
     plan = json_pack("{s:o, s:O}", "newrdn",
                      rdn_old && strcmp(rdn_old, rdn_new) == 0 ? json_null() : json_string(rdn_new), "mods", mods);
-    if (plan == NULL)
+    if (plan == NULL || (newsuperior && json_object_set_new(plan, "newsuperior", json_string(newsuperior)) < 0))
         goto oom;
     goto out;
 oom:
     s2l_error_set(err, 500, NULL, "out of memory");
+    json_decref(plan);
+    plan = NULL;
 out:
     json_decref(a_old);
     json_decref(a_new);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 
 #include "request-internal.h"
@@ -101,8 +102,12 @@ static void finish(s2l_req *req, int status, json_t *body, const char *const *he
 
     struct evkeyvalq *out = evhttp_request_get_output_headers(req->evreq);
     struct evbuffer *buf = NULL;
+    bool own_type = false;
+    for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2)
+        own_type = own_type || strcasecmp(headers[i], "Content-Type") == 0;
     if (body) {
-        evhttp_add_header(out, "Content-Type", "application/scim+json; charset=utf-8");
+        if (!own_type)
+            evhttp_add_header(out, "Content-Type", "application/scim+json; charset=utf-8");
         char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
         buf = evbuffer_new();
         /* On success the buffer owns text and frees it after sending. */
@@ -115,9 +120,10 @@ static void finish(s2l_req *req, int status, json_t *body, const char *const *he
 
     if (s2l_log_enabled(S2L_LOG_INFO) || status >= 500)
         s2l_log(status >= 500 ? S2L_LOG_WARN : S2L_LOG_INFO,
-                "event=request req=%llu method=%s path=%s status=%d ldap_ops=%d latency_us=%llu",
+                "event=request req=%llu method=%s path=%s status=%d cred=%s ldap_ops=%d latency_us=%llu",
                 (unsigned long long)req->id, req->method_name ? req->method_name : "?",
-                req->path ? req->path : "?", status, req->ldap_ops_done,
+                req->path ? req->path : "?", status, req->cred ? s2l_auth_cred_name(req->cred) : "-",
+                req->ldap_ops_done,
                 (unsigned long long)(now_us() - req->start_us));
 
     evhttp_send_reply(req->evreq, status, NULL, buf);
@@ -139,6 +145,7 @@ static void finish(s2l_req *req, int status, json_t *body, const char *const *he
     free(req->path);
     free(req->base_url);
     free(req->resource_id);
+    s2l_auth_release(req->auth);
     s2l_server *srv = req->srv;
     free(req);
     s2l_server_request_done_(srv);

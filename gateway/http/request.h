@@ -12,7 +12,8 @@
  * client gets 503 + Retry-After.
  *
  * Ownership: the request owns body, query, path pieces, its arena of JSON values
- * (req->keep) and its handler state (freed by state_free when set).
+ * (req->keep), its handler state (freed by state_free when set) and one
+ * reference to the auth state it authenticated with (released at the reply).
  */
 #ifndef S2L_HTTP_REQUEST_H
 #define S2L_HTTP_REQUEST_H
@@ -23,6 +24,7 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+#include "s2l/auth.h"
 #include "s2l/config.h"
 #include "s2l/error.h"
 #include "s2l/ldap_pool.h"
@@ -38,6 +40,7 @@ typedef struct s2l_gateway {
     s2l_pool *pool;
     struct event_base *base;
     char *suffix;                /* common suffix of all base DNs: where id/DN look-ups search */
+    s2l_auth *auth;              /* credentials; main holds one reference and may swap it (reload) */
 } s2l_gateway;
 
 typedef struct s2l_req_op s2l_req_op;
@@ -63,12 +66,15 @@ struct s2l_req {
     struct s2l_req_adopted *adopted; /* freed when the request ends (s2l_req_adopt) */
     void *state;                 /* handler state */
     void (*state_free)(void *state);
+    s2l_auth *auth;              /* the auth state the request authenticated with (held), or NULL */
+    const s2l_auth_cred *cred;   /* its credential (borrowed from auth), or NULL; named in the access log */
     int ldap_ops_done;           /* counted for the access log */
     unsigned restarts;           /* times a handler started over (the entry moved meanwhile) */
 };
 
 /* Sends `body` (stolen reference; may be NULL for 204) with status and the SCIM
- * content type, plus optional headers (NULL-terminated name/value pairs). Frees req. */
+ * content type (unless the headers name another Content-Type), plus optional
+ * headers (NULL-terminated name/value pairs). Frees req. */
 void s2l_req_reply_json(s2l_req *req, int status, json_t *body, const char *const *headers);
 /* Sends a SCIM Error for *err (status 0 → 500). Frees req. */
 void s2l_req_reply_error(s2l_req *req, const s2l_error *err);

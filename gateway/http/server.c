@@ -21,7 +21,10 @@
 #include <unistd.h>
 
 #include "../resources/handlers.h"
+#include "oauth_token.h"
 #include "request-internal.h"
+#include "request_auth.h"
+#include "tls.h"
 #include "s2l/log.h"
 
 struct s2l_server {
@@ -55,22 +58,11 @@ static struct bufferevent *make_tls_bev(struct event_base *base, void *arg)
 
 static int setup_tls(s2l_server *srv, char *errbuf, size_t errlen)
 {
-    const s2l_config *cfg = srv->gw->cfg;
-    srv->ssl_ctx = SSL_CTX_new(TLS_server_method());
+    srv->ssl_ctx = s2l_tls_server_ctx(srv->gw->cfg, errbuf, errlen);
     if (srv->ssl_ctx == NULL)
-        goto err;
-    SSL_CTX_set_min_proto_version(srv->ssl_ctx, TLS1_2_VERSION);
-    SSL_CTX_set_options(srv->ssl_ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-    if (SSL_CTX_use_certificate_chain_file(srv->ssl_ctx, cfg->tls_cert_file) != 1 ||
-        SSL_CTX_use_PrivateKey_file(srv->ssl_ctx, cfg->tls_key_file, SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(srv->ssl_ctx) != 1)
-        goto err;
+        return -1;
     evhttp_set_bevcb(srv->http, make_tls_bev, srv);
     return 0;
-err:
-    snprintf(errbuf, errlen, "TLS setup failed (%s, %s): %s", cfg->tls_cert_file, cfg->tls_key_file,
-             ERR_reason_error_string(ERR_get_error()));
-    return -1;
 }
 
 /* ---- routing ---- */
@@ -80,19 +72,11 @@ static bool seg_eq(const char *seg, size_t len, const char *name)
     return strlen(name) == len && strncasecmp(seg, name, len) == 0;
 }
 
-/* "Bearer <token>", scheme case-insensitive (RFC 6750 §2.1, RFC 7235 §2.1). */
+/* Credentials, expiry, allow_from and rate limits (request_auth.c, over the
+ * pure auth module). false: the 401/403/429 has been sent. */
 static bool authorized(s2l_req *req)
 {
-    const char *h = s2l_req_header(req, "Authorization");
-    if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
-        return false;
-    const char *tok = h + 7;
-    while (*tok == ' ')
-        tok++;
-    size_t len = strlen(tok);
-    while (len > 0 && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
-        len--;
-    return len > 0 && s2l_config_token_ok(req->gw->cfg, tok, len);
+    return s2l_http_authenticate(req);
 }
 
 static bool content_type_ok(s2l_req *req)
@@ -210,13 +194,8 @@ static void route(s2l_req *req)
         return;
     }
 
-    if (!authorized(req)) {
-        s2l_error err;
-        s2l_error_set(&err, 401, NULL, "a valid bearer token is required (Authorization: Bearer <token>)");
-        const char *hdr[] = {"WWW-Authenticate", "Bearer realm=\"scim2ldap\"", NULL};
-        s2l_req_reply_json(req, 401, s2l_error_to_json(&err), hdr);
+    if (!authorized(req))
         return;
-    }
     if (read_body(req) < 0)
         return;
 
@@ -237,6 +216,8 @@ static void route(s2l_req *req)
         s2l_req_fail(req, 404, NULL, "no such endpoint %s", req->path);
         return;
     }
+    if (!s2l_http_permit(req)) /* read_only, resource_types */
+        return;
     if (seg_eq(rest, strlen(rest), "/.search")) {
         s2l_req_fail(req, 501, NULL, "POST .search is not supported; use GET with filter");
         return;
@@ -327,6 +308,11 @@ static void on_request(struct evhttp_request *evreq, void *arg)
     if (req->base_url == NULL || decoded == NULL) {
         free(decoded);
         s2l_req_fail(req, 400, NULL, "malformed request URI");
+        return;
+    }
+    if (s2l_oauth_token_path_is(srv->gw, decoded)) {
+        req->path = decoded;
+        s2l_oauth_token_handle(req);
         return;
     }
     const char *bp = srv->gw->cfg->base_path;

@@ -2,7 +2,9 @@
  *
  * Values sent to LDAP: JSON strings as their UTF-8 bytes; integers in decimal;
  * true/false as "TRUE"/"FALSE" (the LDAP Boolean syntax). Anything else is a
- * caller bug (LDAP_PARAM_ERROR).
+ * caller bug (LDAP_PARAM_ERROR). Binary values (AD's unicodePwd) are sent the
+ * way they are read: under "<name>;base64" with base64 strings, which are
+ * decoded and sent as the bytes of <name> (malformed base64: LDAP_PARAM_ERROR).
  *
  * Values read from LDAP: valid UTF-8 without NUL bytes become JSON strings under
  * the attribute's name as the server spelled it. Other values (binary, e.g.
@@ -13,7 +15,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 /* ---- string vectors ---- */
@@ -61,6 +65,33 @@ static struct berval *berval_make(const char *data, size_t len)
     return bv;
 }
 
+/* The bytes a base64 string stands for; NULL + *rc on bad input. */
+static struct berval *base64_to_berval(const json_t *v, int *rc)
+{
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v);
+    if (s == NULL || n % 4 != 0 || n > (size_t)INT32_MAX / 2) {
+        *rc = LDAP_PARAM_ERROR;
+        return NULL;
+    }
+    struct berval *bv = malloc(sizeof *bv + n / 4 * 3 + 1);
+    if (bv == NULL)
+        return NULL;
+    unsigned char *bytes = (unsigned char *)(bv + 1);
+    int len = EVP_DecodeBlock(bytes, (const unsigned char *)s, (int)n);
+    if (len < 0) {
+        free(bv);
+        *rc = LDAP_PARAM_ERROR;
+        return NULL;
+    }
+    for (size_t k = n; k > 0 && s[k - 1] == '='; k--)
+        len--; /* EVP_DecodeBlock counts the padding as data */
+    bytes[len] = 0;
+    bv->bv_val = (char *)bytes;
+    bv->bv_len = (ber_len_t)len;
+    return bv;
+}
+
 static struct berval *value_to_berval(const json_t *v, int *rc)
 {
     char num[32];
@@ -84,11 +115,21 @@ static void mod_free(LDAPMod *m)
         return;
     free(m->mod_type);
     if (m->mod_bvalues) {
-        for (size_t i = 0; m->mod_bvalues[i]; i++)
+        /* values may be secrets (passwords): cleared before they are freed */
+        for (size_t i = 0; m->mod_bvalues[i]; i++) {
+            OPENSSL_cleanse(m->mod_bvalues[i]->bv_val, m->mod_bvalues[i]->bv_len);
             free(m->mod_bvalues[i]);
+        }
         free(m->mod_bvalues);
     }
     free(m);
+}
+
+/* "<name>;base64" (any case): the length of <name>, else 0. */
+static size_t binary_name_len(const char *attr)
+{
+    size_t n = strlen(attr), suffix = sizeof ";base64" - 1;
+    return n > suffix && strcasecmp(attr + n - suffix, ";base64") == 0 ? n - suffix : 0;
 }
 
 void s2l_mods_free_(LDAPMod **mods)
@@ -107,7 +148,8 @@ static LDAPMod *mod_make(int op, const char *attr, const json_t *values, int *rc
     if (m == NULL)
         goto oom;
     m->mod_op = op | LDAP_MOD_BVALUES;
-    m->mod_type = strdup(attr);
+    size_t bin = binary_name_len(attr);
+    m->mod_type = bin ? strndup(attr, bin) : strdup(attr);
     if (m->mod_type == NULL)
         goto oom;
     size_t n = values == NULL ? 0 : json_is_array(values) ? json_array_size(values) : 1;
@@ -119,7 +161,7 @@ static LDAPMod *mod_make(int op, const char *attr, const json_t *values, int *rc
     for (size_t i = 0; i < n; i++) {
         const json_t *v = json_is_array(values) ? json_array_get(values, i) : values;
         int err = LDAP_NO_MEMORY; /* unless value_to_berval says the type is wrong */
-        m->mod_bvalues[i] = value_to_berval(v, &err);
+        m->mod_bvalues[i] = bin ? base64_to_berval(v, &err) : value_to_berval(v, &err);
         if (m->mod_bvalues[i] == NULL) {
             *rc = err;
             goto fail;

@@ -112,13 +112,14 @@ static json_t *ref_of_entry(const s2l_mapping *m, const char *dn, const json_t *
     if (rm == NULL)
         return NULL;
     const s2l_rmap_info *info = s2l_rmap_info_of(rm);
-    const char *id = first_value(e, info->id_attr);
+    char *id = s2l_rmap_entry_id(rm, e); /* binary ids (objectGUID) as their string */
     const char *display = first_value(e, "displayName");
     if (display == NULL)
         display = first_value(e, "cn");
     json_t *ref = id ? json_pack("{s:s, s:s}", "id", id, "type", info->name) : NULL;
     if (ref && display)
         json_object_set_new(ref, "display", json_string(display));
+    free(id);
     return ref;
 }
 
@@ -159,20 +160,24 @@ static void on_ids(s2l_req *req, const s2l_ldap_result *res, void *arg)
     }
     size_t i;
     json_t *e;
+    const s2l_mapping *m = req->gw->mapping;
     json_array_foreach(res->entries, i, e) {
         const char *dn = json_string_value(json_object_get(e, "dn"));
-        for (size_t k = 0; lk->attrs[k] && dn; k++) {
-            const char *id = first_value(e, lk->attrs[k]);
+        /* the id as each type reads it (binary ids decoded) */
+        for (size_t k = 0; dn && k < s2l_mapping_count(m); k++) {
+            char *id = s2l_rmap_entry_id(s2l_mapping_at(m, k), e);
             if (id)
                 json_object_set_new(lk->map, id, json_string(dn));
+            free(id);
         }
     }
     if (start_ids(req, lk))
         maybe_done(req, lk);
 }
 
-/* (|(entryUUID=a)(entryUUID=b)...) for ids [from, to), over every id attribute. */
-static char *ids_filter(const lookup *lk, size_t from, size_t to)
+/* (|(entryUUID=a)(entryUUID=b)...) for ids [from, to): each id in the form
+ * of every type it can be an id of (objectGUID as escaped bytes). */
+static char *ids_filter(const s2l_mapping *m, const lookup *lk, size_t from, size_t to)
 {
     size_t cap = 256, len = 0;
     char *f = malloc(cap);
@@ -182,23 +187,30 @@ static char *ids_filter(const lookup *lk, size_t from, size_t to)
     f[len++] = '|';
     for (size_t i = from; i < to; i++) {
         const char *id = json_string_value(json_array_get(lk->todo, i));
-        char *esc = id ? s2l_ldap_escape_filter_value(id, strlen(id)) : NULL;
-        if (esc == NULL)
-            goto fail;
-        for (size_t k = 0; lk->attrs[k]; k++) {
-            size_t need = len + strlen(lk->attrs[k]) + strlen(esc) + 8;
+        char *prev = NULL;
+        for (size_t k = 0; id && k < s2l_mapping_count(m); k++) {
+            char *term = s2l_rmap_id_assertion(s2l_mapping_at(m, k), id);
+            if (term == NULL || (prev && strcmp(prev, term) == 0)) { /* malformed for it, or the same term */
+                free(term);
+                continue;
+            }
+            size_t need = len + strlen(term) + 4;
             if (need > cap) {
                 cap = need * 2;
                 char *g = realloc(f, cap);
                 if (g == NULL) {
-                    free(esc);
+                    free(term);
+                    free(prev);
                     goto fail;
                 }
                 f = g;
             }
-            len += (size_t)snprintf(f + len, cap - len, "(%s=%s)", lk->attrs[k], esc);
+            memcpy(f + len, term, strlen(term));
+            len += strlen(term);
+            free(prev);
+            prev = term;
         }
-        free(esc);
+        free(prev);
     }
     f[len++] = ')';
     f[len] = 0;
@@ -213,7 +225,7 @@ static bool start_ids(s2l_req *req, lookup *lk)
     size_t n = json_array_size(lk->todo);
     while (lk->next < n && lk->pending < ID_SEARCHES) {
         size_t to = lk->next + IDS_PER_SEARCH < n ? lk->next + IDS_PER_SEARCH : n;
-        char *f = ids_filter(lk, lk->next, to);
+        char *f = ids_filter(req->gw->mapping, lk, lk->next, to);
         lk->next = to;
         s2l_search_req sr = {.base = req->gw->suffix, .scope = LDAP_SCOPE_SUBTREE, .filter = f,
                              .attrs = lk->attrs};

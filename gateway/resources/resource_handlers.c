@@ -842,12 +842,21 @@ static bool restart_update(s2l_req *req, const s2l_ldap_result *res)
     return true;
 }
 
+/* A value to delete is not there: LDAP 16, or, on Samba AD with the
+ * permissive-modify control, 53 "Attribute member already deleted for
+ * target GUID ..." for a linked attribute (member) removed earlier. */
+static bool absent_value_refused(const s2l_ldap_result *res)
+{
+    return res->rc == LDAP_NO_SUCH_ATTRIBUTE ||
+           (res->rc == LDAP_UNWILLING_TO_PERFORM && res->diag && strstr(res->diag, "already deleted") != NULL);
+}
+
 static void on_modified(s2l_req *req, const s2l_ldap_result *res, void *arg)
 {
     hstate *st = req->state;
     if (restart_update(req, res))
         return;
-    if (res->rc == LDAP_NO_SUCH_ATTRIBUTE && retry_without_absent_values(req))
+    if (absent_value_refused(res) && retry_without_absent_values(req))
         return;
     /* A removal emptied a group whose class requires members: once more, with
      * the empty-group placeholder added in the same modify. */
@@ -959,7 +968,8 @@ static void plan_and_apply(s2l_req *req)
     hstate *st = req->state;
     s2l_error err;
     s2l_error_clear(&err);
-    json_t *plan = s2l_rmap_plan_update(req->rm, st->old_res, st->new_res, st->ids, &err);
+    /* with the entry as read: deprovisioning flags change from their stored value */
+    json_t *plan = s2l_rmap_plan_update_entry(req->rm, st->entry, st->old_res, st->new_res, st->ids, &err);
     if (plan == NULL) {
         reply_error_or(req, &err, 400, S2L_SCIM_INVALID_VALUE, "the change cannot be stored");
         return;

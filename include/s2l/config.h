@@ -23,6 +23,8 @@
 #define S2L_TOKEN_DIGEST_LEN 32
 #define S2L_MAX_LDAP_SERVERS 16
 
+struct json_t;
+
 typedef struct s2l_config {
     char *path;                  /* the config file */
     char *listen;                /* "host:port" as given */
@@ -32,9 +34,31 @@ typedef struct s2l_config {
     char *public_url;            /* external base URL for Location/meta.location, or NULL (derive from Host) */
     char *tls_cert_file;         /* HTTPS when both set */
     char *tls_key_file;
+    char *tls_min_version;       /* "1.2" (default) or "1.3" */
+    char *tls_ciphers;           /* OpenSSL cipher list for TLS 1.2, or NULL (OpenSSL's default) */
+    char *tls_ciphersuites;      /* TLS 1.3 cipher suites, or NULL (OpenSSL's default) */
+    char *tls_client_ca_file;    /* mTLS: clients must present a certificate from these CAs, or NULL */
 
-    unsigned char (*token_digests)[S2L_TOKEN_DIGEST_LEN];
+    unsigned char (*token_digests)[S2L_TOKEN_DIGEST_LEN]; /* auth.bearer_tokens */
     size_t n_tokens;
+
+    /* The rest of "auth"; credentials are checked and built by s2l_auth_create (auth.h). */
+    struct {
+        struct json_t *credentials;  /* auth.credentials as given (an array), or NULL */
+        char *realm;                 /* WWW-Authenticate realm */
+        unsigned failed_burst;       /* failed attempts a source may make before 429; 0 = no limit */
+        unsigned failed_per_minute;  /* and how many more it gets back per minute */
+        struct {
+            char *path;              /* "/oauth/token" */
+            char *signing_key_file;  /* HS256 secret or RS256/ES256 PEM private key; NULL = no endpoint */
+            char *algorithm;         /* expected algorithm of that key, or NULL (from the key) */
+            char *issuer;            /* "iss" of issued tokens */
+            char *audience;          /* "aud" of issued tokens */
+            unsigned lifetime_s;     /* access token lifetime */
+            unsigned failed_burst;   /* the endpoint's own failed-attempt limit */
+            unsigned failed_per_minute;
+        } token;
+    } auth;
 
     struct {
         char *uri;                   /* the servers in order of preference, separated by one space
@@ -79,6 +103,10 @@ typedef struct s2l_config {
  * ("<file>: <json path>: <problem>" or "<file>:<line>:<col>: <problem>"). */
 s2l_config *s2l_config_load(const char *path, char *errbuf, size_t errlen);
 void s2l_config_destroy(s2l_config *c);
+
+/* The digest a bearer token is kept as: SHA-256 of a plain token (at least 16
+ * characters), or the value of "sha256:<64 hex digits>". 0, or -1 with *why. */
+int s2l_config_token_digest(const char *token, unsigned char out[S2L_TOKEN_DIGEST_LEN], const char **why);
 
 /* Constant-time check of a presented bearer token against the configured digests. */
 bool s2l_config_token_ok(const s2l_config *c, const char *token, size_t len);

@@ -23,6 +23,10 @@
  *    under "<name>;base64", e.g. "jpegPhoto;base64": ["/9j/4AAQ..."].
  *  - Values sent: JSON strings; integers are sent in decimal and true/false as
  *    "TRUE"/"FALSE"; other JSON types make the op complete with LDAP_PARAM_ERROR.
+ *    Binary values go the way they come: under "<name>;base64" as base64
+ *    strings, sent as the decoded bytes of <name> (AD's unicodePwd).
+ *    The pool clears its own copies of sent values when it frees them (they
+ *    may be passwords).
  *    In add, attributes with an empty array are left out; in modify, "delete" or
  *    "replace" without values clear the attribute, "add" needs values.
  *  - Ops wait in a queue when every connection has max_ops_per_conn in flight;

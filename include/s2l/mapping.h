@@ -8,6 +8,8 @@
  *   attrs  = {"<ldap attribute>": ["value", ...], ...}   (names compare case-insensitively)
  *   mods   = [{"op": "add"|"delete"|"replace", "attr": "mail", "values": ["..."]}, ...]
  *            ("values" may be empty/absent for delete-all / replace-with-nothing)
+ *   Binary values go under "<attr>;base64" as base64 strings, as the LDAP pool
+ *   reads and sends them (objectGUID read; AD's unicodePwd written).
  *
  * References (enterprise manager, group members) are SCIM ids on the SCIM side
  * and DNs on the LDAP side. Pure code cannot look ids up, so translation is
@@ -182,6 +184,12 @@ int s2l_rmap_delta_mods(const s2l_rmap *rm, const json_t *deltas, const json_t *
  * placeholder, e.g. "(member=)" (malloc'd), or NULL when rm has no placeholder. */
 char *s2l_rmap_placeholder_filter(const s2l_rmap *rm);
 
+/* LDAP attributes whose values must never be logged (audit.h): those of
+ * write-only SCIM attributes (password -> userPassword) of every type, plus
+ * the mapping's "secret_attributes". NULL-terminated, borrowed, computed at
+ * load; names as the mapping spells them. */
+const char *const *s2l_mapping_secret_attrs(const s2l_mapping *m);
+
 /* ---- referential integrity ---- */
 
 /* True when the mapping says "referential_integrity": "gateway" (the default):
@@ -230,5 +238,73 @@ json_t *s2l_mapping_resource_types_json(const s2l_mapping *m, const char *base_u
 /* malloc'd escaped copies; len is the input length (values may hold NUL). */
 char *s2l_ldap_escape_filter_value(const char *value, size_t len);
 char *s2l_ldap_escape_dn_value(const char *value, size_t len);
+
+
+/* ---- directories: ids, deprovisioning, provisioning scope, passwords ----
+ * (mappings/README.md: "ldap.id_syntax", "deprovision", "provisioning",
+ * "scheme"; README.md "Directories") */
+
+/* The SCIM id of an entry (malloc'd): the id attribute's value, or for
+ * binary ids (objectGUID) its canonical string. NULL when the entry lacks it. */
+char *s2l_rmap_entry_id(const s2l_rmap *rm, const json_t *entry);
+/* "(<id attribute>=<value>)" matching SCIM id `id`, without the type's
+ * object filter: escaped per RFC 4515, binary ids as "\xx" per byte
+ * (objectGUID). malloc'd; NULL when id is malformed for the type (404). */
+char *s2l_rmap_id_assertion(const s2l_rmap *rm, const char *id);
+
+/* AD GUIDs: the 16 bytes of objectGUID <-> "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+ * (lower case; the first three groups are little-endian, as Windows shows
+ * them). Parsing accepts either case; false when malformed. */
+void s2l_guid_format(const unsigned char bytes[16], char out[37]);
+bool s2l_guid_parse(const char *s, unsigned char out[16]);
+
+/* A deprovisioning policy as configured ("deprovision": {"active_false": ...,
+ * "delete": ...}); strings borrowed from the mapping. */
+typedef struct s2l_dp_info {
+    bool configured;         /* active_false: a policy exists; delete: not the default */
+    bool hard_delete;        /* delete: the entry is deleted (the default) */
+    bool lock;               /* ppolicy lock */
+    size_t n_set;            /* attributes / flags set */
+    const char *move_to;     /* container the entry is moved to, or NULL */
+} s2l_dp_info;
+void s2l_rmap_deprovision_info(const s2l_rmap *rm, bool on_delete, s2l_dp_info *out);
+
+/* s2l_rmap_plan_update with the entry as read (the same fetch the old
+ * resource was rendered from), which the active_false policy needs: flags
+ * change by one bit with a delete of the old value and an add of the new one
+ * in the same modify, so a concurrent change makes LDAP refuse the modify
+ * (16/20) instead of being overwritten; a move adds "newsuperior": DN (modrdn
+ * with new superior, together with "newrdn"). Policy mods come after the
+ * attribute mods, so a password set in the same request precedes enabling.
+ * entry NULL: flags and moves cannot be planned (500). */
+json_t *s2l_rmap_plan_update_entry(const s2l_rmap *rm, const json_t *entry, const json_t *old_resource,
+                                   const json_t *new_resource, const json_t *ids, s2l_error *err);
+
+/* What DELETE does to entry (its policy): {"delete": true} by default, else
+ * {"delete": false, "mods": [...], "newsuperior": DN|null} (disable, then move
+ * out of the type's search scope, so the resource answers 404 afterwards as
+ * RFC 7644 §3.6 requires). */
+json_t *s2l_rmap_plan_delete(const s2l_rmap *rm, const json_t *entry, s2l_error *err);
+
+/* provisioning.protected: the LDAP filter of entries never modified,
+ * renamed, disabled or deleted (borrowed), or NULL. */
+const char *s2l_rmap_protected_filter(const s2l_rmap *rm);
+/* The filter finding the entry with SCIM id `id` only when it is not
+ * protected: (&<object filter><id>(!<protected>)). A miss is told apart from a
+ * missing entry with s2l_rmap_id_filter (then 403). malloc'd; NULL when id is
+ * malformed. Without a protected filter it equals s2l_rmap_id_filter. */
+char *s2l_rmap_write_id_filter(const s2l_rmap *rm, const char *id);
+/* provisioning.default_groups: for a new entry at member_dn, one item per group
+ *   {"dn": "<group DN>", "mods": [{"op": "add", "attr": "member", "values": [...]}]}
+ * (the group type's member attribute and value form). Array, possibly empty. */
+json_t *s2l_rmap_default_group_adds(const s2l_rmap *rm, const char *member_dn, s2l_error *err);
+/* provisioning.boundary (default: base_dn): no entry is created, renamed or
+ * moved outside it. */
+const char *s2l_rmap_boundary(const s2l_rmap *rm);
+bool s2l_rmap_dn_in_boundary(const s2l_rmap *rm, const char *dn);
+
+/* True when a mapped password is AD's unicodePwd, which the directory takes
+ * only over LDAPS or StartTLS (the gateway refuses to start otherwise). */
+bool s2l_mapping_needs_tls(const s2l_mapping *m);
 
 #endif

@@ -97,7 +97,7 @@ double h_now_ms(void)
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-static void sleep_ms_(int ms)
+void h_sleep_ms_(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 
@@ -300,19 +300,19 @@ static int rm_entry_(const char *path, const struct stat *st, int flag, struct F
     return 0;
 }
 
-static void rm_rf_(const char *dir)
+void h_rm_rf_(const char *dir)
 {
     nftw(dir, rm_entry_, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static bool keep_tmp_(void)
+bool h_keep_tmp_(void)
 {
     const char *k = getenv("S2L_KEEP_TMP");
 
     return k && *k && strcmp(k, "0") != 0;
 }
 
-static char *make_tmpdir_(const char *prefix)
+char *h_make_tmpdir_(const char *prefix)
 {
     const char *base = getenv("TMPDIR");
     char *tmpl;
@@ -481,12 +481,11 @@ int h_wait_(pid_t pid, int timeout_ms, int *status)
         }
         if (h_now_ms() >= deadline)
             return 1;
-        sleep_ms_(10);
+        h_sleep_ms_(10);
     }
 }
 
-/* Runs a command to completion (bounded); its exit status, or -1. */
-static int run_(char *const argv[], const char *log_path, int timeout_ms)
+int h_run_(char *const argv[], const char *log_path, int timeout_ms)
 {
     int status = 0;
     pid_t pid = h_spawn_(argv, log_path, false);
@@ -696,8 +695,20 @@ static bool log_has_(const char *path, const char *needle)
     return found;
 }
 
-/* One probe of the root DSE on a fresh connection: slapd answers operations. */
-static bool probe_(h_slapd *s)
+void h_ldap_tls_(const h_slapd *s, LDAP *ld)
+{
+    int demand = LDAP_OPT_X_TLS_DEMAND, is_server = 0;
+
+    if (!s->ca_file)
+        return;
+    ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
+    ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, s->ca_file);
+    /* per-handle TLS options take effect in a fresh context */
+    ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &is_server);
+}
+
+/* One probe of the root DSE on a fresh connection: the server answers operations. */
+bool h_probe_(h_slapd *s)
 {
     LDAP *ld = NULL;
     LDAPMessage *res = NULL;
@@ -709,6 +720,7 @@ static bool probe_(h_slapd *s)
         return false;
     ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version);
     ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
+    h_ldap_tls_(s, ld);
     rc = ldap_search_ext_s(ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL, NULL, &tv, 1, &res);
     if (rc == LDAP_SUCCESS)
         s->own.search++;
@@ -760,9 +772,9 @@ static int launch_(h_slapd *s, bool pick_port)
                 s->pid = 0;
                 break;
             }
-            if (probe_(s))
+            if (h_probe_(s))
                 return 0;
-            sleep_ms_(30);
+            h_sleep_ms_(30);
         }
         if (s->pid) {
             fprintf(stderr, "harness: slapd did not answer on %s within %d ms\n", s->uri, ready_ms);
@@ -782,13 +794,13 @@ static int launch_(h_slapd *s, bool pick_port)
         if (truncate(s->log_path, 0) != 0)
             fprintf(stderr, "harness: truncate %s: %s\n", s->log_path, strerror(errno));
         if (!pick_port)
-            sleep_ms_(500);
+            h_sleep_ms_(500);
     }
     fprintf(stderr, "harness: slapd could not bind a port after %d attempts\n", attempts);
     return -1;
 }
 
-static void register_live_(h_slapd *s, bool add)
+void h_register_live_(h_slapd *s, bool add)
 {
     for (int i = 0; i < H_MAX_SLAPD; i++) {
         if (add ? h_live_[i] == NULL : h_live_[i] == s) {
@@ -819,10 +831,10 @@ h_slapd *h_slapd_start(const h_slapd_opts *o)
         return NULL;
     }
     s->opts = o ? *o : h_slapd_defaults();
-    s->dir = make_tmpdir_("s2l-it");
+    s->dir = h_make_tmpdir_("s2l-it");
     if (!s->dir)
         goto out;
-    register_live_(s, true);
+    h_register_live_(s, true);
     s->conf_path = h_asprintf_("%s/slapd.conf", s->dir);
     s->log_path = h_asprintf_("%s/slapd.log", s->dir);
     db = h_asprintf_("%s/db", s->dir);
@@ -864,7 +876,7 @@ h_slapd *h_slapd_start(const h_slapd_opts *o)
     {
         char *argv[] = {"slaptest", "-Q", "-u", "-f", s->conf_path, NULL};
 
-        rc = run_(argv, slaptest_log, 60000);
+        rc = h_run_(argv, slaptest_log, 60000);
     }
     if (rc != 0) {
         fprintf(stderr, "harness: slaptest rejected %s (exit %d)\n", s->conf_path, rc);
@@ -892,13 +904,37 @@ out:
     return s;
 }
 
+bool h_wait_ready_(h_slapd *s, int timeout_ms)
+{
+    double deadline = h_now_ms() + timeout_ms;
+    int status = 0;
+
+    while (h_now_ms() < deadline) {
+        if (h_wait_(s->pid, 0, &status) == 0) {
+            s->pid = 0;
+            fprintf(stderr, "harness: the server exited during start (status 0x%x)\n", (unsigned)status);
+            return false;
+        }
+        if (h_probe_(s))
+            return true;
+        h_sleep_ms_(100);
+    }
+    fprintf(stderr, "harness: the server did not answer on %s within %d ms\n", s->uri, timeout_ms);
+    return false;
+}
+
 static int halt_(h_slapd *s, int sig)
 {
     int status = 0, rc;
+    pid_t pid = s->pid;
 
     h_ldap_drop_(s);
-    if (!s->pid)
+    if (!pid)
         return 0;
+    if (s->kind == H_DIR_389DS && sig == SIGTERM)
+        sig = SIGKILL; /* a throwaway instance: SIGTERM takes 3-4 s to flush what we drop anyway */
+    if (s->kind != H_DIR_SLAPD)
+        kill(-s->pid, sig); /* samba's children share its process group */
     kill(s->pid, sig);
     rc = h_wait_(s->pid, 15000, &status);
     if (rc == 1) {
@@ -907,6 +943,8 @@ static int halt_(h_slapd *s, int sig)
         h_wait_(s->pid, 5000, &status);
     }
     s->pid = 0;
+    if (s->kind != H_DIR_SLAPD)
+        kill(-pid, SIGKILL); /* whatever the leader left behind (never kill(0): our own group) */
     if (sig == SIGKILL)
         return 0;
     return rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
@@ -933,6 +971,10 @@ int h_slapd_restart(h_slapd *s)
 {
     if (!s)
         return -1;
+    if (s->kind != H_DIR_SLAPD) {
+        fprintf(stderr, "harness: h_slapd_restart is for slapd only\n");
+        return -1;
+    }
     if (s->pid && halt_(s, SIGTERM))
         fprintf(stderr, "harness: slapd did not stop cleanly before the restart\n");
     return launch_(s, false);
@@ -948,16 +990,27 @@ void h_slapd_destroy(h_slapd *s)
     if (!s)
         return;
     halt_(s, SIGTERM);
-    register_live_(s, false);
+    h_register_live_(s, false);
+    if (s->kind == H_DIR_389DS && s->name) {
+        char *sem = h_asprintf_("/dev/shm/sem.slapd-%s.stats", s->name);
+        unlink(sem); /* a killed ns-slapd leaves its statistics semaphore */
+        free(sem);
+    }
     if (s->dir) {
-        if (keep_tmp_())
+        if (h_keep_tmp_())
             fprintf(stderr, "harness: kept %s\n", s->dir);
         else
-            rm_rf_(s->dir);
+            h_rm_rf_(s->dir);
     }
     free(s->dir);
     free(s->conf_path);
     free(s->log_path);
+    free(s->bind_dn);
+    free(s->bind_pw);
+    free(s->ca_file);
+    free(s->suffix);
+    free(s->mapping);
+    free(s->name);
     free(s);
 }
 

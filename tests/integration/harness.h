@@ -158,6 +158,57 @@ typedef struct h_op_counts {
 } h_op_counts;
 int h_slapd_op_counts(h_slapd *s, h_op_counts *out);
 
+/* ------------------------------------------------------------------ other directories */
+
+/* Throwaway Samba AD DC and 389 Directory Server instances from Debian's
+ * packages (samba-ad-dc samba-ad-provision ldb-tools; 389-ds-base), run as
+ * root, on loopback, with all state in a temporary folder (recipes in
+ * ../shared/docs/DIRECTORY-SERVERS.md). They come back as h_slapd handles, so
+ * every h_ldap_* check works on them (binding as their administrator), and
+ * h_gw_start points the gateway at them with their mapping
+ * (mappings/active-directory.json, mappings/389ds.json). h_slapd_destroy stops
+ * them and removes the folder; so does the exit of the test process, and a
+ * killed test takes them along (PR_SET_PDEATHSIG, process groups).
+ * h_slapd_restart and h_slapd_op_counts are for slapd only.
+ *
+ * Provisioning costs seconds (Samba ~5 s, 389-DS ~8 s): start one instance
+ * per test executable and share it between the test's cases. */
+
+typedef enum { H_DIR_SLAPD = 0, H_DIR_SAMBA, H_DIR_389DS } h_dir_kind;
+
+/* Samba AD DC: realm EXAMPLE.TEST on its own address 127.0.0.N (its ports are
+ * fixed: 389, 636), LDAPS with a certificate of a test CA (h_slapd_uri is
+ * "ldaps://127.0.0.N"), the domain's default password policy, and the
+ * containers of the mapping, OU=People and OU=Groups. */
+#define H_AD_SUFFIX "DC=example,DC=test"
+#define H_AD_PEOPLE "OU=People,DC=example,DC=test"
+#define H_AD_GROUPS "OU=Groups,DC=example,DC=test"
+#define H_AD_ADMIN "CN=Administrator,CN=Users,DC=example,DC=test"
+#define H_AD_ADMINPW "Adm1n-Passw0rd!"
+h_slapd *h_ad_start(void);
+
+/* 389-DS 2.x: suffix dc=example,dc=org (H_SUFFIX) with ou=people and ou=groups
+ * (H_PEOPLE, H_GROUPS), on 127.0.0.1 and a free port, plain LDAP, the MemberOf
+ * and USN plugins on, schemas/ldap/scim2ldap-389ds.ldif loaded. */
+#define H_389_ADMIN "cn=Directory Manager"
+#define H_389_ADMINPW "Dm-Secret123!"
+h_slapd *h_389ds_start(void);
+
+/* NULL when this machine can run that server; otherwise why not (packages
+ * missing, not root), for a SKIP. Tests fail instead when
+ * S2L_REQUIRE_DIRECTORIES=1 (tests/run.sh sets it). */
+const char *h_ad_unavailable(void);
+const char *h_389ds_unavailable(void);
+bool h_require_directories(void);
+
+h_dir_kind h_dir_kind_of(const h_slapd *s);
+const char *h_dir_suffix(const h_slapd *s);   /* the naming context */
+const char *h_dir_ca_file(const h_slapd *s);  /* PEM trust anchor for ldaps://, or NULL */
+
+/* objectGUID of an entry from h_ldap_entry/h_ldap_search as the SCIM id
+ * string (malloc'd), NULL if absent. */
+char *h_ldap_guid(const json_t *entry);
+
 /* ------------------------------------------------------------------ LDAP checks */
 
 /* All run as the rootdn over one synchronous connection per slapd (reopened
@@ -261,6 +312,11 @@ const char *h_gw_token(const h_gw *g);
 int h_gw_port(const h_gw *g);
 const char *h_gw_config_path(const h_gw *g); /* NULL for attached handles */
 const char *h_gw_log_path(const h_gw *g);    /* NULL for attached handles */
+/* Sends sig to the running gateway (SIGHUP: reload). 0 or -1. */
+int h_gw_signal(h_gw *g, int sig);
+/* Polls the gateway's log (every 20 ms, up to timeout_ms) until needle occurs
+ * at least `count` times; whether it did. */
+bool h_gw_log_wait(h_gw *g, const char *needle, int count, int timeout_ms);
 /* Whether `S2L_BINARY --check-config` accepts the configuration h_gw_start would
  * write: lets a test skip gateway parts while the binary is not there yet. */
 bool h_gw_can_run(h_slapd *s, char *why, size_t whylen);

@@ -44,10 +44,17 @@ static json_t *config_(h_slapd *s, int port, const char *extra, char *err, size_
     snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
     cfg = json_pack("{s:s,s:s,s:{s:[s]},s:{s:s,s:s,s:s,s:i,s:i},s:s+,s:s+}", "listen", listen, "base_path",
                     "/scim/v2", "auth", "bearer_tokens", H_TOKEN, "ldap", "uri", h_slapd_uri(s), "bind_dn",
-                    H_ROOTDN, "bind_password", H_ROOTPW, "connections", 4, "timeout_ms", 5000, "mapping",
-                    S2L_SOURCE_DIR, "/mappings/openldap.json", "schemas", S2L_SOURCE_DIR, "/schemas/scim");
+                    s->bind_dn ? s->bind_dn : H_ROOTDN, "bind_password", s->bind_pw ? s->bind_pw : H_ROOTPW,
+                    "connections", 4, "timeout_ms", 5000, "mapping", S2L_SOURCE_DIR "/",
+                    s->mapping ? s->mapping : "mappings/openldap.json", "schemas", S2L_SOURCE_DIR, "/schemas/scim");
     if (!cfg) {
         snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    /* the instance's own certificate (Samba AD DC: LDAPS with a test CA) */
+    if (s->ca_file && json_object_set_new(json_object_get(cfg, "ldap"), "tls_ca_file", json_string(s->ca_file))) {
+        snprintf(err, errlen, "out of memory");
+        json_decref(cfg);
         return NULL;
     }
     if (extra && *extra) {
@@ -455,4 +462,28 @@ const char *h_gw_config_path(const h_gw *g)
 const char *h_gw_log_path(const h_gw *g)
 {
     return g->log_path;
+}
+
+int h_gw_signal(h_gw *g, int sig)
+{
+    return g && g->pid ? kill(g->pid, sig) : -1;
+}
+
+bool h_gw_log_wait(h_gw *g, const char *needle, int count, int timeout_ms)
+{
+    double deadline = h_now_ms() + timeout_ms * h_deadline_scale_();
+
+    for (;;) {
+        char *text = g && g->log_path ? h_slurp_(g->log_path, NULL) : NULL;
+        int seen = 0;
+
+        for (const char *p = text; p && (p = strstr(p, needle)) != NULL; p += strlen(needle))
+            seen++;
+        free(text);
+        if (seen >= count)
+            return true;
+        if (h_now_ms() > deadline)
+            return false;
+        usleep(20000);
+    }
 }

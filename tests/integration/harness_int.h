@@ -24,6 +24,13 @@ int h_buf_printf_(h_buf *b, const char *fmt, ...) __attribute__((format(printf, 
 void h_buf_fini_(h_buf *b);
 
 struct h_slapd {
+    h_dir_kind kind;  /* slapd, or a Samba AD DC / 389-DS (harness_ad.c, harness_389.c) */
+    char *bind_dn;    /* administrator the harness and the gateway bind as; NULL: H_ROOTDN */
+    char *bind_pw;    /* NULL: H_ROOTPW */
+    char *ca_file;    /* trust anchor for ldaps:// (the instance's own certificate), or NULL */
+    char *suffix;     /* naming context; NULL: H_SUFFIX */
+    char *mapping;    /* the gateway's default mapping, relative to the source folder; NULL: openldap.json */
+    char *name;       /* 389-DS: instance name */
     char *dir;        /* temporary folder, owned */
     char *conf_path;
     char *log_path;
@@ -67,6 +74,21 @@ char *h_asprintf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A loopback TCP port that nobody listens on right now, below the ephemeral range. */
 int h_free_port_(void);
 double h_deadline_scale_(void);
+
+/* Shared with harness_ad.c / harness_389.c. */
+char *h_make_tmpdir_(const char *prefix);
+/* Runs a command to completion (bounded); its exit status, or -1. */
+int h_run_(char *const argv[], const char *log_path, int timeout_ms);
+void h_register_live_(h_slapd *s, bool add);
+bool h_keep_tmp_(void);
+void h_rm_rf_(const char *dir);
+void h_sleep_ms_(int ms);
+/* One anonymous root DSE search on a fresh connection: the server answers. */
+bool h_probe_(h_slapd *s);
+/* TLS settings for a fresh handle to s (its CA for ldaps://). */
+void h_ldap_tls_(const h_slapd *s, LDAP *ld);
+/* Polls h_probe_ until it answers, the process exits or timeout_ms pass. */
+bool h_wait_ready_(h_slapd *s, int timeout_ms);
 
 /* The harness's LDAP connection to s (bound as rootdn), reconnecting if needed. */
 LDAP *h_ldap_conn_(h_slapd *s);

@@ -57,11 +57,13 @@ LDAP *h_ldap_conn_(h_slapd *s)
         return NULL;
     }
     set_common_options_(ld);
-    rc = simple_bind_(ld, H_ROOTDN, H_ROOTPW);
+    h_ldap_tls_(s, ld);
+    const char *dn = s->bind_dn ? s->bind_dn : H_ROOTDN;
+    rc = simple_bind_(ld, dn, s->bind_pw ? s->bind_pw : H_ROOTPW);
     if (rc != LDAP_SERVER_DOWN && rc != LDAP_CONNECT_ERROR)
         s->own.bind++;
     if (rc != LDAP_SUCCESS) {
-        fprintf(stderr, "harness: bind as %s to %s: %s\n", H_ROOTDN, s->uri, ldap_err2string(rc));
+        fprintf(stderr, "harness: bind as %s to %s: %s\n", dn, s->uri, ldap_err2string(rc));
         ldap_unbind_ext_s(ld, NULL, NULL);
         return NULL;
     }
@@ -1084,6 +1086,7 @@ int h_ldap_bind_rc(h_slapd *s, const char *dn, const char *password)
     if (ldap_initialize(&ld, s->uri) != LDAP_SUCCESS)
         return -1;
     set_common_options_(ld);
+    h_ldap_tls_(s, ld);
     rc = simple_bind_(ld, dn, password);
     ldap_unbind_ext_s(ld, NULL, NULL);
     if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR || rc == LDAP_TIMEOUT)
@@ -1143,7 +1146,7 @@ out:
 char *h_ldap_snapshot(h_slapd *s)
 {
     static const char *const attrs[] = {"*", "entryUUID", "entryCSN", "memberOf", "pwdAccountLockedTime", NULL};
-    json_t *arr = h_ldap_search(s, H_SUFFIX, "(objectClass=*)", attrs);
+    json_t *arr = h_ldap_search(s, s->suffix ? s->suffix : H_SUFFIX, "(objectClass=*)", attrs);
     h_buf b = {0};
     char *text = NULL;
 

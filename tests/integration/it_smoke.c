@@ -483,8 +483,14 @@ static void check_gateway(h_slapd *s)
     H_CHECK(h_header(&r, "Content-Type") && strstr(h_header(&r, "Content-Type"), "json"));
     h_resp_free(&r);
 
-    /* Discovery may be public; resources are not. */
+    /* Discovery may be public; resources are not. The pool may still be
+     * binding right after the start (503): wait for it, bounded. */
     r = h_http(g, "GET", "/Users?count=1", NULL, NULL);
+    for (double t0 = h_now_ms(); r.status == 503 && h_now_ms() - t0 < 20000;) {
+        h_resp_free(&r);
+        usleep(20000);
+        r = h_http(g, "GET", "/Users?count=1", NULL, NULL);
+    }
     H_CHECK_STATUS(r, 200);
     h_resp_free(&r);
     r = h_http(g, "GET", "/Users?count=1", NULL, (const char *const[]){"Authorization: Bearer nope-nope-nope-nope", NULL});

@@ -79,7 +79,7 @@ static void test_errors(void)
         {"{\"auth\":{\"bearer_tokens\":[\"sha256:abc\"]},\"ldap\":{\"uri\":\"ldap://x\"},\"mapping\":\"m\"}",
          "auth.bearer_tokens[0]: \"sha256:\" must be followed by 64 hex digits"},
         {"{\"auth\":{\"bearer_tokens\":[]},\"ldap\":{\"uri\":\"ldap://x\"},\"mapping\":\"m\"}",
-         "auth.bearer_tokens: at least one token is required"},
+         "auth: at least one credential is required"},
         {"{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"ldap\":{\"uri\":\"http://x\"},\"mapping\":\"m\"}",
          "ldap.uri: must start with ldap://"},
         {"{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"ldap\":{\"uri\":\"ldap://x\"}}", "mapping: is required"},

@@ -91,6 +91,39 @@ static void test_unique_overlay_is_uniqueness(void)
     CHECK_STR(e.scim_type, S2L_SCIM_UNIQUENESS);
 }
 
+/* Active Directory (Samba 4.17) and 389-DS diagnostics, as the servers send them. */
+static void test_directory_diagnostics(void)
+{
+    s2l_error e = map(LDAP_CONSTRAINT_VIOLATION,
+                      "0000052D: Constraint violation - check_password_restrictions: the password is too short. It "
+                      "should be equal or longer than 7 characters!",
+                      "User \"jdoe\"", 5);
+    CHECK_INT(e.status, 400);
+    CHECK_STR(e.scim_type, S2L_SCIM_INVALID_VALUE);
+    CHECK(strstr(e.detail, "password policy") != NULL);
+    CHECK(strstr(e.detail, "too short") != NULL);
+    CHECK_INT(e.retry_after, 0);
+
+    /* Windows AD answers some password refusals with 53 */
+    e = map(LDAP_UNWILLING_TO_PERFORM, "0000052D: SvcErr: DSID-031A1248, problem 5003 (WILL_NOT_PERFORM), data 0",
+            "User \"jdoe\"", 5);
+    CHECK_INT(e.status, 400);
+    CHECK(strstr(e.detail, "password policy") != NULL);
+    /* ... while other 53s stay retryable */
+    e = map(LDAP_UNWILLING_TO_PERFORM, "00002077: something else", "User \"jdoe\"", 5);
+    CHECK_INT(e.status, 503);
+
+    e = map(LDAP_CONSTRAINT_VIOLATION, "0000202F: samldb: userPrincipalName 'a@example.test' is already in use ",
+            "User \"a\"", 0);
+    CHECK_INT(e.status, 409);
+    CHECK_STR(e.scim_type, S2L_SCIM_UNIQUENESS);
+
+    e = map(LDAP_CONSTRAINT_VIOLATION, "invalid password syntax - password must be at least 8 characters long",
+            "User \"a\"", 0);
+    CHECK_INT(e.status, 400);
+    CHECK(strstr(e.detail, "password policy") != NULL);
+}
+
 static void test_service_unavailable(void)
 {
     static const int codes[] = {LDAP_BUSY,        LDAP_UNAVAILABLE,        LDAP_UNWILLING_TO_PERFORM, LDAP_OTHER,
@@ -216,6 +249,7 @@ int main(void)
     test_conflict_and_not_found();
     test_invalid_value_names_attribute();
     test_unique_overlay_is_uniqueness();
+    test_directory_diagnostics();
     test_service_unavailable();
     test_other_statuses();
     test_unknown_codes();

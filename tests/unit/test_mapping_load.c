@@ -55,6 +55,12 @@ static void run_case(const json_t *base, const json_t *c, const char *schemas)
 
     if (set != NULL)
         CHECK(edit(doc, json_array_get(set, 0), json_array_get(set, 1)));
+    /* "sets": several [path, value] edits, in order */
+    size_t k;
+    json_t *pair;
+    json_array_foreach(json_object_get(c, "sets"), k, pair) {
+        CHECK(edit(doc, json_array_get(pair, 0), json_array_get(pair, 1)));
+    }
     if (del != NULL)
         CHECK(edit(doc, del, NULL));
     text = raw ? strdup(raw) : json_dumps(doc, JSON_INDENT(2));

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# tests/docker/check.sh — static checks of docker/ (containers cannot run on the
-# CI machines): ctest "static.docker".
+# tests/cli/docker_pair_check.sh — static checks of docker/pair/ (the provider pair with
+# several gateways behind haproxy; containers cannot run on the CI machines): ctest
+# "cli.docker_pair". docker/docker-compose.yml and the images are tests/cli/docker_check.sh's.
 #
-#   bash tests/docker/check.sh [SCIM2LDAP_BINARY]
+#   bash tests/cli/docker_pair_check.sh [SCIM2LDAP_BINARY]
 #
-# For docker/docker-compose.yml and docker/pair/docker-compose.yml:
+# For docker/pair/docker-compose.yml:
 #   - every build context, Dockerfile, file a Dockerfile COPYs and bind-mounted file exists;
 #   - every depends_on names a service of the file;
 #   - the gateway configuration next to the compose file passes `scim2ldap --check-config`
@@ -200,7 +201,7 @@ check_haproxy() { # check_haproxy COMPOSE CONFIG HAPROXY_CFG
     bash -c "! grep -E '^[[:space:]]*retry-on' '$hap' | grep -qvE 'retry-on[[:space:]]+conn-failure[[:space:]]*$'"
 }
 
-for compose in "$root/docker/docker-compose.yml" "$root/docker/pair/docker-compose.yml"; do
+for compose in "$root/docker/pair/docker-compose.yml"; do
   rel=${compose#"$root"/}
   if [[ ! -f $compose ]]; then
     bad "$rel: missing"
