@@ -19,7 +19,7 @@
 #      gateway enumerates the matching DNs, bounded by limits.max_list_scan (200,000 by default),
 #      so at 1M entries it answers 400 tooMany. The rig records what it gets (status, latency)
 #      and will show the real numbers once paging is there. For comparison it also runs the two
-#      pages once on a second gateway with max_list_scan raised to 1,100,000 (today's cost of a
+#      pages once on a second gateway with max_list_scan raised to 10,000,000 (today's cost of a
 #      page deep in a million entries, and its memory);
 #    on the million-user directory only:
 #      a burst of 100,000 POST /Users at c=64 (durable), then the same number of raw adds.
@@ -330,16 +330,16 @@ note "gateway on $TAG_BIG users at the end of the run: $(grep -E '^(VmHWM|VmRSS)
 stop_gateway
 
 # --- today's deep page when the gateway may enumerate everything (until VLV paging lands)
-phase "$TAG_BIG: list pages with max_list_scan 1100000"
-start_gateway enumerate 1100000
+phase "$TAG_BIG: list pages with max_list_scan 10000000"
+start_gateway enumerate 10000000
 for start in 1 $((BIG - 99)); do
     which=first
     [ "$start" = 1 ] || which=last
-    note "list page startIndex=$start on $TAG_BIG users with max_list_scan 1,100,000: $(probe "$(list_path "$start")")"
-    gw "$TAG_BIG" 1 get-path "list page, $which (max_list_scan 1.1M)" --count 3 --duration 120 \
+    note "list page startIndex=$start on $TAG_BIG users with max_list_scan 10,000,000 (the largest allowed): $(probe "$(list_path "$start")")"
+    gw "$TAG_BIG" 1 get-path "list page, $which (max_list_scan 10M)" --count 3 --duration 120 \
         --path "$(list_path "$start")"
 done
-note "gateway with max_list_scan 1,100,000 after its $((2 * 4)) list requests: $(grep -E '^(VmHWM|VmRSS)' "/proc/$GW_PID/status" | awk '{printf "%s%s %.1f MB", sep, $1, $2 / 1024; sep = ", "}')"
+note "gateway with max_list_scan 10,000,000 (the largest allowed) after its $((2 * 4)) list requests: $(grep -E '^(VmHWM|VmRSS)' "/proc/$GW_PID/status" | awk '{printf "%s%s %.1f MB", sep, $1, $2 / 1024; sep = ", "}')"
 stop_gateway
 stop_slapd
 
