@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "commands/commands.h"
+#include "gateway.h"
 #include "http/server.h"
 #include "http/tls.h"
 #include "s2l/auth.h"
@@ -31,52 +32,12 @@ static void usage(FILE *out)
           out);
 }
 
-/* Splits a DN into RDN strings at unescaped commas (no allocation: offsets). */
-static size_t dn_parts(const char *dn, const char **starts, size_t max)
-{
-    size_t n = 0;
-    if (dn[0] && n < max)
-        starts[n++] = dn;
-    for (const char *p = dn; *p; p++) {
-        if (*p == '\\' && p[1])
-            p++;
-        else if (*p == ',' && n < max)
-            starts[n++] = p + 1;
-    }
-    return n;
-}
-
-/* The longest common suffix of all base DNs: where id and DN look-ups search. */
-static char *common_suffix(const s2l_mapping *m)
-{
-    const char *first = s2l_rmap_info_of(s2l_mapping_at(m, 0))->base_dn;
-    const char *fp[64];
-    size_t fn = dn_parts(first, fp, 64);
-    size_t keep = fn; /* number of trailing RDNs of `first` shared by all */
-    for (size_t i = 1; i < s2l_mapping_count(m); i++) {
-        const char *other = s2l_rmap_info_of(s2l_mapping_at(m, i))->base_dn;
-        const char *op[64];
-        size_t on = dn_parts(other, op, 64);
-        size_t k = 0;
-        while (k < keep && k < on) {
-            const char *a = fp[fn - 1 - k], *b = op[on - 1 - k];
-            size_t al = strcspn(a, ","), bl = strcspn(b, ",");
-            if (al != bl || strncasecmp(a, b, al) != 0)
-                break;
-            k++;
-        }
-        keep = k;
-    }
-    return strdup(keep ? fp[fn - keep] : "");
-}
-
 typedef struct app {
     struct event_base *base;
     s2l_gateway gw;
     s2l_server *srv;
     bool stopping;
     const char *config_path;
-    const char **type_names;   /* the mapping's type names and endpoints, for auth resource_types */
 } app;
 
 static void on_drained(void *arg)
@@ -99,20 +60,6 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     s2l_server_shutdown(a->srv, on_drained, a);
 }
 
-/* NULL-terminated list of every resource type's name and endpoint (borrowed
- * from the mapping), which auth.credentials[].resource_types must name. */
-static const char **type_names(const s2l_mapping *m)
-{
-    size_t n = s2l_mapping_count(m);
-    const char **names = calloc(2 * n + 1, sizeof *names);
-    for (size_t i = 0; names && i < n; i++) {
-        const s2l_rmap_info *info = s2l_rmap_info_of(s2l_mapping_at(m, i));
-        names[2 * i] = info->name;
-        names[2 * i + 1] = info->endpoint;
-    }
-    return names;
-}
-
 /* ---- SIGHUP: reload of the auth state only ----
  * Builds a new auth state from the configuration file as it is now and swaps
  * it in; requests in flight keep the old one until they end. Until a general
@@ -122,7 +69,7 @@ static void reload_auth(app *a)
 {
     char err[1024] = "";
     s2l_config *cfg = s2l_config_load(a->config_path, err, sizeof err);
-    s2l_auth *fresh = cfg ? s2l_auth_create(cfg, a->type_names, err, sizeof err) : NULL;
+    s2l_auth *fresh = cfg ? s2l_gateway_auth_create(cfg, a->gw.mapping, err, sizeof err) : NULL;
     if (fresh == NULL) {
         for (char *q = err; *q; q++)
             if (*q == '"' || *q == '\n')
@@ -254,13 +201,14 @@ int main(int argc, char **argv)
     if (load(config, &cfg, &mapping) < 0)
         goto out;
     a.config_path = config;
-    a.type_names = type_names(mapping);
-    if (a.type_names == NULL)
-        goto out;
-    a.gw.auth = s2l_auth_create(cfg, a.type_names, err, sizeof err);
-    if (a.gw.auth == NULL) {
-        fprintf(stderr, "scim2ldap: %s\n", err);
-        goto out;
+    if (check_only) {
+        /* Credentials, secret files and keys are loaded as at start. */
+        s2l_auth *auth = s2l_gateway_auth_create(cfg, mapping, err, sizeof err);
+        if (auth == NULL) {
+            fprintf(stderr, "scim2ldap: %s\n", err);
+            goto out;
+        }
+        s2l_auth_release(auth);
     }
     if (check_only && cfg->tls_cert_file) {
         /* Certificate, key, cipher lists and client CA are checked as at start. */
@@ -283,29 +231,8 @@ int main(int argc, char **argv)
     a.base = event_base_new();
     if (a.base == NULL)
         goto out;
-    a.gw.cfg = cfg;
-    a.gw.mapping = mapping;
-    a.gw.base = a.base;
-    a.gw.suffix = common_suffix(mapping);
-    if (a.gw.suffix == NULL)
-        goto out;
-
-    s2l_pool_config pc = {.uri = cfg->ldap.uri,
-                          .bind_dn = cfg->ldap.bind_dn,
-                          .bind_password = cfg->ldap.bind_password,
-                          .connections = cfg->ldap.connections,
-                          .timeout_ms = cfg->ldap.timeout_ms,
-                          .connect_timeout_ms = cfg->ldap.connect_timeout_ms,
-                          .backoff_min_ms = 100,
-                          .backoff_max_ms = cfg->ldap.backoff_max_ms,
-                          .starttls = cfg->ldap.starttls,
-                          .tls_ca_file = cfg->ldap.tls_ca_file,
-                          .tls_verify = cfg->ldap.tls_verify,
-                          .failback_after_ms = cfg->ldap.failback_after_ms ? cfg->ldap.failback_after_ms
-                                                                           : S2L_POOL_NO_FAILBACK};
-    a.gw.pool = s2l_pool_create(a.base, &pc, err, sizeof err);
-    if (a.gw.pool == NULL) {
-        fprintf(stderr, "scim2ldap: LDAP: %s\n", err);
+    if (s2l_gateway_init(&a.gw, cfg, mapping, a.base, err, sizeof err) < 0) {
+        fprintf(stderr, "scim2ldap: %s\n", err);
         goto out;
     }
     a.srv = s2l_server_create(&a.gw, err, sizeof err);
@@ -335,10 +262,7 @@ out:
     if (sighup)
         event_free(sighup);
     s2l_server_destroy(a.srv);
-    s2l_pool_destroy(a.gw.pool);
-    free(a.gw.suffix);
-    s2l_auth_release(a.gw.auth);
-    free(a.type_names);
+    s2l_gateway_fini(&a.gw);
     if (a.base)
         event_base_free(a.base);
     s2l_mapping_destroy(mapping);

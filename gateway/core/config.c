@@ -539,6 +539,16 @@ static int check_semantics(s2l_config *c, const char *file, char *errbuf, size_t
         fail(errbuf, errlen, file, "auth.token_endpoint.path", "must start with '/'");
         return -1;
     }
+    /* It becomes a route (gateway/http/route.h), where "*", "{}" and empty
+     * segments would match more than the one path. */
+    for (const char *p = c->auth.token.path + 1; *p; p += *p == '/') {
+        size_t n = strcspn(p, "/");
+        if ((n == 0 && p[0] == '/') || (n == 1 && p[0] == '*') || (n == 2 && strncmp(p, "{}", 2) == 0)) {
+            fail(errbuf, errlen, file, "auth.token_endpoint.path", "must be a plain path (no '*', '{}' or '//')");
+            return -1;
+        }
+        p += n;
+    }
     size_t bl = strlen(c->base_path);
     if (bl > 0 && c->base_path[0] != '/') {
         fail(errbuf, errlen, file, "base_path", "must start with '/'");

@@ -23,6 +23,13 @@ void s2l_log_set_level_name(const char *name)
             current = (s2l_log_level)i;
 }
 
+uint64_t s2l_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 int s2l_log_enabled(s2l_log_level level)
 {
     return level <= current;

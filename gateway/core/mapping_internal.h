@@ -239,8 +239,6 @@ char *s2l_dp_inactive_filter(const s2l_rmap *rm, s2l_error *err);
 /* DNs compared the way the gateway can: case-insensitively, with spaces after
  * separators ignored. True when dn equals base (or_equal) or lies below it. */
 bool s2l_dn_under(const char *dn, const char *base, bool or_equal);
-/* The parent of dn (borrowed pointer into dn), or NULL. */
-const char *s2l_dn_parent(const char *dn);
 /* Whether text is a DN the loader accepts: attr=value RDNs separated by ','. */
 bool s2l_dn_syntax_ok(const char *dn);
 /* RFC 4515 syntax check of an LDAP filter; *why says what is wrong. */
@@ -304,16 +302,12 @@ char *s2l_map_rdn(const s2l_rmap *rm, const json_t *resource, char **raw_out, s2
 json_t *s2l_map_ldap_attrs(const s2l_rmap *rm, const json_t *resource, const json_t *ids, bool lenient,
                            s2l_error *err);
 
-/* A growable string with a hard cap (S2L_MAP_STR_MAX). */
-#define S2L_MAP_STR_MAX (1u << 20)
-typedef struct s2l_strbuf {
-    char *s;
-    size_t len, cap;
-    bool failed;                /* out of memory or past the cap; the content is then unusable */
-} s2l_strbuf;
-void s2l_sb_add(s2l_strbuf *b, const char *s, size_t n);
-void s2l_sb_adds(s2l_strbuf *b, const char *s);
+/* A growable string with a hard cap: the one of ldap_text.h (s2l_buf) under
+ * the names the mapping code uses. */
+typedef s2l_buf s2l_strbuf;
+#define s2l_sb_add s2l_buf_add
+#define s2l_sb_adds s2l_buf_adds
 /* Takes the string (NULL if failed) and resets b. */
-char *s2l_sb_take(s2l_strbuf *b);
+#define s2l_sb_take s2l_buf_take
 
 #endif

@@ -44,13 +44,6 @@ static int strv_add_cb(void *ctx, const char *attr)
     return strv_add_unique(c->v, c->n, c->cap, attr);
 }
 
-void s2l_strv_free(char **v)
-{
-    for (size_t i = 0; v && v[i]; i++)
-        free(v[i]);
-    free(v);
-}
-
 /* The view of the schema an entry's attribute lives in (what projections know). */
 static const s2l_schema *view_of(const s2l_rmap *rm, const s2l_mentry *me)
 {

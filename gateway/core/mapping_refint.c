@@ -40,25 +40,18 @@ static json_t *fixup(const s2l_rmap *holder, const s2l_mentry *me, const char *o
 {
     char *oldv = ref_value(me, old_dn);
     char *newv = new_dn ? ref_value(me, new_dn) : NULL;
-    char *esc = oldv ? s2l_ldap_escape_filter_value(oldv, strlen(oldv)) : NULL;
+    char *f = oldv ? s2l_ldap_and_eq_filter(holder->object_filter, me->ldap, oldv) : NULL;
     json_t *out = NULL;
-    if (esc == NULL || (new_dn && newv == NULL))
+    if (f == NULL || (new_dn && newv == NULL))
         goto done;
-    size_t n = strlen(holder->object_filter) + strlen(me->ldap) + strlen(esc) + 8;
-    char *f = malloc(n);
-    if (f == NULL)
-        goto done;
-    snprintf(f, n, "(&%s(%s=%s))", holder->object_filter, me->ldap, esc);
     out = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s?}", "base", holder->base_dn, "scope",
-                    holder->info.scope == S2L_SCOPE_SUB ? 2 : 1, "filter", f, "attr", me->ldap, "old", oldv,
-                    "new", newv);
+                    s2l_ldap_scope(holder->info.scope), "filter", f, "attr", me->ldap, "old", oldv, "new", newv);
     if (out && me->has_placeholder)
         json_object_set_new(out, "placeholder", json_string(me->placeholder));
-    free(f);
 done:
     free(oldv);
     free(newv);
-    free(esc);
+    free(f);
     return out;
 }
 

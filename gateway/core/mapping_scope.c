@@ -79,17 +79,6 @@ bool s2l_dn_under(const char *dn, const char *base, bool or_equal)
     return r;
 }
 
-const char *s2l_dn_parent(const char *dn)
-{
-    for (const char *p = dn; p && *p; p++) {
-        if (*p == '\\' && p[1])
-            p++;
-        else if (*p == ',')
-            return p + 1 + strspn(p + 1, " ");
-    }
-    return NULL;
-}
-
 bool s2l_dn_syntax_ok(const char *dn)
 {
     const char *p = dn;

@@ -10,51 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* ---- growable strings ---- */
-
-void s2l_sb_add(s2l_strbuf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (n > S2L_MAP_STR_MAX - b->len) {
-        b->failed = true;
-        return;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (p == NULL) {
-            b->failed = true;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = 0;
-}
-
-void s2l_sb_adds(s2l_strbuf *b, const char *s)
-{
-    s2l_sb_add(b, s, strlen(s));
-}
-
-char *s2l_sb_take(s2l_strbuf *b)
-{
-    char *s = b->failed ? NULL : b->s;
-    if (b->failed)
-        free(b->s);
-    else if (s == NULL)
-        s = strdup("");
-    b->s = NULL;
-    b->len = b->cap = 0;
-    b->failed = false;
-    return s;
-}
-
 /* ---- JSON access ---- */
 
 json_t *s2l_map_get_ci(const json_t *obj, const char *key)

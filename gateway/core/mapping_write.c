@@ -694,13 +694,7 @@ char *s2l_rmap_placeholder_filter(const s2l_rmap *rm)
         const s2l_mentry *me = &rm->entries[i];
         if (me->kind != S2L_ME_REFERENCE || !me->has_placeholder)
             continue;
-        char *esc = s2l_ldap_escape_filter_value(me->placeholder, strlen(me->placeholder));
-        size_t n = esc ? strlen(me->ldap) + strlen(esc) + 4 : 0;
-        char *f = esc ? malloc(n) : NULL;
-        if (f)
-            snprintf(f, n, "(%s=%s)", me->ldap, esc);
-        free(esc);
-        return f;
+        return s2l_ldap_eq_filter(me->ldap, me->placeholder);
     }
     return NULL;
 }

@@ -1,7 +1,6 @@
 /* oauth_token.c — POST /oauth/token: reads the request, asks the auth module, answers. */
 #include "oauth_token.h"
 
-#include <event2/buffer.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,7 +10,25 @@
 /* Token requests are a few hundred bytes; anything near this is not one. */
 #define TOKEN_BODY_MAX 16384
 
-bool s2l_oauth_token_path_is(const s2l_gateway *gw, const char *path)
+int s2l_oauth_token_register(s2l_routes *rt, const s2l_config *cfg, char *errbuf, size_t errlen)
+{
+    const char *path = cfg->auth.token.path; /* a plain path: the configuration checked it */
+    /* Every method: this handler answers 405 in OAuth's error format. */
+    s2l_route row = {.pattern = path,
+                     .methods = S2L_ANY_METHOD,
+                     .handler = s2l_oauth_token_handle,
+                     .auth = S2L_AUTH_NONE,
+                     .flags = S2L_ROUTE_ROOT | S2L_ROUTE_RAW_BODY};
+    if (s2l_routes_add(rt, &row) < 0) {
+        snprintf(errbuf, errlen, "auth.token_endpoint.path: %s cannot be routed", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* The row matches case-insensitively and with a trailing '/'; the endpoint
+ * answers at exactly its path, and only while the auth state has it on. */
+static bool token_path_is(const s2l_gateway *gw, const char *path)
 {
     const char *tp = gw->auth ? s2l_auth_token_path(gw->auth) : NULL;
     return tp != NULL && strcmp(path, tp) == 0;
@@ -48,15 +65,21 @@ static void reply(s2l_req *req, int status, json_t *body, const char *challenge,
 
 void s2l_oauth_token_handle(s2l_req *req)
 {
-    if (req->method != EVHTTP_REQ_POST) {
+    if (!token_path_is(req->gw, req->path)) {
+        const char *bp = req->gw->cfg->base_path;
+        s2l_req_fail(req, 404, NULL, "no such endpoint %s (the SCIM base path is %s)", req->path,
+                     bp[0] ? bp : "/");
+        return;
+    }
+    if (req->method != S2L_POST) {
         reply(req, 405,
               json_pack("{s:s, s:s}", "error", "invalid_request", "error_description",
                         "the token endpoint accepts POST only"),
               NULL, 0);
         return;
     }
-    struct evbuffer *in = evhttp_request_get_input_buffer(req->evreq);
-    size_t len = evbuffer_get_length(in);
+    size_t len = 0;
+    const char *body = s2l_req_body_raw(req, &len);
     if (len > TOKEN_BODY_MAX) {
         reply(req, 400,
               json_pack("{s:s, s:s}", "error", "invalid_request", "error_description", "the request body is too large"),
@@ -68,7 +91,7 @@ void s2l_oauth_token_handle(s2l_req *req)
     bool have_src = s2l_req_peer_ip(req, &src);
     s2l_token_request tr = {.authorization = s2l_req_header(req, "Authorization"),
                             .content_type = s2l_req_header(req, "Content-Type"),
-                            .body = len ? (const char *)evbuffer_pullup(in, -1) : "",
+                            .body = body && len ? body : "",
                             .body_len = len,
                             .source = have_src ? &src : NULL,
                             .now_ms = s2l_wall_ms()};

@@ -1,21 +1,25 @@
 /* oauth_token.h — the OAuth 2.0 token endpoint (client credentials grant) as
- * an HTTP handler (shell). The grant itself is decided by the pure auth module
+ * a route handler (shell). The grant itself is decided by the pure auth module
  * (s2l_auth_issue_token); this file reads the request and sends the answer
  * with the OAuth content type and no-store caching headers.
  *
- * The endpoint lives outside the SCIM base path (auth.token_endpoint.path,
- * default /oauth/token) and exists only while auth.token_endpoint.signing_key_file
- * is configured.
+ * The endpoint is a public root row of the route table at
+ * auth.token_endpoint.path (default /oauth/token), outside the SCIM base path,
+ * with its raw form body. It answers while the current auth state has the
+ * endpoint on (auth.token_endpoint.signing_key_file, which a SIGHUP reload may
+ * turn on or off); the path itself is read at start.
  */
 #ifndef S2L_HTTP_OAUTH_TOKEN_H
 #define S2L_HTTP_OAUTH_TOKEN_H
 
-#include <stdbool.h>
+#include <stddef.h>
 
-#include "request.h"
+#include "route.h"
+#include "s2l/config.h"
 
-/* Whether the decoded request path is the token endpoint. */
-bool s2l_oauth_token_path_is(const s2l_gateway *gw, const char *path);
+/* Adds the endpoint's row for cfg's auth.token_endpoint.path. 0, or -1 with
+ * a message in errbuf (out of memory). */
+int s2l_oauth_token_register(s2l_routes *rt, const s2l_config *cfg, char *errbuf, size_t errlen);
 /* Answers the token request; ends req. */
 void s2l_oauth_token_handle(s2l_req *req);
 

@@ -1,8 +1,7 @@
-/* request.c — a request's LDAP ops, its deadline, and the one reply path. */
+/* request.c — a request's LDAP ops, its deadline, the one reply path, and
+ * the local transport (requests without an HTTP connection). */
 #include "request.h"
 
-#include <sys/queue.h>
-#include <event2/buffer.h>
 #include <event2/event.h>
 #include <ldap.h>
 #include <stdarg.h>
@@ -10,17 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 
 #include "request-internal.h"
+#include "route.h"
 #include "s2l/ldap_errors.h"
+#include "s2l/ldap_text.h"
 #include "s2l/log.h"
-#include "server.h"
 
 struct s2l_req_adopted {
     void *ptr;
     void (*free_fn)(void *);
-    struct s2l_req_adopted *next;
+    s2l_req_adopted *next;
 };
 
 struct s2l_req_op {
@@ -31,11 +30,20 @@ struct s2l_req_op {
     s2l_req_op *prev, *next;
 };
 
-static uint64_t now_us(void)
+const char *s2l_method_name(s2l_method m)
 {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+    switch (m) {
+    case S2L_GET: return "GET";
+    case S2L_POST: return "POST";
+    case S2L_PUT: return "PUT";
+    case S2L_PATCH: return "PATCH";
+    case S2L_DELETE: return "DELETE";
+    case S2L_HEAD: return "HEAD";
+    case S2L_OPTIONS: return "OPTIONS";
+    case S2L_TRACE: return "TRACE";
+    case S2L_CONNECT: return "CONNECT";
+    }
+    return "?";
 }
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
@@ -48,32 +56,40 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     s2l_req_reply_error(req, &err);
 }
 
-s2l_req *s2l_req_create_(s2l_server *srv, s2l_gateway *gw, struct evhttp_request *evreq, uint64_t id,
-                         uint64_t start_us)
+s2l_req *s2l_req_create_(s2l_gateway *gw, const s2l_req_spec *spec)
 {
     s2l_req *req = calloc(1, sizeof *req);
     if (req == NULL)
         return NULL;
-    req->srv = srv;
     req->gw = gw;
-    req->evreq = evreq;
-    req->id = id;
-    req->start_us = start_us;
-    TAILQ_INIT(&req->query);
+    req->id = ++gw->next_req_id;
+    req->start_us = s2l_now_us();
+    req->method = spec->method;
+    req->method_name = s2l_method_name(spec->method);
+    req->transport = spec->transport;
+    req->transport_ctx = spec->transport_ctx;
+    req->authenticated = spec->authenticated;
+    if (spec->authenticated && spec->cred) {
+        req->auth = s2l_auth_hold(spec->auth);
+        req->cred = spec->cred;
+    }
+    req->base_url = strdup(spec->base_url ? spec->base_url : "");
+    req->path = spec->path ? s2l_uri_decode(spec->path, false) : NULL;
     req->deadline = evtimer_new(gw->base, on_deadline, req);
-    if (req->deadline == NULL) {
+    if (req->base_url == NULL || (spec->path && req->path == NULL) || req->deadline == NULL ||
+        s2l_query_parse(spec->query, &req->query) < 0) {
+        if (req->deadline)
+            event_free(req->deadline);
+        s2l_auth_release(req->auth);
+        free(req->base_url);
+        free(req->path);
         free(req);
         return NULL;
     }
-    unsigned ms = gw->cfg->limits.request_timeout_ms;
+    unsigned ms = spec->timeout_ms ? spec->timeout_ms : gw->cfg->limits.request_timeout_ms;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     evtimer_add(req->deadline, &tv);
     return req;
-}
-
-static void free_text(const void *data, size_t len, void *arg)
-{
-    free((void *)data);
 }
 
 static void unlink_op(s2l_req_op *o)
@@ -85,11 +101,10 @@ static void unlink_op(s2l_req_op *o)
         req->ops = o->next;
     if (o->next)
         o->next->prev = o->prev;
-    req->n_ops--;
 }
 
-/* The request ends here and only here: cancel what is pending, send, log, free. */
-static void finish(s2l_req *req, int status, json_t *body, const char *const *headers)
+/* Cancels what is pending: from here on no callback of the request runs. */
+static void stop(s2l_req *req)
 {
     while (req->ops) {
         s2l_req_op *o = req->ops;
@@ -97,58 +112,59 @@ static void finish(s2l_req *req, int status, json_t *body, const char *const *he
         s2l_ldap_cancel(o->op);
         free(o);
     }
-    if (req->deadline)
+    if (req->deadline) {
         event_free(req->deadline);
-
-    struct evkeyvalq *out = evhttp_request_get_output_headers(req->evreq);
-    struct evbuffer *buf = NULL;
-    bool own_type = false;
-    for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2)
-        own_type = own_type || strcasecmp(headers[i], "Content-Type") == 0;
-    if (body) {
-        if (!own_type)
-            evhttp_add_header(out, "Content-Type", "application/scim+json; charset=utf-8");
-        char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
-        buf = evbuffer_new();
-        /* On success the buffer owns text and frees it after sending. */
-        if (text && buf && evbuffer_add_reference(buf, text, strlen(text), free_text, NULL) == 0)
-            text = NULL;
-        free(text);
+        req->deadline = NULL;
     }
-    for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2)
-        evhttp_add_header(out, headers[i], headers[i + 1]);
+}
 
+static void local_free(s2l_req *req);
+
+static void release(s2l_req *req)
+{
+    if (req->state_free)
+        req->state_free(req->state);
+    while (req->adopted) {
+        s2l_req_adopted *a = req->adopted;
+        req->adopted = a->next;
+        a->free_fn(a->ptr);
+        free(a);
+    }
+    local_free(req);
+    s2l_query_fini(&req->query);
+    json_decref(req->body);
+    free(req->path);
+    free(req->base_url);
+    free(req->param_copy);
+    s2l_auth_release(req->auth);
+    free(req);
+}
+
+/* The request ends here and only here: cancel what is pending, log, hand the
+ * reply to the transport, free. */
+static void finish(s2l_req *req, int status, json_t *body, const char *const *headers)
+{
+    stop(req);
     if (s2l_log_enabled(S2L_LOG_INFO) || status >= 500)
         s2l_log(status >= 500 ? S2L_LOG_WARN : S2L_LOG_INFO,
                 "event=request req=%llu method=%s path=%s status=%d cred=%s ldap_ops=%d latency_us=%llu",
                 (unsigned long long)req->id, req->method_name ? req->method_name : "?",
                 req->path ? req->path : "?", status, req->cred ? s2l_auth_cred_name(req->cred) : "-",
                 req->ldap_ops_done,
-                (unsigned long long)(now_us() - req->start_us));
-
-    evhttp_send_reply(req->evreq, status, NULL, buf);
-    if (buf)
-        evbuffer_free(buf);
+                (unsigned long long)(s2l_now_us() - req->start_us));
+    s2l_reply reply = {status, body, headers};
+    req->transport->reply(req, &reply);
     json_decref(body);
+    release(req);
+}
 
-    if (req->state_free)
-        req->state_free(req->state);
-    while (req->adopted) {
-        struct s2l_req_adopted *a = req->adopted;
-        req->adopted = a->next;
-        a->free_fn(a->ptr);
-        free(a);
-    }
-    if (req->query_parsed)
-        evhttp_clear_headers(&req->query);
-    json_decref(req->body);
-    free(req->path);
-    free(req->base_url);
-    free(req->resource_id);
-    s2l_auth_release(req->auth);
-    s2l_server *srv = req->srv;
-    free(req);
-    s2l_server_request_done_(srv);
+void s2l_req_abort(s2l_req *req)
+{
+    if (req == NULL)
+        return;
+    stop(req);
+    s2l_log(S2L_LOG_DEBUG, "event=request_aborted req=%llu", (unsigned long long)req->id);
+    release(req);
 }
 
 void s2l_req_reply_json(s2l_req *req, int status, json_t *body, const char *const *headers)
@@ -200,7 +216,7 @@ void s2l_req_fail_ldap(s2l_req *req, const s2l_ldap_result *res, const char *wha
 
 int s2l_req_adopt(s2l_req *req, void *ptr, void (*free_fn)(void *))
 {
-    struct s2l_req_adopted *a = malloc(sizeof *a);
+    s2l_req_adopted *a = malloc(sizeof *a);
     if (a == NULL) {
         free_fn(ptr);
         return -1;
@@ -212,14 +228,20 @@ int s2l_req_adopt(s2l_req *req, void *ptr, void (*free_fn)(void *))
     return 0;
 }
 
-const char *s2l_req_query(s2l_req *req, const char *name)
+const char *s2l_req_query(const s2l_req *req, const char *name)
 {
-    return req->query_parsed ? evhttp_find_header(&req->query, name) : NULL;
+    return s2l_query_get(&req->query, name);
 }
 
-const char *s2l_req_header(s2l_req *req, const char *name)
+const char *s2l_req_header(const s2l_req *req, const char *name)
 {
-    return evhttp_find_header(evhttp_request_get_input_headers(req->evreq), name);
+    return req->transport->header ? req->transport->header(req, name) : NULL;
+}
+
+const char *s2l_req_body_raw(const s2l_req *req, size_t *len)
+{
+    *len = 0;
+    return req->transport->body ? req->transport->body(req, len) : NULL;
 }
 
 /* ---- LDAP ops on behalf of a request ---- */
@@ -258,7 +280,6 @@ static int link_op(s2l_req *req, s2l_req_op *o, s2l_ldap_op *op)
     if (req->ops)
         req->ops->prev = o;
     req->ops = o;
-    req->n_ops++;
     return 0;
 }
 
@@ -312,4 +333,108 @@ int s2l_req_ldap_delete(s2l_req *req, const char *dn, s2l_req_ldap_cb *cb, void 
     if (o == NULL)
         return -1;
     return link_op(req, o, s2l_ldap_delete(req->gw->pool, dn, 0, on_op_done, o));
+}
+
+/* ---- the local transport ---- */
+
+typedef struct local_io {
+    char **headers;              /* name, value, name, value, ..., NULL */
+    s2l_local_done_fn *done;
+    void *arg;
+    struct event *start;         /* dispatches on the next loop turn */
+} local_io;
+
+static bool is_local(const s2l_req *req);
+
+static void local_free(s2l_req *req)
+{
+    if (!is_local(req))
+        return;
+    local_io *io = req->transport_ctx;
+    if (io->start)
+        event_free(io->start);
+    s2l_strv_free(io->headers);
+    free(io);
+}
+
+static const char *local_header(const s2l_req *req, const char *name)
+{
+    local_io *io = req->transport_ctx;
+    for (size_t i = 0; io->headers && io->headers[i] && io->headers[i + 1]; i += 2)
+        if (strcasecmp(io->headers[i], name) == 0)
+            return io->headers[i + 1];
+    return NULL;
+}
+
+static void local_reply(s2l_req *req, const s2l_reply *reply)
+{
+    local_io *io = req->transport_ctx;
+    io->done(io->arg, reply);
+}
+
+static const s2l_req_transport local_transport = {
+    .header = local_header,
+    .body = NULL,                /* local requests carry JSON (req->body) */
+    .reply = local_reply,
+};
+
+static bool is_local(const s2l_req *req)
+{
+    return req->transport == &local_transport;
+}
+
+static void on_local_start(evutil_socket_t fd, short what, void *arg)
+{
+    s2l_req *req = arg;
+    s2l_routes_dispatch(req->gw->routes, req);
+}
+
+s2l_req *s2l_req_run_local(s2l_gateway *gw, const s2l_local_req *lr, s2l_local_done_fn *done, void *arg)
+{
+    local_io *io = calloc(1, sizeof *io);
+    if (io == NULL)
+        return NULL;
+    io->done = done;
+    io->arg = arg;
+    /* The path as a client would send it: base_path + the relative path. */
+    const char *bp = gw->cfg->base_path;
+    size_t n = strlen(bp) + strlen(lr->path ? lr->path : "") + 1;
+    char *full = malloc(n);
+    if (full)
+        snprintf(full, n, "%s%s", bp, lr->path ? lr->path : "");
+    size_t nh = 0;
+    while (lr->headers && lr->headers[nh] && lr->headers[nh + 1])
+        nh += 2;
+    bool ok = full != NULL;
+    if (ok && nh) {
+        ok = (io->headers = calloc(nh + 1, sizeof *io->headers)) != NULL;
+        for (size_t i = 0; ok && i < nh; i++)
+            ok = (io->headers[i] = strdup(lr->headers[i])) != NULL;
+    }
+    s2l_req_spec spec = {.method = lr->method,
+                         .path = full,
+                         .query = lr->query,
+                         .base_url = lr->base_url,
+                         .transport = &local_transport,
+                         .transport_ctx = io,
+                         .authenticated = lr->authenticated,
+                         .auth = lr->auth,
+                         .cred = lr->cred,
+                         .timeout_ms = lr->timeout_ms};
+    s2l_req *req = ok ? s2l_req_create_(gw, &spec) : NULL;
+    free(full);
+    if (req == NULL) {
+        s2l_strv_free(io->headers);
+        free(io);
+        return NULL;
+    }
+    req->body = lr->body ? json_incref((json_t *)lr->body) : NULL;
+    io->start = evtimer_new(gw->base, on_local_start, req);
+    if (io->start == NULL) {
+        s2l_req_abort(req);
+        return NULL;
+    }
+    struct timeval now = {0, 0};
+    evtimer_add(io->start, &now);
+    return req;
 }

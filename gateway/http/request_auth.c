@@ -1,10 +1,8 @@
 /* request_auth.c — asks the auth module about a request and answers refusals. */
 #include "request_auth.h"
 
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "s2l/log.h"
@@ -16,17 +14,9 @@ int64_t s2l_wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-bool s2l_req_peer_ip(s2l_req *req, s2l_ip *out)
+bool s2l_req_peer_ip(const s2l_req *req, s2l_ip *out)
 {
-    struct evhttp_connection *conn = evhttp_request_get_connection(req->evreq);
-    const struct sockaddr *sa = conn ? evhttp_connection_get_addr(conn) : NULL;
-    if (sa == NULL)
-        return false;
-    if (sa->sa_family == AF_INET)
-        return s2l_ip_from_bytes(&((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4, out) == 0;
-    if (sa->sa_family == AF_INET6)
-        return s2l_ip_from_bytes(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16, out) == 0;
-    return false;
+    return req->transport->peer && req->transport->peer(req, out);
 }
 
 bool s2l_http_authenticate(s2l_req *req)
@@ -68,11 +58,10 @@ bool s2l_http_authenticate(s2l_req *req)
     return false;
 }
 
-bool s2l_http_permit(s2l_req *req)
+bool s2l_http_permit(s2l_req *req, const s2l_rmap *rm)
 {
-    const s2l_rmap_info *info = s2l_rmap_info_of(req->rm);
-    bool write = req->method == EVHTTP_REQ_POST || req->method == EVHTTP_REQ_PUT || req->method == EVHTTP_REQ_PATCH ||
-                 req->method == EVHTTP_REQ_DELETE;
+    const s2l_rmap_info *info = s2l_rmap_info_of(rm);
+    bool write = (req->method & (S2L_POST | S2L_PUT | S2L_PATCH | S2L_DELETE)) != 0;
     s2l_error err;
     s2l_error_clear(&err);
     if (s2l_auth_permit(req->cred, info->name, info->endpoint, write, &err) == 0)

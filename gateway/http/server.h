@@ -1,15 +1,18 @@
-/* server.h — the evhttp front end: listen (HTTP or HTTPS), authenticate, route,
- * and the one place that sends replies (request.c). Shell-internal.
+/* server.h — the evhttp front end: listen (HTTP or HTTPS), turn each HTTP
+ * request into an s2l_req for the router (route.h), send its one reply,
+ * authenticate bearer tokens. Shell-internal; it names no handler.
  *
- * Ownership: the server borrows the gateway (config, mapping, pool) and owns
- * its evhttp, TLS context and every in-flight s2l_req.
+ * Ownership: the server borrows the gateway (config, routes, pool) and owns
+ * its evhttp, TLS context and every in-flight HTTP s2l_req.
  */
 #ifndef S2L_HTTP_SERVER_H
 #define S2L_HTTP_SERVER_H
 
 #include <stddef.h>
 
-#include "request.h"
+#include "../gateway.h"
+
+typedef struct s2l_server s2l_server;
 
 s2l_server *s2l_server_create(s2l_gateway *gw, char *errbuf, size_t errlen);
 void s2l_server_destroy(s2l_server *srv);
@@ -18,8 +21,7 @@ void s2l_server_destroy(s2l_server *srv);
  * been answered or after limits.shutdown_grace_ms, whichever is first. */
 void s2l_server_shutdown(s2l_server *srv, void (*done)(void *arg), void *arg);
 
-/* Internal to gateway/http: request bookkeeping. */
-void s2l_server_request_done_(s2l_server *srv);
+/* HTTP requests not answered yet. */
 unsigned s2l_server_in_flight(const s2l_server *srv);
 
 #endif

@@ -113,7 +113,7 @@ static void conn_teardown(s2l_conn *c)
     c->fd = -1;
     c->hs_msgid = -1;
     c->write_blocked = false;
-    s2l_strv_free_(c->rootdse);
+    s2l_strv_free(c->rootdse);
     c->rootdse = NULL;
     c->n_rootdse = 0;
     c->rootdse_seen = false;
@@ -152,7 +152,7 @@ void s2l_conn_retry_in_(s2l_conn *c, unsigned delay_ms)
     /* The next attempt goes to whatever server is current then (see s2l_conn_start_). */
     c->srv = c->pool->srv;
     c->state = CONN_BACKOFF;
-    c->next_attempt_us = s2l_pool_now_us_() + (uint64_t)delay_ms * 1000;
+    c->next_attempt_us = s2l_now_us() + (uint64_t)delay_ms * 1000;
     conn_arm_timer(c, delay_ms);
 }
 
@@ -183,8 +183,8 @@ void s2l_conn_fail_(s2l_conn *c, int rc, const char *why)
      * failure of a streak and then only attempts 2, 4, 8, ... visible. */
     unsigned streak = c->failures + 1;
     s2l_log_level level = was_up ? S2L_LOG_WARN : (streak & (streak - 1)) == 0 ? S2L_LOG_INFO : S2L_LOG_DEBUG;
-    s2l_log(level, "ldap_conn conn=%u event=down uri=%s state=%s rc=%d err=\"%s\" why=%s attempt=%u%s%s%s", c->id,
-            s2l_conn_uri_(c), state_names[c->state], rc, ldap_err2string(rc), why, streak, diag ? " diag=\"" : "",
+    s2l_log(level, "ldap_conn conn=%u event=down state=%s rc=%d err=\"%s\" why=%s attempt=%u uri=%s%s%s%s", c->id,
+            state_names[c->state], rc, ldap_err2string(rc), why, streak, s2l_conn_uri_(c), diag ? " diag=\"" : "",
             diag ? diag : "", diag ? "\"" : "");
     snprintf(pool->down_reason, sizeof pool->down_reason, "no directory connection is up (last failure: %s: %s)", why,
              ldap_err2string(rc));
@@ -245,7 +245,7 @@ static int conn_set_options(s2l_conn *c)
 void s2l_conn_start_(s2l_conn *c)
 {
     s2l_pool *pool = c->pool;
-    c->attempt_start_us = s2l_pool_now_us_();
+    c->attempt_start_us = s2l_now_us();
     /* Every attempt goes to the current server; the probe always to the first. */
     c->srv = c->probe ? 0 : pool->srv;
     int rc = ldap_initialize(&c->ld, pool->uris[c->srv]);
@@ -346,7 +346,7 @@ static void conn_up(s2l_conn *c)
     s2l_pool *pool = c->pool;
     event_del(c->timer);
     if (c->probe) {
-        uint64_t latency = s2l_pool_now_us_() - c->attempt_start_us;
+        uint64_t latency = s2l_now_us() - c->attempt_start_us;
         s2l_log(S2L_LOG_INFO, "ldap_pool event=failback_probe result=up uri=%s latency_us=%llu", s2l_conn_uri_(c),
                 (unsigned long long)latency);
         conn_teardown(c);
@@ -366,8 +366,8 @@ static void conn_up(s2l_conn *c)
         pool->stats.reconnects++;
     c->was_up = true;
     pool->down_reason[0] = '\0';
-    s2l_log(S2L_LOG_INFO, "ldap_conn conn=%u event=up uri=%s controls=%zu latency_us=%llu", c->id, s2l_conn_uri_(c),
-            c->n_rootdse, (unsigned long long)(s2l_pool_now_us_() - c->attempt_start_us));
+    s2l_log(S2L_LOG_INFO, "ldap_conn conn=%u event=up controls=%zu latency_us=%llu uri=%s", c->id, c->n_rootdse,
+            (unsigned long long)(s2l_now_us() - c->attempt_start_us), s2l_conn_uri_(c));
     s2l_pool_conn_up_(pool, c);
     s2l_pool_dispatch_(pool);
 }
@@ -395,12 +395,12 @@ static void rootdse_entry(s2l_conn *c, LDAPMessage *msg)
     for (size_t i = 0; i < n; i++) {
         list[i] = strndup(vals[i]->bv_val, vals[i]->bv_len);
         if (list[i] == NULL) {
-            s2l_strv_free_(list);
+            s2l_strv_free(list);
             list = NULL;
             goto out;
         }
     }
-    s2l_strv_free_(c->rootdse);
+    s2l_strv_free(c->rootdse);
     c->rootdse = list;
     c->n_rootdse = n;
     c->rootdse_seen = true;

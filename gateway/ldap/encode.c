@@ -20,35 +20,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-/* ---- string vectors ---- */
-
-char **s2l_strv_dup_(char *const *v)
-{
-    size_t n = 0;
-    while (v[n])
-        n++;
-    char **out = calloc(n + 1, sizeof *out);
-    if (out == NULL)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        out[i] = strdup(v[i]);
-        if (out[i] == NULL) {
-            s2l_strv_free_(out);
-            return NULL;
-        }
-    }
-    return out;
-}
-
-void s2l_strv_free_(char **v)
-{
-    if (v == NULL)
-        return;
-    for (size_t i = 0; v[i]; i++)
-        free(v[i]);
-    free(v);
-}
-
 /* ---- JSON → LDAPMod ---- */
 
 /* A berval and its bytes in one allocation (freed with one free()). */
@@ -412,9 +383,12 @@ json_t *s2l_entry_from_read_control_(const LDAPControl *ctrl)
 {
     /* SearchResultEntry ::= [APPLICATION 4] SEQUENCE { objectName, attributes
      *   PartialAttributeList ::= SEQUENCE OF SEQUENCE { type, vals SET OF value } } */
-    BerElement *ber = ber_init((struct berval *)&ctrl->ldctl_value);
     struct berval dn = {0, NULL};
     json_t *out = NULL, *attrs = NULL;
+    /* liblber reads past an empty buffer: a control without a value is no entry. */
+    if (ctrl->ldctl_value.bv_val == NULL || ctrl->ldctl_value.bv_len == 0)
+        return NULL;
+    BerElement *ber = ber_init((struct berval *)&ctrl->ldctl_value);
     if (ber == NULL)
         return NULL;
     if (ber_scanf(ber, "{m" /*}*/, &dn) == LBER_ERROR || !is_text((const unsigned char *)dn.bv_val, dn.bv_len))

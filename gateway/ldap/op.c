@@ -30,7 +30,7 @@ static s2l_ldap_op *op_create(s2l_pool *pool, op_kind kind, unsigned timeout_ms,
     op->arg = arg;
     op->msgid = -1;
     op->conn_id = -1;
-    op->start_us = s2l_pool_now_us_();
+    op->start_us = s2l_now_us();
     op->res.msgid = -1;
     unsigned ms = timeout_ms ? timeout_ms : pool->timeout_ms;
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
@@ -51,8 +51,8 @@ void s2l_op_free_(s2l_ldap_op *op)
     event_free(op->timer);
     free(op->dn);
     free(op->filter);
-    s2l_strv_free_(op->attrs);
-    s2l_strv_free_(op->post_read);
+    s2l_strv_free(op->attrs);
+    s2l_strv_free(op->post_read);
     free(op->sort_attr);
     s2l_mods_free_(op->mods);
     free(op->newrdn);
@@ -78,7 +78,7 @@ static void op_complete_now(s2l_ldap_op *op)
     op->state = OP_CALLBACK;
 
     s2l_ldap_result *res = &op->res;
-    res->latency_us = s2l_pool_now_us_() - op->start_us;
+    res->latency_us = s2l_now_us() - op->start_us;
     res->diag = op->diag;
     res->matched_dn = op->matched;
     /* Searches carry their entries; writes carry the post-read entry, if any. */
@@ -132,7 +132,7 @@ static void op_on_timer(evutil_socket_t fd, short what, void *arg)
         return;
     case OP_QUEUED:
         s2l_log(S2L_LOG_WARN, "ldap_op_timeout op=%s conn=-1 queued=%u latency_us=%llu", kind_names[op->kind],
-                pool->queue.count, (unsigned long long)(s2l_pool_now_us_() - op->start_us));
+                pool->queue.count, (unsigned long long)(s2l_now_us() - op->start_us));
         op->res.rc = LDAP_TIMEOUT;
         op_complete_now(op);
         return;
@@ -142,7 +142,7 @@ static void op_on_timer(evutil_socket_t fd, short what, void *arg)
         if (s2l_conn_can_write_small_(c))
             ldap_abandon_ext(c->ld, op->msgid, NULL, NULL);
         s2l_log(S2L_LOG_WARN, "ldap_op_timeout op=%s conn=%u msgid=%d latency_us=%llu", kind_names[op->kind], c->id,
-                op->msgid, (unsigned long long)(s2l_pool_now_us_() - op->start_us));
+                op->msgid, (unsigned long long)(s2l_now_us() - op->start_us));
         op->res.rc = LDAP_TIMEOUT;
         op_complete_now(op);
         /* A slot was freed. */
@@ -412,7 +412,7 @@ s2l_ldap_op *s2l_ldap_search(s2l_pool *pool, const s2l_search_req *req, unsigned
     if (rc == LDAP_SUCCESS && req->vlv_count > 0 && (req->sort_attr == NULL || req->sort_attr[0] == '\0'))
         rc = LDAP_PARAM_ERROR;
     if (rc == LDAP_SUCCESS && req->attrs != NULL) {
-        op->attrs = s2l_strv_dup_(req->attrs);
+        op->attrs = s2l_strv_dup(req->attrs);
         if (op->attrs == NULL)
             rc = LDAP_NO_MEMORY;
     }
@@ -425,7 +425,7 @@ static int apply_write_opts(s2l_ldap_op *op, const s2l_write_opts *opts)
         return LDAP_SUCCESS;
     op->permissive = opts->permissive;
     if (opts->post_read) {
-        op->post_read = s2l_strv_dup_((char **)opts->post_read);
+        op->post_read = s2l_strv_dup(opts->post_read);
         if (op->post_read == NULL)
             return LDAP_NO_MEMORY;
     }
@@ -453,22 +453,10 @@ s2l_ldap_op *s2l_ldap_add_ext(s2l_pool *pool, const char *dn, const json_t *attr
     return write_op(pool, OP_ADD, dn, attrs, opts, timeout_ms, cb, arg);
 }
 
-s2l_ldap_op *s2l_ldap_add(s2l_pool *pool, const char *dn, const json_t *attrs, unsigned timeout_ms,
-                          s2l_ldap_done_fn *cb, void *arg)
-{
-    return write_op(pool, OP_ADD, dn, attrs, NULL, timeout_ms, cb, arg);
-}
-
 s2l_ldap_op *s2l_ldap_modify_ext(s2l_pool *pool, const char *dn, const json_t *mods, const s2l_write_opts *opts,
                                  unsigned timeout_ms, s2l_ldap_done_fn *cb, void *arg)
 {
     return write_op(pool, OP_MODIFY, dn, mods, opts, timeout_ms, cb, arg);
-}
-
-s2l_ldap_op *s2l_ldap_modify(s2l_pool *pool, const char *dn, const json_t *mods, unsigned timeout_ms,
-                             s2l_ldap_done_fn *cb, void *arg)
-{
-    return write_op(pool, OP_MODIFY, dn, mods, NULL, timeout_ms, cb, arg);
 }
 
 s2l_ldap_op *s2l_ldap_rename(s2l_pool *pool, const char *dn, const char *newrdn, const char *new_superior,

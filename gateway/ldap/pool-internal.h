@@ -54,6 +54,7 @@
 #include <ldap.h>
 
 #include "s2l/ldap_pool.h"
+#include "s2l/ldap_text.h"
 
 typedef struct s2l_conn s2l_conn;
 
@@ -164,7 +165,6 @@ struct s2l_pool {
 };
 
 /* ---- pool.c ---- */
-uint64_t s2l_pool_now_us_(void);
 uint64_t s2l_pool_random_(s2l_pool *pool);
 unsigned s2l_pool_up_count_(const s2l_pool *pool);
 /* Sends queued ops on UP connections with free slots. Never runs callbacks. */
@@ -235,7 +235,5 @@ json_t *s2l_entry_to_json_(LDAP *ld, LDAPMessage *entry);
 json_t *s2l_entry_from_read_control_(const LDAPControl *ctrl);
 /* The value of a post-read request control for attrs (malloc'd into *out). LDAP rc. */
 int s2l_read_control_value_(char *const *attrs, struct berval *out);
-char **s2l_strv_dup_(char *const *v);
-void s2l_strv_free_(char **v);
 
 #endif

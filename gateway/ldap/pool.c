@@ -25,13 +25,6 @@
 
 /* ---- small helpers shared by the pool files ---- */
 
-uint64_t s2l_pool_now_us_(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* xorshift64*: jitter only, nothing secret. */
 uint64_t s2l_pool_random_(s2l_pool *pool)
 {
@@ -135,7 +128,7 @@ static char **split_uris(const char *list, unsigned *n)
         if (len == 0)
             break;
         if ((v[k] = strndup(p, len)) == NULL) {
-            s2l_strv_free_(v);
+            s2l_strv_free(v);
             return NULL;
         }
         k++;
@@ -215,7 +208,7 @@ s2l_pool *s2l_pool_create(struct event_base *base, const s2l_pool_config *cfg, c
     pool->queue_max = pool->nconns * pool->max_ops_per_conn * QUEUE_FACTOR;
     pool->starttls = cfg->starttls;
     pool->tls_verify = cfg->tls_verify;
-    pool->rng = (s2l_pool_now_us_() ^ ((uint64_t)getpid() << 32)) | 1;
+    pool->rng = (s2l_now_us() ^ ((uint64_t)getpid() << 32)) | 1;
     snprintf(pool->down_reason, sizeof pool->down_reason, "no directory connection is up yet");
 
     pool->conns = calloc(pool->nconns, sizeof *pool->conns);
@@ -278,8 +271,8 @@ void s2l_pool_destroy(s2l_pool *pool)
         s2l_conn_fini_(&pool->probe);
     if (pool->failback_timer)
         event_free(pool->failback_timer);
-    s2l_strv_free_(pool->controls);
-    s2l_strv_free_(pool->uris);
+    s2l_strv_free(pool->controls);
+    s2l_strv_free(pool->uris);
     free(pool->bind_dn);
     if (pool->bind_password) {
         /* Do not leave the directory password in freed heap memory. */
@@ -511,7 +504,7 @@ void s2l_pool_probe_done_(s2l_pool *pool, bool up)
 
 void s2l_pool_set_controls_(s2l_pool *pool, char **list)
 {
-    s2l_strv_free_(pool->controls);
+    s2l_strv_free(pool->controls);
     pool->controls = list;
 }
 
@@ -526,7 +519,7 @@ unsigned s2l_pool_retry_after(const s2l_pool *pool)
 {
     if (pool == NULL || s2l_pool_up_count_(pool) > 0)
         return 1;
-    uint64_t now = s2l_pool_now_us_();
+    uint64_t now = s2l_now_us();
     uint64_t best = UINT64_MAX;
     for (unsigned i = 0; i < pool->nconns; i++) {
         const s2l_conn *c = &pool->conns[i];

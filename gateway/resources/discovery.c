@@ -5,14 +5,18 @@
 #include <string.h>
 #include <strings.h>
 
-#include "handlers.h"
+#include "common.h"
 #include "s2l/schema.h"
 
 #define URN_SPC "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 
-void s2l_handle_service_provider_config(s2l_req *req)
+void s2l_res_service_provider_config(s2l_req *req)
 {
     const s2l_config *cfg = req->gw->cfg;
+    if (req->param) {
+        s2l_req_fail(req, 404, NULL, "no such endpoint %s", req->path);
+        return;
+    }
     char loc[1024];
     snprintf(loc, sizeof loc, "%s/ServiceProviderConfig", req->base_url);
     json_t *body = json_pack(
@@ -69,13 +73,14 @@ static void reply_one_or_list(s2l_req *req, json_t *items, const char *key, cons
     s2l_req_fail(req, 404, NULL, "no such %s: %s", what, want);
 }
 
-void s2l_handle_schemas(s2l_req *req, const char *urn)
+void s2l_res_schemas(s2l_req *req)
 {
-    reply_one_or_list(req, s2l_mapping_schemas_json(req->gw->mapping, req->base_url), "id", urn, "schema");
+    reply_one_or_list(req, s2l_mapping_schemas_json(req->gw->mapping, req->base_url), "id", req->param,
+                      "schema");
 }
 
-void s2l_handle_resource_types(s2l_req *req, const char *name)
+void s2l_res_resource_types(s2l_req *req)
 {
-    reply_one_or_list(req, s2l_mapping_resource_types_json(req->gw->mapping, req->base_url), "name", name,
+    reply_one_or_list(req, s2l_mapping_resource_types_json(req->gw->mapping, req->base_url), "name", req->param,
                       "resource type");
 }

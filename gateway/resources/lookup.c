@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "s2l/ldap_text.h"
+#include "s2l/mapping.h"
 #include "s2l/resource.h"
 
 #define IDS_PER_SEARCH 200   /* keeps each OR filter well under server filter limits */
@@ -25,6 +27,7 @@ typedef struct dn_op {
 } dn_op;
 
 struct lookup {
+    s2l_req *req;
     json_t *todo;            /* ids or DNs still to resolve */
     size_t next;             /* next index in todo to start */
     unsigned pending;        /* searches in flight */
@@ -40,11 +43,7 @@ static void lookup_free(void *p)
 {
     lookup *lk = p;
     json_decref(lk->todo);
-    if (lk->attrs) {
-        for (size_t i = 0; lk->attrs[i]; i++)
-            free(lk->attrs[i]);
-        free(lk->attrs);
-    }
+    s2l_strv_free(lk->attrs);
     free(lk->dn_ops);
     free(lk);
 }
@@ -53,31 +52,16 @@ static void lookup_free(void *p)
  * entryUUID), plus the ones a reference's "display" comes from. */
 static char **id_attrs(const s2l_mapping *m, bool with_display)
 {
-    size_t n = s2l_mapping_count(m);
-    char **v = calloc(n + 3, sizeof *v);
-    if (v == NULL)
-        return NULL;
-    size_t k = 0;
-    bool ok = true;
-    for (size_t i = 0; i < n && ok; i++) {
-        const char *a = s2l_rmap_info_of(s2l_mapping_at(m, i))->id_attr;
-        bool dup = false;
-        for (size_t j = 0; j < k; j++)
-            dup = dup || strcasecmp(v[j], a) == 0;
-        if (!dup)
-            ok = (v[k++] = strdup(a)) != NULL;
-    }
-    if (ok && with_display) {
-        ok = (v[k++] = strdup("displayName")) != NULL;
-        ok = ok && (v[k++] = strdup("cn")) != NULL;
-    }
-    if (!ok) {
-        for (size_t j = 0; j < k; j++)
-            free(v[j]);
-        free(v);
-        return NULL;
-    }
+    char **v = NULL;
+    for (size_t i = 0; i < s2l_mapping_count(m); i++)
+        if (s2l_strv_add(&v, s2l_rmap_info_of(s2l_mapping_at(m, i))->id_attr, true) < 0)
+            goto fail;
+    if (with_display && (s2l_strv_add(&v, "displayName", true) < 0 || s2l_strv_add(&v, "cn", true) < 0))
+        goto fail;
     return v;
+fail:
+    s2l_strv_free(v);
+    return NULL;
 }
 
 static const char *first_value(const json_t *entry, const char *attr)
@@ -86,17 +70,17 @@ static const char *first_value(const json_t *entry, const char *attr)
     return json_string_value(json_array_get(vals, 0));
 }
 
-/* Which mapped type a DN belongs to: the one whose base DN it sits under. */
+/* Which mapped type a DN belongs to: the one whose base DN it sits under
+ * (the deepest, when bases nest). */
 static const s2l_rmap *type_of_dn(const s2l_mapping *m, const char *dn)
 {
-    size_t dl = strlen(dn);
     const s2l_rmap *best = NULL;
     size_t best_len = 0;
     for (size_t i = 0; i < s2l_mapping_count(m); i++) {
         const s2l_rmap *rm = s2l_mapping_at(m, i);
         const char *base = s2l_rmap_info_of(rm)->base_dn;
         size_t bl = strlen(base);
-        if (bl < dl && dn[dl - bl - 1] == ',' && strcasecmp(dn + dl - bl, base) == 0 && bl > best_len) {
+        if (bl > best_len && s2l_dn_is_below(dn, base)) {
             best = rm;
             best_len = bl;
         }
@@ -123,30 +107,57 @@ static json_t *ref_of_entry(const s2l_mapping *m, const char *dn, const json_t *
     return ref;
 }
 
-static void end(s2l_req *req, lookup *lk, const s2l_ldap_result *err)
+static void end(lookup *lk, const s2l_ldap_result *err)
 {
     if (lk->ended)
         return;
     lk->ended = true;
-    lk->done(req, lk->arg, err);
+    lk->done(lk->arg, err);
 }
 
-static void end_oom(s2l_req *req, lookup *lk)
+static void end_oom(lookup *lk)
 {
     s2l_ldap_result fake = {.rc = LDAP_NO_MEMORY};
-    end(req, lk, &fake);
+    end(lk, &fake);
 }
 
-static void maybe_done(s2l_req *req, lookup *lk)
+static void maybe_done(lookup *lk)
 {
     if (lk->pending == 0 && lk->next >= json_array_size(lk->todo))
-        end(req, lk, NULL);
+        end(lk, NULL);
+}
+
+static lookup *lookup_create(s2l_req *req, json_t **map, s2l_lookup_done_fn *done, void *arg, bool dns)
+{
+    if (*map == NULL && (*map = json_object()) == NULL)
+        return NULL;
+    lookup *lk = calloc(1, sizeof *lk);
+    if (lk == NULL)
+        return NULL;
+    lk->req = req;
+    lk->map = *map;
+    lk->done = done;
+    lk->arg = arg;
+    lk->todo = json_array();
+    lk->attrs = id_attrs(req->gw->mapping, dns);
+    if (lk->todo == NULL || lk->attrs == NULL) {
+        lookup_free(lk);
+        return NULL;
+    }
+    return s2l_req_adopt(req, lk, lookup_free) == 0 ? lk : NULL;
+}
+
+/* The start functions' answer when out of memory. */
+static int start_failed(s2l_req *req)
+{
+    s2l_req_fail(req, 503, NULL, "out of memory");
+    return -1;
 }
 
 /* ---- ids → DNs ---- */
 
-/* Both return false when the lookup ended (req and lk may be gone). */
-static bool start_ids(s2l_req *req, lookup *lk);
+/* Starts searches up to the window; -1 when one could not be started. */
+static int start_ids(lookup *lk);
 
 static void on_ids(s2l_req *req, const s2l_ldap_result *res, void *arg)
 {
@@ -155,7 +166,7 @@ static void on_ids(s2l_req *req, const s2l_ldap_result *res, void *arg)
     if (lk->ended)
         return;
     if (res->rc != LDAP_SUCCESS && res->rc != LDAP_NO_SUCH_OBJECT) {
-        end(req, lk, res);
+        end(lk, res);
         return;
     }
     size_t i;
@@ -171,20 +182,18 @@ static void on_ids(s2l_req *req, const s2l_ldap_result *res, void *arg)
             free(id);
         }
     }
-    if (start_ids(req, lk))
-        maybe_done(req, lk);
+    if (start_ids(lk) < 0)
+        end_oom(lk);
+    else
+        maybe_done(lk);
 }
 
 /* (|(entryUUID=a)(entryUUID=b)...) for ids [from, to): each id in the form
- * of every type it can be an id of (objectGUID as escaped bytes). */
+ * of every type it can be an id of (objectGUID as escaped bytes), once. */
 static char *ids_filter(const s2l_mapping *m, const lookup *lk, size_t from, size_t to)
 {
-    size_t cap = 256, len = 0;
-    char *f = malloc(cap);
-    if (f == NULL)
-        return NULL;
-    f[len++] = '(';
-    f[len++] = '|';
+    s2l_buf b = {0};
+    s2l_buf_add(&b, "(|", 2);
     for (size_t i = from; i < to; i++) {
         const char *id = json_string_value(json_array_get(lk->todo, i));
         char *prev = NULL;
@@ -194,34 +203,19 @@ static char *ids_filter(const s2l_mapping *m, const lookup *lk, size_t from, siz
                 free(term);
                 continue;
             }
-            size_t need = len + strlen(term) + 4;
-            if (need > cap) {
-                cap = need * 2;
-                char *g = realloc(f, cap);
-                if (g == NULL) {
-                    free(term);
-                    free(prev);
-                    goto fail;
-                }
-                f = g;
-            }
-            memcpy(f + len, term, strlen(term));
-            len += strlen(term);
+            s2l_buf_adds(&b, term);
             free(prev);
             prev = term;
         }
         free(prev);
     }
-    f[len++] = ')';
-    f[len] = 0;
-    return f;
-fail:
-    free(f);
-    return NULL;
+    s2l_buf_add(&b, ")", 1);
+    return s2l_buf_take(&b);
 }
 
-static bool start_ids(s2l_req *req, lookup *lk)
+static int start_ids(lookup *lk)
 {
+    s2l_req *req = lk->req;
     size_t n = json_array_size(lk->todo);
     while (lk->next < n && lk->pending < ID_SEARCHES) {
         size_t to = lk->next + IDS_PER_SEARCH < n ? lk->next + IDS_PER_SEARCH : n;
@@ -231,13 +225,11 @@ static bool start_ids(s2l_req *req, lookup *lk)
                              .attrs = lk->attrs};
         int rc = f ? s2l_req_ldap_search(req, &sr, on_ids, lk) : -1;
         free(f);
-        if (rc < 0) {
-            end_oom(req, lk);
-            return false;
-        }
+        if (rc < 0)
+            return -1;
         lk->pending++;
     }
-    return true;
+    return 0;
 }
 
 /* An id that cannot exist for any type (not a UUID) is not worth a filter term. */
@@ -253,49 +245,35 @@ static bool plausible_id(const s2l_mapping *m, const char *id)
     return false;
 }
 
-static lookup *lookup_create(s2l_req *req, json_t *map, s2l_lookup_done_fn *done, void *arg, bool dns)
+static bool wanted_id(s2l_req *req, const json_t *map, const json_t *v)
 {
-    lookup *lk = calloc(1, sizeof *lk);
-    if (lk == NULL)
-        return NULL;
-    lk->map = map;
-    lk->done = done;
-    lk->arg = arg;
-    lk->todo = json_array();
-    lk->attrs = id_attrs(req->gw->mapping, dns);
-    if (lk->todo == NULL || lk->attrs == NULL) {
-        lookup_free(lk);
-        return NULL;
-    }
-    return s2l_req_adopt(req, lk, lookup_free) == 0 ? lk : NULL;
+    const char *id = json_string_value(v);
+    return id && !json_object_get(map, id) && plausible_id(req->gw->mapping, id);
 }
 
-void s2l_lookup_ids(s2l_req *req, const json_t *ids, json_t *map, s2l_lookup_done_fn *done, void *arg)
+int s2l_lookup_ids(s2l_req *req, const json_t *ids, json_t **map, s2l_lookup_done_fn *done, void *arg)
 {
-    if (json_array_size(ids) == 0) { /* the usual case: nothing refers to anything */
-        done(req, arg, NULL);
-        return;
-    }
-    lookup *lk = lookup_create(req, map, done, arg, false);
-    if (lk == NULL) {
-        s2l_ldap_result fake = {.rc = LDAP_NO_MEMORY};
-        done(req, arg, &fake);
-        return;
-    }
+    /* The usual case, nothing to resolve, allocates nothing. */
+    lookup *lk = NULL;
     size_t i;
     json_t *v;
     json_array_foreach(ids, i, v) {
-        const char *id = json_string_value(v);
-        if (id && !json_object_get(map, id) && plausible_id(req->gw->mapping, id))
-            json_array_append(lk->todo, v);
+        if (!wanted_id(req, *map, v))
+            continue;
+        if (lk == NULL && (lk = lookup_create(req, map, done, arg, false)) == NULL)
+            return start_failed(req);
+        json_array_append(lk->todo, v);
     }
-    if (start_ids(req, lk))
-        maybe_done(req, lk);
+    if (lk == NULL)
+        return 0;
+    if (start_ids(lk) < 0)
+        return start_failed(req);
+    return 1;
 }
 
 /* ---- DNs → ids ---- */
 
-static bool start_dns(s2l_req *req, lookup *lk);
+static int start_dns(lookup *lk);
 
 static void on_dn(s2l_req *req, const s2l_ldap_result *res, void *arg)
 {
@@ -306,7 +284,7 @@ static void on_dn(s2l_req *req, const s2l_ldap_result *res, void *arg)
         return;
     /* A dangling reference (noSuchObject) is simply not rendered. */
     if (res->rc != LDAP_SUCCESS && res->rc != LDAP_NO_SUCH_OBJECT) {
-        end(req, lk, res);
+        end(lk, res);
         return;
     }
     /* Keyed by the DN as the referencing entry holds it, which may differ in
@@ -317,11 +295,13 @@ static void on_dn(s2l_req *req, const s2l_ldap_result *res, void *arg)
     json_t *ref = dn && asked ? ref_of_entry(req->gw->mapping, dn, e) : NULL;
     if (ref)
         json_object_set_new(lk->map, asked, ref);
-    if (start_dns(req, lk))
-        maybe_done(req, lk);
+    if (start_dns(lk) < 0)
+        end_oom(lk);
+    else
+        maybe_done(lk);
 }
 
-static bool start_dns(s2l_req *req, lookup *lk)
+static int start_dns(lookup *lk)
 {
     size_t n = json_array_size(lk->todo);
     while (lk->next < n && lk->pending < DN_WINDOW) {
@@ -331,42 +311,36 @@ static bool start_dns(s2l_req *req, lookup *lk)
         s2l_search_req sr = {.base = json_string_value(json_array_get(lk->todo, d->idx)),
                              .scope = LDAP_SCOPE_BASE, .filter = "(objectClass=*)", .attrs = lk->attrs,
                              .size_limit = 1};
-        if (s2l_req_ldap_search(req, &sr, on_dn, d) < 0) {
-            end_oom(req, lk);
-            return false;
-        }
+        if (s2l_req_ldap_search(lk->req, &sr, on_dn, d) < 0)
+            return -1;
         lk->pending++;
     }
-    return true;
+    return 0;
 }
 
-void s2l_lookup_dns(s2l_req *req, const json_t *dns, json_t *map, s2l_lookup_done_fn *done, void *arg)
+static bool wanted_dn(const json_t *map, const json_t *v)
 {
-    if (json_array_size(dns) == 0) {
-        done(req, arg, NULL);
-        return;
-    }
-    lookup *lk = lookup_create(req, map, done, arg, true);
-    if (lk == NULL) {
-        s2l_ldap_result fake = {.rc = LDAP_NO_MEMORY};
-        done(req, arg, &fake);
-        return;
-    }
+    const char *dn = json_string_value(v);
+    return dn && dn[0] && !json_object_get(map, dn);
+}
+
+int s2l_lookup_dns(s2l_req *req, const json_t *dns, json_t **map, s2l_lookup_done_fn *done, void *arg)
+{
+    lookup *lk = NULL;
     size_t i;
     json_t *v;
     json_array_foreach(dns, i, v) {
-        const char *dn = json_string_value(v);
-        if (dn && dn[0] && !json_object_get(map, dn))
-            json_array_append(lk->todo, v);
+        if (!wanted_dn(*map, v))
+            continue;
+        if (lk == NULL && (lk = lookup_create(req, map, done, arg, true)) == NULL)
+            return start_failed(req);
+        json_array_append(lk->todo, v);
     }
-    size_t n = json_array_size(lk->todo);
-    lk->dn_ops = n ? calloc(n, sizeof *lk->dn_ops) : NULL;
-    if (n && lk->dn_ops == NULL) {
-        end_oom(req, lk);
-        return;
-    }
-    if (start_dns(req, lk))
-        maybe_done(req, lk);
+    if (lk == NULL)
+        return 0;
+    if ((lk->dn_ops = calloc(json_array_size(lk->todo), sizeof *lk->dn_ops)) == NULL || start_dns(lk) < 0)
+        return start_failed(req);
+    return 1;
 }
 
 /* ---- a group's members through memberOf ---- */
@@ -378,7 +352,7 @@ static void on_members_of(s2l_req *req, const s2l_ldap_result *res, void *arg)
     if (lk->ended)
         return;
     if (res->rc != LDAP_SUCCESS && res->rc != LDAP_NO_SUCH_OBJECT) {
-        end(req, lk, res);
+        end(lk, res);
         return;
     }
     size_t i;
@@ -389,41 +363,27 @@ static void on_members_of(s2l_req *req, const s2l_ldap_result *res, void *arg)
         if (ref)
             json_object_set_new(lk->map, dn, ref);
     }
-    maybe_done(req, lk);
+    maybe_done(lk);
 }
 
-void s2l_lookup_members_of(s2l_req *req, const char *group_dn, const char *memberof_attr, json_t *map,
-                           s2l_lookup_done_fn *done, void *arg)
+int s2l_lookup_members_of(s2l_req *req, const char *group_dn, const char *memberof_attr, json_t **map,
+                          s2l_lookup_done_fn *done, void *arg)
 {
-    lookup *lk = lookup_create(req, map, done, arg, true);
-    char *esc = group_dn ? s2l_ldap_escape_filter_value(group_dn, strlen(group_dn)) : NULL;
-    size_t n = esc ? strlen(memberof_attr) + strlen(esc) + 4 : 0;
-    char *f = esc ? malloc(n) : NULL;
-    if (f)
-        snprintf(f, n, "(%s=%s)", memberof_attr, esc);
-    free(esc);
-    if (lk == NULL || f == NULL) {
-        free(f);
-        s2l_ldap_result fake = {.rc = LDAP_NO_MEMORY};
-        if (lk)
-            end(req, lk, &fake);
-        else
-            done(req, arg, &fake);
-        return;
-    }
     const s2l_mapping *m = req->gw->mapping;
+    lookup *lk = lookup_create(req, map, done, arg, true);
+    char *f = lk ? s2l_ldap_eq_filter(memberof_attr, group_dn) : NULL;
+    if (f == NULL)
+        return start_failed(req);
     for (size_t i = 0; i < s2l_mapping_count(m); i++) {
         const s2l_rmap_info *info = s2l_rmap_info_of(s2l_mapping_at(m, i));
-        s2l_search_req sr = {.base = info->base_dn,
-                             .scope = info->scope == S2L_SCOPE_SUB ? LDAP_SCOPE_SUBTREE : LDAP_SCOPE_ONELEVEL,
-                             .filter = f, .attrs = lk->attrs};
+        s2l_search_req sr = {.base = info->base_dn, .scope = s2l_ldap_scope(info->scope), .filter = f,
+                             .attrs = lk->attrs};
         if (s2l_req_ldap_search(req, &sr, on_members_of, lk) < 0) {
             free(f);
-            end_oom(req, lk);
-            return;
+            return start_failed(req);
         }
         lk->pending++;
     }
     free(f);
-    maybe_done(req, lk);
+    return lk->pending ? 1 : 0;
 }

@@ -22,7 +22,8 @@ struct fix_state {
     json_t *items;
     unsigned pending;
     bool started_all;
-    void (*done)(s2l_req *req);
+    s2l_refint_done_fn *done;
+    void *arg;
 };
 
 static void fix_state_free(void *p)
@@ -42,7 +43,7 @@ static void fix_mod_free(void *p)
 static void finish_one(s2l_req *req, fix_state *fs)
 {
     if (--fs->pending == 0 && fs->started_all)
-        fs->done(req);
+        fs->done(fs->arg, NULL);
 }
 
 static int start_modify(s2l_req *req, fix_mod *fm);
@@ -115,40 +116,36 @@ static void on_fix_found(s2l_req *req, const s2l_ldap_result *res, void *arg)
     finish_one(req, fs);
 }
 
-void s2l_refint_fix(s2l_req *req, const char *old_dn, const char *new_dn, void (*done)(s2l_req *req))
+int s2l_refint_fix(s2l_req *req, const s2l_rmap *rm, const char *old_dn, const char *new_dn,
+                   s2l_refint_done_fn *done, void *arg)
 {
     const s2l_mapping *m = req->gw->mapping;
-    if (!s2l_mapping_refint_by_gateway(m)) {
-        done(req);
-        return;
-    }
+    if (!s2l_mapping_refint_by_gateway(m))
+        return 0;
     fix_state *fs = calloc(1, sizeof *fs);
     if (fs == NULL || s2l_req_adopt(req, fs, fix_state_free) < 0) {
         s2l_log(S2L_LOG_ERROR, "event=refint_skipped req=%llu reason=out_of_memory", (unsigned long long)req->id);
-        done(req);
-        return;
+        return 0;
     }
     fs->done = done;
-    fs->items = s2l_mapping_reference_fixups(m, req->rm, old_dn, new_dn);
+    fs->arg = arg;
+    fs->items = s2l_mapping_reference_fixups(m, rm, old_dn, new_dn);
     size_t n = json_array_size(fs->items);
     fix_search *searches = n ? calloc(n, sizeof *searches) : NULL;
-    if (n && (searches == NULL || s2l_req_adopt(req, searches, free) < 0)) {
-        done(req);
-        return;
-    }
+    if (n && (searches == NULL || s2l_req_adopt(req, searches, free) < 0))
+        return 0;
     static char *no_attrs[] = {LDAP_NO_ATTRS, NULL};
-    fs->pending = 1; /* held until every search has started */
     for (size_t i = 0; i < n; i++) {
         json_t *item = json_array_get(fs->items, i);
         searches[i] = (fix_search){fs, item};
         s2l_search_req sr = {.base = json_string_value(json_object_get(item, "base")),
-                             .scope = json_integer_value(json_object_get(item, "scope")) == 2 ? LDAP_SCOPE_SUBTREE
-                                                                                                 : LDAP_SCOPE_ONELEVEL,
+                             .scope = (int)json_integer_value(json_object_get(item, "scope")),
                              .filter = json_string_value(json_object_get(item, "filter")),
                              .attrs = no_attrs};
         if (s2l_req_ldap_search(req, &sr, on_fix_found, &searches[i]) == 0)
             fs->pending++;
     }
+    /* Completions never run inside a start call, so none has counted down yet. */
     fs->started_all = true;
-    finish_one(req, fs);
+    return fs->pending ? 1 : 0;
 }

@@ -176,13 +176,9 @@ void s2l_pool_get_stats(const s2l_pool *pool, s2l_pool_stats *out);
 /* timeout_ms 0 = the pool's default. Return NULL only on allocation failure. */
 s2l_ldap_op *s2l_ldap_search(s2l_pool *pool, const s2l_search_req *req, unsigned timeout_ms,
                              s2l_ldap_done_fn *cb, void *arg);
-/* attrs = {"attr": ["v", ...]} */
-s2l_ldap_op *s2l_ldap_add(s2l_pool *pool, const char *dn, const json_t *attrs, unsigned timeout_ms,
-                          s2l_ldap_done_fn *cb, void *arg);
-/* mods = [{"op":"add"|"delete"|"replace","attr":"a","values":[...]}] */
-s2l_ldap_op *s2l_ldap_modify(s2l_pool *pool, const char *dn, const json_t *mods, unsigned timeout_ms,
-                             s2l_ldap_done_fn *cb, void *arg);
-/* Options of a write (add / modify).
+/* Writes. add: attrs = {"attr": ["v", ...]};
+ * modify: mods = [{"op":"add"|"delete"|"replace","attr":"a","values":[...]}].
+ * Options of a write (opts may be NULL: none):
  * permissive: send the (non-critical) permissive-modify control
  *   (1.2.840.113556.1.4.1413): adding a value that is already present succeeds
  *   instead of failing the whole modify with 20. (slapd still answers 16 for

@@ -30,13 +30,12 @@
 
 #include "s2l/error.h"
 #include "s2l/filter.h"
+#include "s2l/ldap_text.h"
 #include "s2l/resource.h"
 #include "s2l/schema.h"
 
 typedef struct s2l_mapping s2l_mapping;
 typedef struct s2l_rmap s2l_rmap;
-
-typedef enum { S2L_SCOPE_ONE = 1, S2L_SCOPE_SUB = 2 } s2l_scope;
 
 /* Settings of one resource type's mapping, as read from the mapping file. */
 typedef struct s2l_rmap_info {
@@ -116,7 +115,6 @@ char *s2l_rmap_member_filter(const s2l_rmap *group_rm, const char *member_dn);
  * s2l_strv_free) for output under projection p (NULL = defaults); always includes
  * the id, meta and RDN attributes. */
 char **s2l_rmap_read_attrs(const s2l_rmap *rm, const s2l_projection *p);
-void s2l_strv_free(char **v);
 /* The same for the default projection, computed once at load (borrowed). */
 char *const *s2l_rmap_default_read_attrs(const s2l_rmap *rm);
 /* What an update reads first: the defaults minus delta attributes (borrowed). */
@@ -200,7 +198,7 @@ bool s2l_mapping_refint_by_gateway(const s2l_mapping *m);
 /* What must change elsewhere when an entry of type `target` at old_dn is renamed
  * to new_dn, or deleted (new_dn NULL): one item per reference attribute that may
  * point at it,
- *   {"base": DN, "scope": 1|2, "filter": "(&<type filter>(member=<old>))",
+ *   {"base": DN, "scope": <LDAP scope: 1 one level, 2 subtree>, "filter": "(&<type filter>(member=<old>))",
  *    "attr": "member", "old": "<old value>", "new": "<new value>" | null,
  *    "placeholder": "<empty-group placeholder>" (when the holder has one)}
  * where the values are DNs, or RDN values for RDN-valued references (posix

@@ -292,9 +292,16 @@ typedef struct h_gw h_gw;
  * = <repo>/schemas/scim) merged with extra_config_json (an object; nested
  * objects merge key by key, other values replace; NULL = none), starts
  * S2L_BINARY --config FILE (prefixed by S2L_GATEWAY_WRAPPER) with stdout and
- * stderr in a log file, and waits until the port accepts connections. NULL on
- * failure (the log tail is printed). */
+ * stderr in a log file, and waits until the port accepts connections and,
+ * while the directory runs, until the gateway's LDAP pool has bound (its log
+ * says "event=up"; 20 s, scaled), so that the first directory request does
+ * not meet a 503 from a pool still binding. The wait needs log_level info or
+ * debug (the default); above that it is skipped. NULL on failure (the log tail
+ * is printed), also when a running directory never got a bound connection. */
 h_gw *h_gw_start(h_slapd *s, const char *extra_config_json);
+/* h_gw_start without the wait for the pool: for a gateway pointed at a
+ * directory that is down or refuses it (it answers 503 until it binds). */
+h_gw *h_gw_start_unbound(h_slapd *s, const char *extra_config_json);
 /* SIGTERM, wait (bounded), then free. Counts one assertion: it fails on a
  * non-zero exit, a signal, a timeout or a sanitizer/valgrind report in the log
  * (whose tail is then printed). Returns whether that assertion passed. NULL
@@ -320,6 +327,31 @@ bool h_gw_log_wait(h_gw *g, const char *needle, int count, int timeout_ms);
 /* Whether `S2L_BINARY --check-config` accepts the configuration h_gw_start would
  * write: lets a test skip gateway parts while the binary is not there yet. */
 bool h_gw_can_run(h_slapd *s, char *why, size_t whylen);
+
+/* ------------------------------------------------------------------ LDAP proxy */
+
+/* A loopback TCP forwarder in front of a server (a thread of the test
+ * process), for putting the gateway between a real slapd and a fault: it
+ * counts LDAP requests by protocolOp tag (0x63 search, 0x66 modify, 0x68 add,
+ * 0x4a delete, 0x6c modDN, 0x50 abandon) and can hold one back — that request
+ * and everything after it on its connection wait, unanswered, until released.
+ * Server-to-client bytes pass unchanged. Point the gateway's ldap.uri at
+ * h_proxy_uri. */
+typedef struct h_proxy h_proxy;
+
+/* Forwards to 127.0.0.1:target_port; NULL on failure (printed). */
+h_proxy *h_proxy_start(int target_port);
+const char *h_proxy_uri(const h_proxy *p); /* "ldap://127.0.0.1:PORT/" */
+/* Holds the nth request with this tag from now on (nth = 1: the next one). */
+void h_proxy_hold_at(h_proxy *p, int tag, int nth);
+/* Requests with this tag forwarded or held so far. */
+int h_proxy_count(h_proxy *p, int tag);
+/* Whether a request is being held. */
+bool h_proxy_holding(h_proxy *p);
+/* Forwards what is held (waits until it has been sent) and stops holding. */
+void h_proxy_release(h_proxy *p);
+/* Closes every connection and frees p. NULL is fine. */
+void h_proxy_stop(h_proxy *p);
 
 /* ------------------------------------------------------------------ HTTP client */
 

@@ -246,7 +246,46 @@ out:
     return ok;
 }
 
-h_gw *h_gw_start(h_slapd *s, const char *extra_config_json)
+/* The pool logs "ldap_conn conn=N event=up ..." at info when a connection
+ * has bound and read the root DSE: from then on directory requests are served. */
+#define POOL_UP_NEEDLE "event=up controls="
+
+static bool logs_info_(const json_t *cfg)
+{
+    const char *level = json_string_value(json_object_get(cfg, "log_level"));
+
+    return level == NULL || strcmp(level, "info") == 0 || strcmp(level, "debug") == 0;
+}
+
+/* Waits (bounded) until the pool has a bound connection; false when the
+ * gateway exited or the time ran out. */
+static bool pool_bound_(h_gw *g, int timeout_ms)
+{
+    double t0 = h_now_ms(), deadline = t0 + timeout_ms;
+    int status = 0;
+
+    for (;;) {
+        char *text = h_slurp_(g->log_path, NULL);
+        bool up = text && strstr(text, POOL_UP_NEEDLE) != NULL;
+
+        free(text);
+        if (up)
+            return true;
+        if (h_wait_(g->pid, 20, &status) == 0) {
+            g->pid = 0;
+            fprintf(stderr, "harness: the gateway exited before its LDAP pool bound (status 0x%x)\n",
+                    (unsigned)status);
+            return false;
+        }
+        if (h_now_ms() > deadline) {
+            fprintf(stderr, "harness: the gateway's LDAP pool did not bind to %s within %d ms\n", h_slapd_uri(g->s),
+                    timeout_ms);
+            return false;
+        }
+    }
+}
+
+static h_gw *start_(h_slapd *s, const char *extra_config_json, bool wait_bound)
 {
     const int attempts = 5;
     const int ready_ms = (int)(20000 * h_deadline_scale_());
@@ -327,6 +366,18 @@ h_gw *h_gw_start(h_slapd *s, const char *extra_config_json)
         }
         fprintf(stderr, "harness: gateway port %d taken, retrying\n", g->port);
     }
+    if (ok && wait_bound && h_slapd_running(s) && logs_info_(cfg) &&
+        !pool_bound_(g, (int)(20000 * h_deadline_scale_()))) {
+        ok = false;
+        if (g->pid) {
+            int status;
+
+            kill(-g->pid, SIGKILL);
+            h_wait_(g->pid, 5000, &status);
+            g->pid = 0;
+        }
+        h_log_tail_("gateway log", g->log_path, 40);
+    }
 out:
     free(argv);
     free(words);
@@ -336,6 +387,16 @@ out:
         g = NULL;
     }
     return g;
+}
+
+h_gw *h_gw_start(h_slapd *s, const char *extra_config_json)
+{
+    return start_(s, extra_config_json, true);
+}
+
+h_gw *h_gw_start_unbound(h_slapd *s, const char *extra_config_json)
+{
+    return start_(s, extra_config_json, false);
 }
 
 /* What sanitizers and valgrind print when they found something. */

@@ -109,7 +109,6 @@ int main(void)
              jwks, ecpem);
     h_gw *g = h_gw_start(s, extra);
     H_REQUIRE(g != NULL);
-    H_REQUIRE(it_wait_ldap_ready(g, 20000));
     const char *filter = "/Users?filter=userName%20eq%20%22nobody%22";
 
     /* Entra-style RS256 token, key chosen by kid */

@@ -3,8 +3,10 @@
  * client authentication, used on /Users (LDAP checked); a second gateway with
  * the same key (HS256, RS256 and ES256 in turn) accepts it, one with another
  * key does not; every RFC 6749 §5.2 error with its status and headers; the
- * endpoint's own failed-attempt limit (429); the endpoint off without a key;
+ * endpoint's own failed-attempt limit (429); the endpoint off without a key,
+ * turned on and off again by a SIGHUP reload, and only at exactly its path;
  * tokens and secrets never in the log. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +67,6 @@ static h_gw *start(h_slapd *s, const char *key_file, const char *extra_cred)
     h_gw *g = h_gw_start(s, cfg);
     free(cfg);
     H_REQUIRE(g != NULL);
-    H_REQUIRE(it_wait_ldap_ready(g, 20000));
     return g;
 }
 
@@ -90,6 +91,51 @@ static char *bearer(const char *tok)
     char *h = malloc(n);
     snprintf(h, n, "Authorization: Bearer %s", tok);
     return h;
+}
+
+/* Sets (key_file) or removes (NULL) auth.token_endpoint.signing_key_file in
+ * the gateway's configuration file and reloads it with SIGHUP. */
+static void reload_with_key(h_gw *g, const char *key_file, int reloads)
+{
+    json_error_t jerr;
+    json_t *cfg = json_load_file(h_gw_config_path(g), 0, &jerr);
+    H_REQUIRE(cfg != NULL);
+    json_t *auth = json_object_get(cfg, "auth");
+    if (key_file)
+        json_object_set_new(auth, "token_endpoint", json_pack("{s:s}", "signing_key_file", key_file));
+    else
+        json_object_del(auth, "token_endpoint");
+    H_REQUIRE(json_dump_file(cfg, h_gw_config_path(g), JSON_INDENT(2)) == 0);
+    json_decref(cfg);
+    H_CHECK(h_gw_signal(g, SIGHUP) == 0);
+    H_CHECK(h_gw_log_wait(g, "event=reloaded what=auth", reloads, 10000));
+}
+
+/* The endpoint is a route of its own: off without a key (404), on and off
+ * again with a reload, and only at exactly its path (case and a trailing
+ * '/' matter, as for any path outside base_path). */
+static void test_endpoint_route(h_slapd *s, const char *key)
+{
+    h_gw *g = h_gw_start(s, NULL);
+    H_REQUIRE(g != NULL);
+    h_resp r = ia_http_at(g, "POST", "/oauth/token", "grant_type=client_credentials", form_ct);
+    H_CHECK_STATUS(r, 404);
+    h_resp_free(&r);
+
+    reload_with_key(g, key, 1);
+    OAUTH_ERROR(g, "grant_type=client_credentials", NULL, 401, "invalid_client"); /* on: no client given */
+    r = ia_http_at(g, "POST", "/OAuth/Token", "grant_type=client_credentials", form_ct);
+    H_CHECK_STATUS(r, 404);
+    h_resp_free(&r);
+    r = ia_http_at(g, "POST", "/oauth/token/", "grant_type=client_credentials", form_ct);
+    H_CHECK_STATUS(r, 404);
+    h_resp_free(&r);
+
+    reload_with_key(g, NULL, 2);
+    r = ia_http_at(g, "POST", "/oauth/token", "grant_type=client_credentials", form_ct);
+    H_CHECK_STATUS(r, 404);
+    h_resp_free(&r);
+    H_CHECK(h_gw_stop(g));
 }
 
 /* The full protocol on one pair of gateways sharing an HS256 key. */
@@ -270,6 +316,7 @@ int main(void)
     h_resp_free(&r);
     H_CHECK(h_gw_stop(plain));
 
+    test_endpoint_route(s, path[0]);
     test_protocol(s, path[0], path[1]);
     test_pair(s, path[2], "RS256");
     test_pair(s, path[3], "ES256");

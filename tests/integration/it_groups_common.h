@@ -83,7 +83,6 @@ static inline void ig_env_start_gw(ig_env *env, const char *extra_config)
 {
     env->g = h_gw_start(env->s, extra_config);
     H_REQUIRE(env->g != NULL);
-    H_REQUIRE(it_wait_ldap_ready(env->g, 10000));
 }
 
 static inline bool ig_env_start(ig_env *env, const h_slapd_opts *opts, const char *extra_config)

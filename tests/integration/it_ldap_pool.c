@@ -109,11 +109,11 @@ static void test_never_inside_start(s2l_pool *p)
 
     /* Encoding failures (a value that is neither string, integer nor bool). */
     json_t *mods = json_pack("[{s:s, s:s, s:[f]}]", "op", "replace", "attr", "description", "values", 1.5);
-    START(op, s2l_ldap_modify(p, H_SUFFIX, mods, 0, on_done, &bad));
+    START(op, s2l_ldap_modify_ext(p, H_SUFFIX, mods, NULL, 0, on_done, &bad));
     json_decref(mods);
     H_CHECK(op != NULL);
     H_CHECK_INT(bad.calls, 0);
-    START(op, s2l_ldap_add(p, "uid=x," H_PEOPLE, NULL, 0, on_done, &bad2));
+    START(op, s2l_ldap_add_ext(p, "uid=x," H_PEOPLE, NULL, NULL, 0, on_done, &bad2));
     H_CHECK_INT(bad2.calls, 0);
 
     /* A filter libldap cannot encode. */
@@ -165,7 +165,7 @@ static void test_pipelined_adds(s2l_pool *p, h_slapd *s)
         char *dn = user_dn(uid);
         recs[i].counter = &done;
         s2l_ldap_op *op;
-        START(op, s2l_ldap_add(p, dn, attrs, 0, on_done, &recs[i]));
+        START(op, s2l_ldap_add_ext(p, dn, attrs, NULL, 0, on_done, &recs[i]));
         H_CHECK(op != NULL);
         json_decref(attrs);
         free(dn);
@@ -315,7 +315,7 @@ static void test_write_ops(s2l_pool *p, h_slapd *s)
     s2l_error e;
 
     json_t *attrs = user_attrs("pool00000", "dup");
-    START(op, s2l_ldap_add(p, "uid=pool00000," H_PEOPLE, attrs, 0, on_done, &r));
+    START(op, s2l_ldap_add_ext(p, "uid=pool00000," H_PEOPLE, attrs, NULL, 0, on_done, &r));
     json_decref(attrs);
     H_CHECK(run_until(rec_done, &r, 5000));
     H_CHECK_INT(r.rc, LDAP_ALREADY_EXISTS);
@@ -326,7 +326,7 @@ static void test_write_ops(s2l_pool *p, h_slapd *s)
     json_t *mods = json_pack("[{s:s,s:s,s:[s,s]}, {s:s,s:s,s:[i]}, {s:s,s:s}]", "op", "replace", "attr", "mail",
                              "values", "x@example.org", "y@example.org", "op", "add", "attr", "employeeNumber",
                              "values", 42, "op", "delete", "attr", "description");
-    START(op, s2l_ldap_modify(p, "uid=pool00001," H_PEOPLE, mods, 0, on_done, &r));
+    START(op, s2l_ldap_modify_ext(p, "uid=pool00001," H_PEOPLE, mods, NULL, 0, on_done, &r));
     json_decref(mods);
     H_CHECK(run_until(rec_done, &r, 5000));
     /* Deleting an absent attribute: noSuchAttribute, and nothing applied. */
@@ -335,7 +335,7 @@ static void test_write_ops(s2l_pool *p, h_slapd *s)
 
     mods = json_pack("[{s:s,s:s,s:[s,s]}, {s:s,s:s,s:[i]}]", "op", "replace", "attr", "mail", "values",
                      "x@example.org", "y@example.org", "op", "add", "attr", "employeeNumber", "values", 42);
-    START(op, s2l_ldap_modify(p, "uid=pool00001," H_PEOPLE, mods, 0, on_done, &r));
+    START(op, s2l_ldap_modify_ext(p, "uid=pool00001," H_PEOPLE, mods, NULL, 0, on_done, &r));
     json_decref(mods);
     H_CHECK(run_until(rec_done, &r, 5000));
     H_CHECK_INT(r.rc, LDAP_SUCCESS);
@@ -347,7 +347,7 @@ static void test_write_ops(s2l_pool *p, h_slapd *s)
 
     /* Invalid syntax names the attribute. */
     mods = json_pack("[{s:s,s:s,s:[s]}]", "op", "replace", "attr", "telephoneNumber", "values", "");
-    START(op, s2l_ldap_modify(p, "uid=pool00001," H_PEOPLE, mods, 0, on_done, &r));
+    START(op, s2l_ldap_modify_ext(p, "uid=pool00001," H_PEOPLE, mods, NULL, 0, on_done, &r));
     json_decref(mods);
     H_CHECK(run_until(rec_done, &r, 5000));
     H_CHECK(r.rc == LDAP_INVALID_SYNTAX || r.rc == LDAP_CONSTRAINT_VIOLATION);
@@ -376,7 +376,7 @@ static void test_write_ops(s2l_pool *p, h_slapd *s)
 
     /* Put pool00002 back for later tests. */
     attrs = user_attrs("pool00002", "S00002");
-    START(op, s2l_ldap_add(p, "uid=pool00002," H_PEOPLE, attrs, 0, on_done, &r));
+    START(op, s2l_ldap_add_ext(p, "uid=pool00002," H_PEOPLE, attrs, NULL, 0, on_done, &r));
     json_decref(attrs);
     H_CHECK(run_until(rec_done, &r, 5000));
     H_CHECK_INT(r.rc, LDAP_SUCCESS);
@@ -505,7 +505,7 @@ static void test_backpressure(s2l_pool *p, h_slapd *s)
         json_t *mods = json_pack("[{s:s,s:s,s:[s]}]", "op", "replace", "attr", "description", "values", value);
         recs[i].counter = &done;
         s2l_ldap_op *op;
-        START(op, s2l_ldap_modify(p, dn, mods, 20000, on_done, &recs[i]));
+        START(op, s2l_ldap_modify_ext(p, dn, mods, NULL, 20000, on_done, &recs[i]));
         json_decref(mods);
         H_CHECK(op != NULL);
         run_for(1);

@@ -79,7 +79,7 @@ static int add_user(s2l_pool *p, const char *uid)
     json_t *attrs = user_attrs(uid, "Failover");
     char *dn = user_dn(uid);
     s2l_ldap_op *op;
-    START(op, s2l_ldap_add(p, dn, attrs, 0, on_done, &r));
+    START(op, s2l_ldap_add_ext(p, dn, attrs, NULL, 0, on_done, &r));
     json_decref(attrs);
     free(dn);
     int rc = run_until(rec_done, &r, 10000) ? r.rc : -1000;
@@ -140,7 +140,7 @@ static void trickle_top_up(trickle *t)
             snprintf(uid, sizeof uid, "%s%05d", t->prefix, t->started);
             json_t *attrs = user_attrs(uid, "Trickle");
             char *dn = user_dn(uid);
-            START(op, s2l_ldap_add(t->p, dn, attrs, 0, trickle_done, o));
+            START(op, s2l_ldap_add_ext(t->p, dn, attrs, NULL, 0, trickle_done, o));
             json_decref(attrs);
             free(dn);
         } else {
@@ -245,7 +245,7 @@ static void test_failover_failback(void)
         char *dn = user_dn(uid);
         r[i].counter = &done;
         s2l_ldap_op *op;
-        START(op, s2l_ldap_add(p, dn, attrs, 20000, on_done, &r[i]));
+        START(op, s2l_ldap_add_ext(p, dn, attrs, NULL, 20000, on_done, &r[i]));
         json_decref(attrs);
         free(dn);
     }

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "it_auth_common.h"
 
@@ -29,16 +28,7 @@ static char *curl_status(int port, const char *opts, const char *token)
 
 static void expect_status(int port, const char *opts, const char *want, int line)
 {
-    /* The pool may still be binding: wait (bounded) for a non-503 answer. */
-    char *got = NULL;
-    for (int i = 0; i < 100; i++) {
-        free(got);
-        got = curl_status(port, opts, NULL);
-        if (strcmp(got, "503") != 0)
-            break;
-        struct timespec ts = {0, 100 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
+    char *got = curl_status(port, opts, NULL);
     h_check_(strcmp(got, want) == 0, __FILE__, line, "curl %s: got %s, want %s", opts, got, want);
     free(got);
 }

@@ -37,31 +37,6 @@ typedef struct it_env {
     h_gw *g;
 } it_env;
 
-/* The gateway may accept connections before its LDAP pool has connected, and
- * answers 503 until then. Waits (bounded) until a directory request gets an
- * answer other than 503, so tests start from a connected gateway; prints how
- * long that took. True when that answer is 200. */
-static inline bool it_wait_ldap_ready(h_gw *g, int max_ms)
-{
-    double t0 = h_now_ms();
-    int status = 0;
-
-    for (;;) {
-        h_resp r = h_http(g, "GET", "/Users?filter=userName%20eq%20%22readiness.probe%22", NULL, NULL);
-
-        status = r.status;
-        h_resp_free(&r);
-        if (status != 503 || h_now_ms() - t0 > max_ms)
-            break;
-        {
-            struct timespec ts = {0, 20 * 1000000L};
-            nanosleep(&ts, NULL);
-        }
-    }
-    fprintf(stderr, "gateway: directory requests answered %d after %.0f ms\n", status, h_now_ms() - t0);
-    return status == 200;
-}
-
 /* Starts a private slapd (ppolicy, sssvlv, monitor) and the real gateway with
  * extra_config (JSON object text or NULL). Returns false when the suite has to
  * skip because the gateway binary cannot run yet; with S2L_REQUIRE_GATEWAY=1
@@ -84,7 +59,6 @@ static inline bool it_env_start(it_env *env, const char *extra_config)
     }
     env->g = h_gw_start(env->s, extra_config);
     H_REQUIRE(env->g != NULL);
-    H_REQUIRE(it_wait_ldap_ready(env->g, 10000));
     return true;
 }
 

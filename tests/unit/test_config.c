@@ -28,6 +28,11 @@ static s2l_config *load_text(const char *text, char *err, size_t errlen)
     return s2l_config_load(write_file("c.json", text), err, errlen);
 }
 
+/* a minimal configuration whose token endpoint path is p */
+#define WITH_TOKEN_PATH(p) \
+    "{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"],\"token_endpoint\":{\"path\":\"" p "\"}}," \
+    "\"ldap\":{\"uri\":\"ldap://127.0.0.1:389\"},\"mapping\":\"m.json\"}"
+
 #define MIN_OK "{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"ldap\":{\"uri\":\"ldap://127.0.0.1:389\"},\"mapping\":\"m.json\""
 
 static void test_defaults(void)
@@ -60,7 +65,18 @@ static void test_defaults(void)
     CHECK(s2l_config_token_ok(c, "0123456789abcdef0123", 20));
     CHECK(!s2l_config_token_ok(c, "0123456789abcdef0124", 20));
     CHECK(!s2l_config_token_ok(c, "", 0));
+    CHECK_STR(c->auth.token.path, "/oauth/token");
     s2l_config_destroy(c);
+    /* plain paths, a trailing '/' included, are fine */
+    const char *fine[] = {WITH_TOKEN_PATH("/token"), WITH_TOKEN_PATH("/oauth/v2/token"),
+                          WITH_TOKEN_PATH("/oauth/token/"), WITH_TOKEN_PATH("/o*/{x}")};
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+        c = load_text(fine[i], err, sizeof err);
+        CHECK(c != NULL);
+        if (c == NULL)
+            fprintf(stderr, "case %zu: %s\n", i, err);
+        s2l_config_destroy(c);
+    }
 }
 
 static void test_errors(void)
@@ -109,6 +125,11 @@ static void test_errors(void)
         {"{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"ldap\":{\"uri\":\"ldap://a\","
          "\"failback_after_ms\":-1},\"mapping\":\"m\"}",
          "ldap.failback_after_ms: must be a non-negative integer"},
+        /* the token path becomes a route: one literal path */
+        {WITH_TOKEN_PATH("oauth/token"), "auth.token_endpoint.path: must start"},
+        {WITH_TOKEN_PATH("/oauth/*"), "auth.token_endpoint.path: must be a plain"},
+        {WITH_TOKEN_PATH("/{}/token"), "auth.token_endpoint.path: must be a plain"},
+        {WITH_TOKEN_PATH("/oauth//token"), "auth.token_endpoint.path: must be a plain"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         s2l_config *c = load_text(cases[i].text, err, sizeof err);

@@ -1,0 +1,52 @@
+/* gateway.h — what every part of the running gateway shares (shell).
+ *
+ * main assembles it (s2l_gateway_init) from a loaded configuration and
+ * mapping: the credentials (auth state), the LDAP pool, the route table with
+ * every endpoint registered, the directory suffix; the HTTP server and local
+ * requests (request.h) borrow it.
+ *
+ * Ownership: cfg and mapping are borrowed (the caller frees them after
+ * s2l_gateway_fini); the pool, the routes, suffix and one reference to the
+ * auth state are owned by the gateway. A reload swaps auth (the gateway's
+ * reference moves to the new state; requests in flight hold the old one).
+ */
+#ifndef S2L_GATEWAY_H
+#define S2L_GATEWAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "s2l/auth.h"
+#include "s2l/config.h"
+#include "s2l/ldap_pool.h"
+#include "s2l/mapping.h"
+
+struct event_base;
+typedef struct s2l_routes s2l_routes;
+
+typedef struct s2l_gateway {
+    const s2l_config *cfg;
+    const s2l_mapping *mapping;
+    s2l_pool *pool;
+    struct event_base *base;
+    s2l_routes *routes;          /* every endpoint (http/route.h) */
+    char *suffix;                /* common suffix of all base DNs: where id/DN look-ups search */
+    s2l_auth *auth;              /* credentials (one reference); swapped by a reload */
+    uint64_t next_req_id;        /* request ids for logs, HTTP and local requests alike */
+} s2l_gateway;
+
+/* Creates the auth state, the pool (connecting asynchronously) and the route
+ * table with the resources', discovery and token endpoints. 0, or -1 with a
+ * message in errbuf. */
+int s2l_gateway_init(s2l_gateway *gw, const s2l_config *cfg, const s2l_mapping *mapping,
+                     struct event_base *base, char *errbuf, size_t errlen);
+/* Frees what init created; gw may be partly initialised or zeroed. Not from
+ * inside an LDAP callback. */
+void s2l_gateway_fini(s2l_gateway *gw);
+
+/* The auth state for cfg, whose credentials' resource_types must name types
+ * of mapping: what init uses, --check-config checks and a reload swaps in.
+ * NULL with a message in errbuf. */
+s2l_auth *s2l_gateway_auth_create(const s2l_config *cfg, const s2l_mapping *mapping, char *errbuf, size_t errlen);
+
+#endif

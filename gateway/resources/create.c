@@ -1,0 +1,137 @@
+/* create.c — POST /{Resource}: one LDAP add (with the stored entry back
+ * through post-read), after the look-ups it needs.
+ *
+ *   CR_RESOLVE_IDS     the SCIM ids the resource refers to (manager, members) → DNs
+ *   CR_TRANSLATE       the resource as an LDAP entry; a uniqueness search if the
+ *                      DN does not already guarantee it
+ *   CR_UNIQUE_CHECKED  409 uniqueness when taken
+ *   CR_ADD             the add, asking for the entry back (post-read)
+ *   CR_ADDED           the LDAP error, or 201 with the resource (reply sub-operation)
+ */
+#include <ldap.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common.h"
+#include "lookup.h"
+
+typedef struct create_op {
+    res_op base;
+    enum { CR_RESOLVE_IDS, CR_TRANSLATE, CR_UNIQUE_CHECKED, CR_ADD, CR_ADDED } step;
+    json_t *new_res;             /* the resource as normalised */
+    json_t *add_entry;           /* {"dn","attrs"} */
+    const char *dn;              /* borrowed from add_entry */
+} create_op;
+
+static void create_fini(res_op *base)
+{
+    create_op *op = (create_op *)base;
+    json_decref(op->new_res);
+    json_decref(op->add_entry);
+}
+
+/* The DN already guarantees uniqueness of the RDN attribute within a one-level
+ * scope; a search is needed only when the unique attribute is something else
+ * or entries may live in sub-containers. The value searched for, or NULL. */
+static const char *unique_value(create_op *op)
+{
+    const s2l_rmap_info *in = res_info(&op->base);
+    if (in->unique_attr == NULL ||
+        (in->scope == S2L_SCOPE_ONE && in->rdn_attr && strcasecmp(in->unique_attr, in->rdn_attr) == 0))
+        return NULL;
+    json_t *vals = s2l_json_get_ci(json_object_get(op->add_entry, "attrs"), in->unique_attr);
+    return json_string_value(json_array_get(vals, 0));
+}
+
+static void create_advance(res_op *base, const s2l_ldap_result *res)
+{
+    create_op *op = (create_op *)base;
+    s2l_req *req = base->req;
+    const s2l_rmap_info *in = res_info(base);
+    for (;; res = NULL) {
+        switch (op->step) {
+        case CR_RESOLVE_IDS: {
+            json_t *ids = s2l_rmap_ref_ids(base->rm, op->new_res);
+            if (ids == NULL) {
+                res_oom(base);
+                return;
+            }
+            op->step = CR_TRANSLATE;
+            int rc = s2l_lookup_ids(req, ids, &base->ids, res_on_lookup, op);
+            json_decref(ids);
+            if (rc != 0)
+                return;
+            break;
+        }
+        case CR_TRANSLATE: {
+            if (res) {
+                s2l_req_fail_ldap(req, res, "a referenced entry");
+                return;
+            }
+            s2l_error err;
+            s2l_error_clear(&err);
+            op->add_entry = s2l_rmap_to_ldap(base->rm, op->new_res, base->ids, &err);
+            if (op->add_entry == NULL) {
+                res_fail(base, &err, 400, S2L_SCIM_INVALID_VALUE, "the resource cannot be stored");
+                return;
+            }
+            if ((op->dn = json_string_value(json_object_get(op->add_entry, "dn"))) == NULL) {
+                res_oom(base);
+                return;
+            }
+            const char *v = unique_value(op);
+            if (v == NULL) {
+                op->step = CR_ADD;
+                break;
+            }
+            static char *no_attrs[] = {LDAP_NO_ATTRS, NULL};
+            char *f = s2l_ldap_and_eq_filter(in->object_filter, in->unique_attr, v);
+            s2l_search_req sr = {.base = in->base_dn, .scope = LDAP_SCOPE_SUBTREE, .filter = f,
+                                 .attrs = no_attrs, .size_limit = 1};
+            op->step = CR_UNIQUE_CHECKED;
+            int rc = f ? s2l_req_ldap_search(req, &sr, res_on_ldap, op) : -1;
+            free(f);
+            if (rc < 0)
+                res_oom(base);
+            return;
+        }
+        case CR_UNIQUE_CHECKED:
+            if (res->rc != LDAP_SUCCESS && res->rc != LDAP_NO_SUCH_OBJECT) {
+                s2l_req_fail_ldap(req, res, in->name);
+                return;
+            }
+            if (json_array_size(res->entries) > 0) {
+                s2l_req_fail(req, 409, S2L_SCIM_UNIQUENESS, "a %s with this %s already exists", in->name,
+                             in->unique_attr);
+                return;
+            }
+            op->step = CR_ADD;
+            break;
+        case CR_ADD: {
+            char *const *attrs = res_output_attrs(base);
+            op->step = CR_ADDED;
+            if (attrs == NULL ||
+                s2l_req_ldap_add(req, op->dn, json_object_get(op->add_entry, "attrs"), attrs, res_on_ldap, op) < 0)
+                res_oom(base);
+            return;
+        }
+        case CR_ADDED:
+            if (res->rc != LDAP_SUCCESS) {
+                s2l_req_fail_ldap(req, res, in->name);
+                return;
+            }
+            res_reply_resource(base, json_array_get(res->entries, 0), op->dn, 201);
+            return;
+        }
+    }
+}
+
+void s2l_res_create(s2l_req *req)
+{
+    create_op *op = res_op_create(req, sizeof *op, create_advance, create_fini);
+    if (op == NULL || !res_parse_projection(&op->base) ||
+        !res_normalize_body(&op->base, S2L_NORM_CREATE, &op->new_res) || !res_directory_up(&op->base))
+        return;
+    create_advance(&op->base, NULL);
+}
