@@ -11,9 +11,11 @@
  *     and the user's memberOf arrive on both providers.
  *  2. A bounded load (worker threads creating users with POST /Users and
  *     renaming them with PATCH, through both gateways) runs while provider 1 is
- *     killed (SIGKILL), twice — the second time with writes it acknowledged but
- *     had not replicated: writes through gateway 1 continue on provider 2 after
- *     the failover; provider 1 restarts and catches up; gateway 1 fails back.
+ *     killed (SIGKILL): writes through gateway 1 continue on provider 2 after the
+ *     failover; provider 1 restarts and catches up; gateway 1 fails back. Then a
+ *     double failure: provider 2 dies, provider 1 takes every write alone, dies
+ *     too, and provider 2 comes back without those writes — it serves without
+ *     them until provider 1 is back, then both converge.
  *  3. Afterwards, every write answered 2xx is on both providers with the same
  *     entryUUID and the last displayName, and there is nothing else.
  *  4. The ambiguous case made certain: an add taken by provider 1, which dies
@@ -478,59 +480,10 @@ static bool provider_matches(h_slapd *s, worker *ws, bool verbose)
     return ok;
 }
 
-/* One outage of provider 1 under load. `lagging`: provider 2 is frozen for a
- * moment first, so that provider 1 acknowledges writes it cannot replicate,
- * then provider 1 is frozen too (so that gateway 1's workers certainly have
- * requests in flight on it) and killed, and provider 2 resumes: those writes
- * are missing on provider 2 until provider 1 is back. Otherwise provider 1 is
- * just killed, with whatever was in flight at that instant. Then: writes
- * through gateway 1 continue on provider 2, provider 1 restarts and catches
- * up, gateway 1 fails back to it and writes go on there. */
-static void outage(bool lagging)
+/* Provider 1 comes back and catches up while the load goes on; gateway 1
+ * fails back to it after failback_after_ms and writes go on there. */
+static void restart_and_fail_back(int n)
 {
-    static int n;
-    n++;
-    int before = atomic_load(&writes_ok);
-    atomic_store(&g1_writes_after, 0);
-    double t_kill = h_now_ms();
-    if (lagging) {
-        H_CHECK(h_slapd_signal(P2, SIGSTOP) == 0);
-        sleep_ms(300);
-        H_CHECK(h_slapd_signal(P1, SIGSTOP) == 0);
-        sleep_ms(300);
-        t_kill = h_now_ms();
-    }
-    h_slapd_kill(P1);
-    atomic_store(&g1_writes_after, 0);
-    if (lagging)
-        H_CHECK(h_slapd_signal(P2, SIGCONT) == 0);
-    fprintf(stderr, "outage %d: provider 1 %skilled after %d acknowledged writes\n", n,
-            lagging ? "frozen with writes provider 2 (frozen too) had not received, then " : "", before);
-    if (lagging) {
-        /* What provider 2 lacks of what the clients were told, while provider 1 is down. */
-        char when[16];
-        snprintf(when, sizeof when, "%.0f", h_now_ms() - t_kill);
-        long missing = count_missing(P2, ws_all);
-        fprintf(stderr, "outage %d: %ld acknowledged users missing on provider 2 (%s ms after the kill)\n", n, missing,
-                when);
-        /* The window of asynchronous replication was really opened (the final
-         * checks show these users arrive once provider 1 is back). */
-        H_CHECK(missing > 0);
-    }
-
-    /* Writes through gateway 1 continue, on provider 2: the first one within
-     * the failover time (plus the clients' 100 ms retry pause), generously
-     * bounded for a busy machine. */
-    int g1_goal = 1;
-    H_CHECK(wait_for(at_least_g1_writes, &g1_goal, 10000));
-    double first = h_now_ms() - t_kill;
-    g1_goal = 10;
-    H_CHECK(wait_for(at_least_g1_writes, &g1_goal, 20000));
-    fprintf(stderr, "outage %d: through gateway 1, the first write acknowledged %.0f ms after the kill, %d after %.0f ms\n",
-            n, first, g1_goal, h_now_ms() - t_kill);
-    sleep_ms(500);
-
-    /* Provider 1 comes back and catches up while the load goes on. */
     size_t fb_before = count_in_log(h_gw_log_path(G[0]), "event=failback ");
     H_REQUIRE(h_slapd_restart(P1) == 0);
     double t_restart = h_now_ms();
@@ -547,7 +500,63 @@ static void outage(bool lagging)
             failed_back ? "failed back" : "did NOT fail back", h_now_ms() - t_restart);
     /* Some load on the first provider again. */
     atomic_store(&g1_writes_after, 0);
+    int g1_goal = 10;
     H_CHECK(wait_for(at_least_g1_writes, &g1_goal, 20000));
+}
+
+/* Provider 1 killed under load (whatever was in flight at that instant):
+ * writes through gateway 1 continue on provider 2, provider 1 restarts and
+ * catches up, gateway 1 fails back to it and writes go on there. */
+static void outage(void)
+{
+    int before = atomic_load(&writes_ok);
+    atomic_store(&g1_writes_after, 0);
+    double t_kill = h_now_ms();
+    h_slapd_kill(P1);
+    fprintf(stderr, "outage 1: provider 1 killed after %d acknowledged writes\n", before);
+
+    /* Writes through gateway 1 continue, on provider 2: the first one within
+     * the failover time (plus the clients' 100 ms retry pause), generously
+     * bounded for a busy machine. */
+    int g1_goal = 1;
+    H_CHECK(wait_for(at_least_g1_writes, &g1_goal, 10000));
+    double first = h_now_ms() - t_kill;
+    g1_goal = 10;
+    H_CHECK(wait_for(at_least_g1_writes, &g1_goal, 20000));
+    fprintf(stderr, "outage 1: through gateway 1, the first write acknowledged %.0f ms after the kill, %d after %.0f ms\n",
+            first, g1_goal, h_now_ms() - t_kill);
+    sleep_ms(500);
+    restart_and_fail_back(1);
+}
+
+/* Both providers fail, one after the other, so that writes provider 1
+ * acknowledged never reached provider 2: provider 2 is killed (gateway 2 fails
+ * over to provider 1, which takes every write and cannot replicate them), then
+ * provider 1 is killed and provider 2 restarted. Provider 2 serves without
+ * those writes (asynchronous replication) until provider 1 is back; then both
+ * converge (checked at the end of the load). */
+static void double_outage(void)
+{
+    int before = atomic_load(&writes_ok);
+    h_slapd_kill(P2);
+    int goal = before + 20;
+    H_CHECK(wait_for(at_least_writes, &goal, 20000));
+    fprintf(stderr, "outage 2: provider 2 killed after %d acknowledged writes; %d more taken by provider 1 alone\n",
+            before, atomic_load(&writes_ok) - before);
+    h_slapd_kill(P1);
+    H_REQUIRE(h_slapd_restart(P2) == 0);
+    double t_back = h_now_ms();
+    atomic_store(&g1_writes_after, 0);
+    long missing = count_missing(P2, ws_all);
+    fprintf(stderr, "outage 2: provider 1 killed, provider 2 back without %ld users the clients were told exist\n",
+            missing);
+    H_CHECK(missing > 0);
+    int g1_goal = 10;
+    H_CHECK(wait_for(at_least_g1_writes, &g1_goal, 20000));
+    fprintf(stderr, "outage 2: through gateway 1, %d writes acknowledged by provider 2 %.0f ms after it was back\n",
+            g1_goal, h_now_ms() - t_back);
+    sleep_ms(500);
+    restart_and_fail_back(2);
 }
 
 static void test_failover_under_load(void)
@@ -568,8 +577,8 @@ static void test_failover_under_load(void)
     /* Load running: some writes in, then provider 1 dies twice. */
     int goal = 40;
     H_CHECK(wait_for(at_least_writes, &goal, 30000));
-    outage(false);
-    outage(true);
+    outage();
+    double_outage();
     atomic_store(&stop_load, true);
     for (int k = 0; k < N_WORKERS; k++)
         pthread_join(ws[k].th, NULL);
