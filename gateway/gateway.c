@@ -73,7 +73,9 @@ int s2l_gateway_init(s2l_gateway *gw, const s2l_config *cfg, const s2l_mapping *
                           .starttls = cfg->ldap.starttls,
                           .tls_ca_file = cfg->ldap.tls_ca_file,
                           .tls_verify = cfg->ldap.tls_verify,
-                          .vlv_per_conn = cfg->ldap.vlv_per_connection};
+                          .vlv_per_conn = cfg->ldap.vlv_per_connection,
+                          .failback_after_ms = cfg->ldap.failback_after_ms ? cfg->ldap.failback_after_ms
+                                                                           : S2L_POOL_NO_FAILBACK};
     char err[1024] = "";
     gw->pool = s2l_pool_create(base, &pc, err, sizeof err);
     if (gw->pool == NULL) {

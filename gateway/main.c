@@ -116,6 +116,20 @@ static const char *not_yet_supported(const s2l_mapping *m, const char **type)
     return NULL;
 }
 
+/* Whether every server of ldap.uri (space-separated) is ldaps://. */
+static bool all_ldaps(const char *uris)
+{
+    for (const char *p = uris; *p;) {
+        p += strspn(p, " ");
+        if (*p == '\0')
+            break;
+        if (strncasecmp(p, "ldaps://", 8) != 0)
+            return false;
+        p += strcspn(p, " ");
+    }
+    return true;
+}
+
 static int load(const char *path, s2l_config **cfg, s2l_mapping **mapping)
 {
     char err[1024] = "";
@@ -141,10 +155,9 @@ static int load(const char *path, s2l_config **cfg, s2l_mapping **mapping)
     }
     /* AD takes unicodePwd only over an encrypted connection; better to say so now
      * than to fail every password change with "unwilling to perform". */
-    if (s2l_mapping_needs_tls(*mapping) && !(*cfg)->ldap.starttls &&
-        strncasecmp((*cfg)->ldap.uri, "ldaps://", 8) != 0) {
+    if (s2l_mapping_needs_tls(*mapping) && !(*cfg)->ldap.starttls && !all_ldaps((*cfg)->ldap.uri)) {
         fprintf(stderr, "scim2ldap: %s: the mapping writes unicodePwd (Active Directory passwords), which the "
-                        "directory accepts only over TLS: use an ldaps:// ldap.uri or ldap.starttls\n",
+                        "directory accepts only over TLS: use ldaps:// in ldap.uri (every server) or ldap.starttls\n",
                 (*cfg)->mapping_path);
         return -1;
     }
@@ -234,10 +247,10 @@ int main(int argc, char **argv)
         evsignal_add(sigint, NULL) < 0 || evsignal_add(sighup, NULL) < 0)
         goto out;
     s2l_log(S2L_LOG_INFO,
-            "event=started version=%s listen=%s%s base_path=%s ldap=%s connections=%u types=%zu credentials=%zu "
-            "token_endpoint=%s",
-            S2L_VERSION, cfg->tls_cert_file ? "https://" : "http://", cfg->listen, cfg->base_path,
-            cfg->ldap.uri, cfg->ldap.connections, s2l_mapping_count(mapping), s2l_auth_count(a.gw.auth),
+            "event=started version=%s listen=%s%s base_path=%s ldap=\"%s\" servers=%zu connections=%u types=%zu "
+            "credentials=%zu token_endpoint=%s",
+            S2L_VERSION, cfg->tls_cert_file ? "https://" : "http://", cfg->listen, cfg->base_path, cfg->ldap.uri,
+            cfg->ldap.n_uris, cfg->ldap.connections, s2l_mapping_count(mapping), s2l_auth_count(a.gw.auth),
             s2l_auth_token_path(a.gw.auth) ? s2l_auth_token_path(a.gw.auth) : "off");
     event_base_dispatch(a.base);
     rc = 0;

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
-typedef enum { K_OBJECT, K_STRING, K_PATH, K_UINT, K_SIZE, K_BOOL, K_TOKENS, K_SECRET_FILE, K_ARRAY } key_kind;
+typedef enum { K_OBJECT, K_STRING, K_PATH, K_UINT, K_SIZE, K_BOOL, K_TOKENS, K_SECRET_FILE, K_ARRAY, K_URIS } key_kind;
 
 typedef struct key_def {
     const char *path;        /* dotted JSON path */
@@ -64,7 +64,7 @@ static const key_def keys[] = {
     {"auth.token_endpoint.failed_attempts.per_minute", K_UINT, OFF(auth.token.failed_per_minute), 1, 100000, "5",
      false},
     {"ldap", K_OBJECT, 0, 0, 0, NULL, true},
-    {"ldap.uri", K_STRING, OFF(ldap.uri), 0, 0, NULL, true},
+    {"ldap.uri", K_URIS, OFF(ldap.uri), 1, S2L_MAX_LDAP_SERVERS, NULL, true},
     {"ldap.bind_dn", K_STRING, OFF(ldap.bind_dn), 0, 0, "", false},
     {"ldap.bind_password", K_STRING, OFF(ldap.bind_password), 0, 0, NULL, false},
     {"ldap.bind_password_file", K_SECRET_FILE, OFF(ldap.bind_password), 0, 0, NULL, false},
@@ -72,6 +72,7 @@ static const key_def keys[] = {
     {"ldap.timeout_ms", K_UINT, OFF(ldap.timeout_ms), 10, 600000, "5000", false},
     {"ldap.connect_timeout_ms", K_UINT, OFF(ldap.connect_timeout_ms), 10, 600000, "3000", false},
     {"ldap.backoff_max_ms", K_UINT, OFF(ldap.backoff_max_ms), 100, 600000, "5000", false},
+    {"ldap.failback_after_ms", K_UINT, OFF(ldap.failback_after_ms), 0, 86400000, "300000", false},
     {"ldap.starttls", K_BOOL, OFF(ldap.starttls), 0, 0, "false", false},
     {"ldap.tls_ca_file", K_PATH, OFF(ldap.tls_ca_file), 0, 0, NULL, false},
     {"ldap.tls_verify", K_BOOL, OFF(ldap.tls_verify), 0, 0, "true", false},
@@ -262,6 +263,84 @@ static int read_secret_file(const char *p, char **out, const char *file, const c
     return *out ? 0 : -1;
 }
 
+static bool uri_scheme_ok(const char *u)
+{
+    return strncmp(u, "ldap://", 7) == 0 || strncmp(u, "ldaps://", 8) == 0 || strncmp(u, "ldapi://", 8) == 0;
+}
+
+/* One URI of ldap.uri ("ldap.uri" or "ldap.uri[i]" in messages) appended to
+ * the space-separated list in *slot. */
+static int add_uri(char **slot, size_t *n, const char *u, size_t len, const key_def *d, const char *where,
+                   const char *file, char *errbuf, size_t errlen)
+{
+    char *one = strndup(u, len);
+    if (one == NULL)
+        return -1;
+    int rc = -1;
+    if (len == 0 || strcspn(one, " \t\r\n") != len) {
+        fail(errbuf, errlen, file, where, "must be a URI without spaces");
+    } else if (!uri_scheme_ok(one)) {
+        fail(errbuf, errlen, file, where, "must start with ldap://, ldaps:// or ldapi://");
+    } else if (*n >= d->max) {
+        fail(errbuf, errlen, file, d->path, "at most %llu servers", d->max);
+    } else {
+        size_t old = *slot ? strlen(*slot) : 0;
+        char *grown = realloc(*slot, old + len + 2);
+        if (grown != NULL) {
+            if (old)
+                grown[old++] = ' ';
+            memcpy(grown + old, one, len + 1);
+            *slot = grown;
+            (*n)++;
+            rc = 0;
+        }
+    }
+    free(one);
+    return rc;
+}
+
+/* ldap.uri: one URI, several separated by whitespace (as in ldap.conf), or an
+ * array of URIs; stored as one space-separated list, the pool's format. */
+static int apply_uris(s2l_config *c, const key_def *d, json_t *v, const char *file, char *errbuf, size_t errlen)
+{
+    char **slot = str_slot(c, d);
+    size_t n = 0;
+    free(*slot);
+    *slot = NULL;
+    if (json_is_string(v)) {
+        const char *p = json_string_value(v);
+        static const char ws[] = " \t\r\n";
+        for (p += strspn(p, ws); *p; p += strspn(p, ws)) {
+            size_t len = strcspn(p, ws);
+            if (add_uri(slot, &n, p, len, d, d->path, file, errbuf, errlen) < 0)
+                return -1;
+            p += len;
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *u;
+        json_array_foreach(v, i, u) {
+            char where[64];
+            snprintf(where, sizeof where, "%s[%zu]", d->path, i);
+            if (!json_is_string(u)) {
+                fail(errbuf, errlen, file, where, "must be a string");
+                return -1;
+            }
+            if (add_uri(slot, &n, json_string_value(u), json_string_length(u), d, where, file, errbuf, errlen) < 0)
+                return -1;
+        }
+    } else {
+        fail(errbuf, errlen, file, d->path, "must be a URI or an array of URIs");
+        return -1;
+    }
+    if (n < d->min) {
+        fail(errbuf, errlen, file, d->path, "needs at least one ldap://, ldaps:// or ldapi:// URI");
+        return -1;
+    }
+    c->ldap.n_uris = n;
+    return 0;
+}
+
 static int parse_uint(const char *text, unsigned long long *out)
 {
     char *end;
@@ -341,6 +420,8 @@ static int apply_key(s2l_config *c, const key_def *d, json_t *v, const char *dir
         *(bool *)((char *)c + d->offset) = b;
         return 0;
     }
+    case K_URIS:
+        return apply_uris(c, d, v, file, errbuf, errlen);
     case K_ARRAY: {
         if (v == NULL)
             return 0;
@@ -434,11 +515,6 @@ static int check_semantics(s2l_config *c, const char *file, char *errbuf, size_t
         fail(errbuf, errlen, file, "auth",
              "at least one credential is required: auth.credentials, auth.bearer_tokens or "
              "SCIM2LDAP_BEARER_TOKENS");
-        return -1;
-    }
-    if (strncmp(c->ldap.uri, "ldap://", 7) && strncmp(c->ldap.uri, "ldaps://", 8) &&
-        strncmp(c->ldap.uri, "ldapi://", 8)) {
-        fail(errbuf, errlen, file, "ldap.uri", "must start with ldap://, ldaps:// or ldapi://");
         return -1;
     }
     if ((c->tls_cert_file == NULL) != (c->tls_key_file == NULL)) {
@@ -577,7 +653,7 @@ void s2l_config_destroy(s2l_config *c)
         return;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         const key_def *d = &keys[i];
-        if (d->kind == K_STRING || d->kind == K_PATH) {
+        if (d->kind == K_STRING || d->kind == K_PATH || d->kind == K_URIS) {
             char **slot = str_slot(c, d);
             free(*slot);
             *slot = NULL;

@@ -142,18 +142,24 @@ static void conn_arm_timer(s2l_conn *c, unsigned ms)
     evtimer_add(c->timer, &tv);
 }
 
-static unsigned backoff_ms(s2l_conn *c)
+const char *s2l_conn_uri_(const s2l_conn *c)
 {
-    s2l_pool *pool = c->pool;
-    uint64_t base = pool->backoff_min_ms;
-    for (unsigned i = 1; i < c->failures && base < pool->backoff_max_ms; i++)
-        base *= 2;
-    if (base > pool->backoff_max_ms)
-        base = pool->backoff_max_ms;
-    /* "Equal jitter": half fixed, half random, so N connections (and N
-     * gateways) do not reconnect in lockstep. */
-    uint64_t half = base / 2;
-    return (unsigned)(base - half + s2l_pool_random_(pool) % (half + 1));
+    return c->pool->uris[c->srv];
+}
+
+void s2l_conn_retry_in_(s2l_conn *c, unsigned delay_ms)
+{
+    /* The next attempt goes to whatever server is current then (see s2l_conn_start_). */
+    c->srv = c->pool->srv;
+    c->state = CONN_BACKOFF;
+    c->next_attempt_us = s2l_now_us() + (uint64_t)delay_ms * 1000;
+    conn_arm_timer(c, delay_ms);
+}
+
+void s2l_conn_restart_(s2l_conn *c, unsigned delay_ms)
+{
+    conn_teardown(c);
+    s2l_conn_retry_in_(c, delay_ms);
 }
 
 void s2l_conn_fail_(s2l_conn *c, int rc, const char *why)
@@ -164,19 +170,30 @@ void s2l_conn_fail_(s2l_conn *c, int rc, const char *why)
     char *diag = NULL;
     if (c->ld)
         ldap_get_option(c->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+    if (c->probe) {
+        /* The first server is still not there: nothing to fail, try later. */
+        s2l_log(S2L_LOG_INFO, "ldap_pool event=failback_probe result=failed uri=%s state=%s rc=%d err=\"%s\" why=%s",
+                s2l_conn_uri_(c), state_names[c->state], rc, ldap_err2string(rc), why);
+        ldap_memfree(diag);
+        conn_teardown(c);
+        c->state = CONN_DOWN;
+        s2l_pool_probe_done_(pool, false);
+        return;
+    }
     /* A server that stays down would log a line per attempt; keep the first
      * failure of a streak and then only attempts 2, 4, 8, ... visible. */
     unsigned streak = c->failures + 1;
     s2l_log_level level = was_up ? S2L_LOG_WARN : (streak & (streak - 1)) == 0 ? S2L_LOG_INFO : S2L_LOG_DEBUG;
-    s2l_log(level, "ldap_conn conn=%u event=down state=%s rc=%d err=\"%s\" why=%s attempt=%u%s%s%s",
-            c->id, state_names[c->state], rc, ldap_err2string(rc), why, streak, diag ? " diag=\"" : "", diag ? diag : "",
-            diag ? "\"" : "");
+    s2l_log(level, "ldap_conn conn=%u event=down state=%s rc=%d err=\"%s\" why=%s attempt=%u uri=%s%s%s%s", c->id,
+            state_names[c->state], rc, ldap_err2string(rc), why, streak, s2l_conn_uri_(c), diag ? " diag=\"" : "",
+            diag ? diag : "", diag ? "\"" : "");
     snprintf(pool->down_reason, sizeof pool->down_reason, "no directory connection is up (last failure: %s: %s)", why,
              ldap_err2string(rc));
     ldap_memfree(diag);
 
     conn_teardown(c);
     c->recycle = c->recycling = false;
+    c->state = CONN_DOWN;
     while (c->ops.head)
         s2l_op_finish_later_(c->ops.head, LDAP_SERVER_DOWN, "the directory connection was lost");
     /* Pinned ops belong to the session that just ended. */
@@ -184,10 +201,8 @@ void s2l_conn_fail_(s2l_conn *c, int rc, const char *why)
         s2l_op_finish_later_(c->pinned.head, LDAP_SERVER_DOWN, "the directory connection was lost");
 
     c->failures++;
-    unsigned delay = backoff_ms(c);
-    c->state = CONN_BACKOFF;
-    c->next_attempt_us = s2l_now_us() + (uint64_t)delay * 1000;
-    conn_arm_timer(c, delay);
+    /* Same server with backoff, or the next server (failover). */
+    s2l_pool_conn_failed_(pool, c);
     if (was_up)
         s2l_pool_conn_lost_(pool);
 }
@@ -216,7 +231,7 @@ static int conn_set_options(s2l_conn *c)
     ldap_set_option(c->ld, LDAP_OPT_X_KEEPALIVE_PROBES, &probes);
     ldap_set_option(c->ld, LDAP_OPT_X_KEEPALIVE_INTERVAL, &interval);
 
-    bool tls = pool->starttls || strncmp(pool->uri, "ldaps:", 6) == 0;
+    bool tls = pool->starttls || strncmp(s2l_conn_uri_(c), "ldaps:", 6) == 0;
     if (tls) {
         int req = pool->tls_verify ? LDAP_OPT_X_TLS_DEMAND : LDAP_OPT_X_TLS_NEVER;
         if ((rc = ldap_set_option(c->ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &req)) != LDAP_OPT_SUCCESS)
@@ -236,7 +251,9 @@ void s2l_conn_start_(s2l_conn *c)
 {
     s2l_pool *pool = c->pool;
     c->attempt_start_us = s2l_now_us();
-    int rc = ldap_initialize(&c->ld, pool->uri);
+    /* Every attempt goes to the current server; the probe always to the first. */
+    c->srv = c->probe ? 0 : pool->srv;
+    int rc = ldap_initialize(&c->ld, pool->uris[c->srv]);
     if (rc != LDAP_SUCCESS) {
         c->ld = NULL;
         s2l_conn_fail_(c, rc, "initialize");
@@ -333,6 +350,15 @@ static void conn_up(s2l_conn *c)
 {
     s2l_pool *pool = c->pool;
     event_del(c->timer);
+    if (c->probe) {
+        uint64_t latency = s2l_now_us() - c->attempt_start_us;
+        s2l_log(S2L_LOG_INFO, "ldap_pool event=failback_probe result=up uri=%s latency_us=%llu", s2l_conn_uri_(c),
+                (unsigned long long)latency);
+        conn_teardown(c);
+        c->state = CONN_DOWN;
+        s2l_pool_probe_done_(pool, true);
+        return;
+    }
     conn_socket_timeouts(c, 0);
     if (conn_set_nonblocking(c) != 0) {
         s2l_conn_fail_(c, LDAP_LOCAL_ERROR, "fcntl");
@@ -349,20 +375,20 @@ static void conn_up(s2l_conn *c)
     c->was_up = true;
     pool->down_reason[0] = '\0';
     /* A recycle is routine (every vlv_per_conn listed pages): not worth an info line. */
-    s2l_log(recycled ? S2L_LOG_DEBUG : S2L_LOG_INFO, "ldap_conn conn=%u event=up controls=%zu latency_us=%llu",
-            c->id, c->n_rootdse, (unsigned long long)(s2l_now_us() - c->attempt_start_us));
+    s2l_log(recycled ? S2L_LOG_DEBUG : S2L_LOG_INFO, "ldap_conn conn=%u event=up controls=%zu latency_us=%llu uri=%s",
+            c->id, c->n_rootdse, (unsigned long long)(s2l_now_us() - c->attempt_start_us), s2l_conn_uri_(c));
+    s2l_pool_conn_up_(pool, c);
     s2l_pool_dispatch_(pool);
 }
 
 void s2l_conn_recycle_(s2l_conn *c)
 {
     s2l_log(S2L_LOG_DEBUG, "ldap_conn conn=%u event=recycle vlv_searches=%u", c->id, c->vlv_sent);
-    conn_teardown(c);
     c->recycle = false;
     c->recycling = true;
-    c->state = CONN_DOWN;
     c->pool->stats.recycles++;
-    conn_arm_timer(c, 0);
+    /* At once, to whichever server is current. */
+    s2l_conn_restart_(c, 0);
 }
 
 static void conn_send_rootdse(s2l_conn *c)

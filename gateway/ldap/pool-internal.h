@@ -17,6 +17,23 @@
  *     takes no new ops; once idle it is closed and reopened at once (DOWN,
  *     timer 0, `recycling` until UP again), freeing slapd's sssvlv sessions.
  *
+ * Servers (pool.c): the pool has a list of server URIs and one current server
+ * (pool->srv). Every attempt connects to the current server and remembers it
+ * (conn->srv). A connection is *usable* when it is UP on the current server;
+ * ops are dispatched only to usable connections. A connection UP on another
+ * server is *draining*: it finishes its ops, takes no new ones and, once idle,
+ * is retired (closed and restarted on the current server).
+ *
+ *   failover: an attempt or connection on the current server fails while no
+ *     connection is usable → the next server in the list becomes current and
+ *     every connection that is not UP restarts on it at once; after a whole
+ *     round of servers failed, the next round waits a jittered exponential
+ *     backoff (pool->tried counts failovers since the last success).
+ *   failback: failback_after_ms after the pool came up on a server other than
+ *     the first, a probe connection (pool->probe, never carries ops) connects
+ *     and binds to the first server; if it succeeds the first server becomes
+ *     current and the others drain; if not, the probe is tried again later.
+ *
  * Op states (op.c) and where the op lives — every live op is on exactly one
  * list, except while its callback runs:
  *
@@ -124,6 +141,8 @@ struct s2l_conn {
     bool recycle;               /* UP but takes no new ops: closed and reopened once idle */
     bool recycling;             /* reopening after a recycle (counts as up for callers) */
     unsigned vlv_sent;          /* VLV searches sent in this session */
+    bool probe;                 /* the pool's failback probe: connects and binds, never carries ops */
+    unsigned srv;               /* index of the server of the current attempt / session */
     unsigned failures;          /* consecutive failed attempts (backoff exponent) */
     uint64_t next_attempt_us;   /* BACKOFF: when the timer fires */
     uint64_t attempt_start_us;
@@ -136,9 +155,16 @@ struct s2l_conn {
 
 struct s2l_pool {
     struct event_base *base;
-    char *uri, *bind_dn, *bind_password, *tls_ca_file;
+    char **uris;                /* the servers, in order of preference (NULL-terminated) */
+    unsigned nservers;
+    unsigned srv;               /* the current server: every new attempt connects to it */
+    unsigned tried;             /* failovers since a connection last came up on the current server */
+    char *bind_dn, *bind_password, *tls_ca_file;
     unsigned timeout_ms, connect_timeout_ms, backoff_min_ms, backoff_max_ms, max_ops_per_conn, vlv_per_conn;
+    unsigned failback_after_ms; /* UINT_MAX = never */
     bool starttls, tls_verify;
+    struct event *failback_timer;
+    s2l_conn probe;             /* failback probe to uris[0] (probe.probe = true) */
 
     s2l_conn *conns;
     unsigned nconns;
@@ -163,6 +189,18 @@ unsigned s2l_pool_up_count_(const s2l_pool *pool);
 void s2l_pool_dispatch_(s2l_pool *pool);
 /* A connection went down: if none is up any more, queued ops fail (deferred). */
 void s2l_pool_conn_lost_(s2l_pool *pool);
+/* An attempt or a session of c failed (c is torn down, its ops failed): picks
+ * the server and delay of c's next attempt, failing over when the current
+ * server has no usable connection left. */
+void s2l_pool_conn_failed_(s2l_pool *pool, s2l_conn *c);
+/* c came UP: resets the failover count and arms the failback timer. */
+void s2l_pool_conn_up_(s2l_pool *pool, s2l_conn *c);
+/* The failback probe bound (up) or failed (!up); it is already torn down. */
+void s2l_pool_probe_done_(s2l_pool *pool, bool up);
+/* Jittered exponential delay for the given number of consecutive failures. */
+unsigned s2l_pool_backoff_ms_(s2l_pool *pool, unsigned failures);
+/* Whether c is UP on the current server (may take ops). */
+bool s2l_pool_conn_usable_(const s2l_pool *pool, const s2l_conn *c);
 /* Replaces the remembered root DSE controls (takes ownership of list). */
 void s2l_pool_set_controls_(s2l_pool *pool, char **list);
 
@@ -175,6 +213,12 @@ void s2l_op_list_remove_(s2l_ldap_op *op);
 int s2l_conn_init_(s2l_conn *c, s2l_pool *pool, unsigned id);
 void s2l_conn_fini_(s2l_conn *c);
 void s2l_conn_start_(s2l_conn *c);
+/* Closes c without counting a failure (it must have no ops) and schedules its
+ * next attempt in delay_ms; the attempt connects to the then current server. */
+void s2l_conn_restart_(s2l_conn *c, unsigned delay_ms);
+/* State BACKOFF, next attempt in delay_ms (c must be torn down). */
+void s2l_conn_retry_in_(s2l_conn *c, unsigned delay_ms);
+const char *s2l_conn_uri_(const s2l_conn *c);
 /* Tears the connection down (unbind), fails its ops with rc (deferred) and
  * schedules a reconnect. */
 void s2l_conn_fail_(s2l_conn *c, int rc, const char *why);

@@ -1,8 +1,10 @@
 /* pool.c — the LDAP connection pool: configuration, the queue of ops waiting
- * for a connection slot, dispatch to the least-loaded connection, status and
- * statistics (see include/s2l/ldap_pool.h and pool-internal.h). */
+ * for a connection slot, dispatch to the least-loaded connection, the choice
+ * of server (failover, failback), status and statistics (see
+ * include/s2l/ldap_pool.h and pool-internal.h). */
 #include "pool-internal.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,9 @@
 /* Ops may wait in the queue up to this many times the pool's total slots;
  * beyond that new ops fail fast with LDAP_BUSY (503) instead of piling up. */
 #define QUEUE_FACTOR 16
+/* More servers than this in ldap.uri is a configuration mistake. */
+#define MAX_SERVERS 16
+#define DEFAULT_FAILBACK_MS 300000u
 
 /* ---- small helpers shared by the pool files ---- */
 
@@ -105,17 +110,44 @@ static bool uri_ok(const char *uri)
     return ok;
 }
 
+/* "ldap://a ldap://b" → {"ldap://a", "ldap://b", NULL}; NULL on allocation
+ * failure, an empty list (*n = 0) for a blank string. */
+static char **split_uris(const char *list, unsigned *n)
+{
+    static const char ws[] = " \t\r\n";
+    size_t cap = 1;
+    for (const char *p = list; *p; p++)
+        cap += strchr(ws, *p) != NULL;
+    char **v = calloc(cap + 1, sizeof *v);
+    if (v == NULL)
+        return NULL;
+    unsigned k = 0;
+    for (const char *p = list; *p;) {
+        p += strspn(p, ws);
+        size_t len = strcspn(p, ws);
+        if (len == 0)
+            break;
+        if ((v[k] = strndup(p, len)) == NULL) {
+            s2l_strv_free(v);
+            return NULL;
+        }
+        k++;
+        p += len;
+    }
+    *n = k;
+    return v;
+}
+
+static void on_failback_timer(evutil_socket_t fd, short what, void *arg);
+
 s2l_pool *s2l_pool_create(struct event_base *base, const s2l_pool_config *cfg, char *errbuf, size_t errlen)
 {
     s2l_pool *pool = NULL;
     const char *err = NULL;
+    char errmsg[160];
 
     if (base == NULL || cfg == NULL) {
         err = "no event base or configuration";
-        goto fail;
-    }
-    if (!uri_ok(cfg->uri)) {
-        err = "ldap uri must be ldap://, ldaps:// or ldapi://host[:port]";
         goto fail;
     }
     if (cfg->connections > MAX_CONNECTIONS) {
@@ -124,10 +156,6 @@ s2l_pool *s2l_pool_create(struct event_base *base, const s2l_pool_config *cfg, c
     }
     if (cfg->max_ops_per_conn > MAX_OPS_PER_CONN) {
         err = "max_ops_per_conn too large (max 65536)";
-        goto fail;
-    }
-    if (cfg->starttls && strncmp(cfg->uri, "ldaps:", 6) == 0) {
-        err = "starttls cannot be combined with an ldaps:// uri";
         goto fail;
     }
     if (cfg->bind_password && cfg->bind_password[0] && (cfg->bind_dn == NULL || cfg->bind_dn[0] == '\0')) {
@@ -139,8 +167,34 @@ s2l_pool *s2l_pool_create(struct event_base *base, const s2l_pool_config *cfg, c
     if (pool == NULL)
         goto oom;
     pool->base = base;
-    if (dup_opt(&pool->uri, cfg->uri) || dup_opt(&pool->bind_dn, cfg->bind_dn) ||
-        dup_opt(&pool->bind_password, cfg->bind_password) || dup_opt(&pool->tls_ca_file, cfg->tls_ca_file))
+    if (cfg->uri == NULL || (pool->uris = split_uris(cfg->uri, &pool->nservers)) == NULL) {
+        if (cfg->uri != NULL)
+            goto oom;
+        err = "no ldap uri";
+        goto fail;
+    }
+    if (pool->nservers == 0) {
+        err = "no ldap uri";
+        goto fail;
+    }
+    if (pool->nservers > MAX_SERVERS) {
+        err = "too many ldap servers (max 16)";
+        goto fail;
+    }
+    for (unsigned i = 0; i < pool->nservers; i++) {
+        if (!uri_ok(pool->uris[i])) {
+            snprintf(errmsg, sizeof errmsg, "ldap uri must be ldap://, ldaps:// or ldapi://host[:port]: %.80s",
+                     pool->uris[i]);
+            err = errmsg;
+            goto fail;
+        }
+        if (cfg->starttls && strncmp(pool->uris[i], "ldaps:", 6) == 0) {
+            err = "starttls cannot be combined with an ldaps:// uri";
+            goto fail;
+        }
+    }
+    if (dup_opt(&pool->bind_dn, cfg->bind_dn) || dup_opt(&pool->bind_password, cfg->bind_password) ||
+        dup_opt(&pool->tls_ca_file, cfg->tls_ca_file))
         goto oom;
     pool->nconns = cfg->connections ? cfg->connections : 4;
     pool->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 5000;
@@ -149,6 +203,7 @@ s2l_pool *s2l_pool_create(struct event_base *base, const s2l_pool_config *cfg, c
     pool->backoff_max_ms = cfg->backoff_max_ms ? cfg->backoff_max_ms : 5000;
     if (pool->backoff_max_ms < pool->backoff_min_ms)
         pool->backoff_max_ms = pool->backoff_min_ms;
+    pool->failback_after_ms = cfg->failback_after_ms ? cfg->failback_after_ms : DEFAULT_FAILBACK_MS;
     pool->max_ops_per_conn = cfg->max_ops_per_conn ? cfg->max_ops_per_conn : 256;
     pool->vlv_per_conn = cfg->vlv_per_conn;
     pool->queue_max = pool->nconns * pool->max_ops_per_conn * QUEUE_FACTOR;
@@ -166,13 +221,23 @@ s2l_pool *s2l_pool_create(struct event_base *base, const s2l_pool_config *cfg, c
             goto oom;
         }
     }
+    if (s2l_conn_init_(&pool->probe, pool, pool->nconns) != 0)
+        goto oom;
+    pool->probe.probe = true;
+    pool->failback_timer = evtimer_new(base, on_failback_timer, pool);
+    if (pool->failback_timer == NULL)
+        goto oom;
     /* Connect on the first loop turn: creation never does network I/O. */
     for (unsigned i = 0; i < pool->nconns; i++) {
         struct timeval now = {0, 0};
         evtimer_add(pool->conns[i].timer, &now);
     }
-    s2l_log(S2L_LOG_INFO, "ldap_pool event=create uri=%s connections=%u timeout_ms=%u starttls=%d", pool->uri,
-            pool->nconns, pool->timeout_ms, pool->starttls ? 1 : 0);
+    char failback[32] = "never";
+    if (pool->nservers > 1 && pool->failback_after_ms != S2L_POOL_NO_FAILBACK)
+        snprintf(failback, sizeof failback, "%u", pool->failback_after_ms);
+    s2l_log(S2L_LOG_INFO,
+            "ldap_pool event=create uri=%s servers=%u connections=%u timeout_ms=%u starttls=%d failback_after_ms=%s",
+            pool->uris[0], pool->nservers, pool->nconns, pool->timeout_ms, pool->starttls ? 1 : 0, failback);
     return pool;
 
 oom:
@@ -204,8 +269,12 @@ void s2l_pool_destroy(s2l_pool *pool)
         }
         free(pool->conns);
     }
+    if (pool->probe.pool)
+        s2l_conn_fini_(&pool->probe);
+    if (pool->failback_timer)
+        event_free(pool->failback_timer);
     s2l_strv_free(pool->controls);
-    free(pool->uri);
+    s2l_strv_free(pool->uris);
     free(pool->bind_dn);
     if (pool->bind_password) {
         /* Do not leave the directory password in freed heap memory. */
@@ -229,19 +298,33 @@ unsigned s2l_pool_up_count_(const s2l_pool *pool)
     return n;
 }
 
+bool s2l_pool_conn_usable_(const s2l_pool *pool, const s2l_conn *c)
+{
+    return c->state == CONN_UP && c->srv == pool->srv;
+}
+
+static unsigned usable_count(const s2l_pool *pool)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < pool->nconns; i++)
+        n += s2l_pool_conn_usable_(pool, &pool->conns[i]);
+    return n;
+}
+
+/* Whether c can send one more op now: UP, writable, below its cap. */
 static bool has_room(const s2l_pool *pool, const s2l_conn *c)
 {
     return c->state == CONN_UP && !c->write_blocked && c->ops.count < pool->max_ops_per_conn;
 }
 
-/* The least-loaded connection that is UP, writable, below its cap and not
- * waiting to be recycled. */
+/* The least-loaded usable connection that has room and is not waiting to be
+ * recycled. */
 static s2l_conn *pick_conn(s2l_pool *pool)
 {
     s2l_conn *best = NULL;
     for (unsigned i = 0; i < pool->nconns; i++) {
         s2l_conn *c = &pool->conns[i];
-        if (!has_room(pool, c) || c->recycle)
+        if (!s2l_pool_conn_usable_(pool, c) || !has_room(pool, c) || c->recycle)
             continue;
         if (best == NULL || c->ops.count < best->ops.count)
             best = c;
@@ -277,6 +360,42 @@ static bool send_on(s2l_pool *pool, s2l_conn *c, s2l_ldap_op *op, op_list *from)
     return false;
 }
 
+/* After a failback, connections still UP on the previous server drain: once
+ * idle they are closed and reconnect to the current server. The first one
+ * goes alone; the rest follow once a connection is usable on the current
+ * server, so the pool never has nothing up in between (ops wait in the queue
+ * instead of failing) and a failed first attempt leaves the others usable. */
+static bool draining_idle(const s2l_pool *pool, const s2l_conn *c)
+{
+    return c->state == CONN_UP && c->srv != pool->srv && c->ops.count == 0 && c->pinned.count == 0 &&
+           !c->write_blocked;
+}
+
+static void retire_drained(s2l_pool *pool)
+{
+    bool any = false;
+    for (unsigned i = 0; i < pool->nconns && !any; i++)
+        any = draining_idle(pool, &pool->conns[i]);
+    if (!any)
+        return; /* the usual case: one cheap pass */
+    /* Every connection that is not UP is on its way to the current server. */
+    bool heading = false;
+    for (unsigned i = 0; i < pool->nconns; i++)
+        heading = heading || pool->conns[i].state != CONN_UP;
+    bool usable = usable_count(pool) > 0;
+    for (unsigned i = 0; i < pool->nconns; i++) {
+        s2l_conn *c = &pool->conns[i];
+        if (!draining_idle(pool, c))
+            continue;
+        if (!usable && heading)
+            return;
+        s2l_log(S2L_LOG_INFO, "ldap_conn conn=%u event=retire uri=%s", c->id, s2l_conn_uri_(c));
+        c->srv = pool->srv;
+        s2l_conn_restart_(c, 0);
+        heading = true;
+    }
+}
+
 void s2l_pool_dispatch_(s2l_pool *pool)
 {
     if (pool->dispatching)
@@ -298,6 +417,8 @@ void s2l_pool_dispatch_(s2l_pool *pool)
             break;
         send_on(pool, c, s2l_op_list_pop_(&pool->queue), &pool->queue);
     }
+    if (pool->nservers > 1)
+        retire_drained(pool);
     pool->dispatching = false;
 }
 
@@ -307,6 +428,110 @@ void s2l_pool_conn_lost_(s2l_pool *pool)
         return;
     while (pool->queue.head)
         s2l_op_finish_later_(pool->queue.head, LDAP_SERVER_DOWN, pool->down_reason);
+}
+
+/* ---- servers: failover and failback ---- */
+
+unsigned s2l_pool_backoff_ms_(s2l_pool *pool, unsigned failures)
+{
+    uint64_t base = pool->backoff_min_ms;
+    for (unsigned i = 1; i < failures && base < pool->backoff_max_ms; i++)
+        base *= 2;
+    if (base > pool->backoff_max_ms)
+        base = pool->backoff_max_ms;
+    /* "Equal jitter": half fixed, half random, so N connections (and N
+     * gateways) do not reconnect in lockstep. */
+    uint64_t half = base / 2;
+    return (unsigned)(base - half + s2l_pool_random_(pool) % (half + 1));
+}
+
+/* The current server has no usable connection and an attempt on it failed:
+ * move every connection that is not UP to the next server. Within a round of
+ * the list that is immediate; after the whole list failed, the next round
+ * waits a backoff that grows with the number of rounds. */
+static void failover(s2l_pool *pool)
+{
+    unsigned from = pool->srv;
+    pool->srv = (pool->srv + 1) % pool->nservers;
+    pool->tried++;
+    pool->stats.failovers++;
+    unsigned round = pool->tried / pool->nservers;
+    bool wrapped = pool->tried % pool->nservers == 0;
+    /* While everything stays down a line per round would flood the log: the
+     * first failover of a streak is a warning, then rounds 2, 4, 8, ... */
+    unsigned r = round + 1;
+    s2l_log_level level = pool->tried == 1 ? S2L_LOG_WARN : (r & (r - 1)) == 0 ? S2L_LOG_INFO : S2L_LOG_DEBUG;
+    s2l_log(level, "ldap_pool event=failover from=%s to=%s round=%u%s", pool->uris[from], pool->uris[pool->srv], r,
+            wrapped ? " backoff=1 (every server failed)" : "");
+    for (unsigned i = 0; i < pool->nconns; i++) {
+        s2l_conn *c = &pool->conns[i];
+        if (c->state == CONN_UP)
+            continue; /* draining on an earlier server, or usable again if that is the new current one */
+        s2l_conn_restart_(c, wrapped ? s2l_pool_backoff_ms_(pool, round) : 0);
+    }
+}
+
+void s2l_pool_conn_failed_(s2l_pool *pool, s2l_conn *c)
+{
+    if (c->srv != pool->srv) {
+        /* A draining connection to a server we already left: rejoin at once. */
+        s2l_conn_retry_in_(c, 0);
+        return;
+    }
+    if (pool->nservers > 1 && usable_count(pool) == 0) {
+        failover(pool);
+        return;
+    }
+    /* The server is in use by other connections (or is the only one): retry it. */
+    s2l_conn_retry_in_(c, s2l_pool_backoff_ms_(pool, c->failures));
+}
+
+static void arm_failback(s2l_pool *pool)
+{
+    if (pool->srv == 0 || pool->failback_after_ms == S2L_POOL_NO_FAILBACK ||
+        evtimer_pending(pool->failback_timer, NULL) || pool->probe.state != CONN_DOWN)
+        return;
+    struct timeval tv = {(time_t)(pool->failback_after_ms / 1000), (suseconds_t)(pool->failback_after_ms % 1000) * 1000};
+    evtimer_add(pool->failback_timer, &tv);
+}
+
+void s2l_pool_conn_up_(s2l_pool *pool, s2l_conn *c)
+{
+    if (c->srv != pool->srv)
+        return; /* retired by the next dispatch */
+    pool->tried = 0;
+    arm_failback(pool);
+}
+
+static void on_failback_timer(evutil_socket_t fd, short what, void *arg)
+{
+    s2l_pool *pool = arg;
+    if (pool->srv == 0 || pool->probe.state != CONN_DOWN)
+        return;
+    s2l_log(S2L_LOG_INFO, "ldap_pool event=failback_probe uri=%s current=%s", pool->uris[0], pool->uris[pool->srv]);
+    s2l_conn_start_(&pool->probe);
+}
+
+void s2l_pool_probe_done_(s2l_pool *pool, bool up)
+{
+    if (pool->srv == 0)
+        return;
+    if (!up) {
+        arm_failback(pool);
+        return;
+    }
+    unsigned from = pool->srv;
+    pool->srv = 0;
+    pool->tried = 0;
+    pool->stats.failbacks++;
+    s2l_log(S2L_LOG_WARN, "ldap_pool event=failback from=%s to=%s", pool->uris[from], pool->uris[0]);
+    /* Connections not UP restart on the first server now; UP ones drain. */
+    for (unsigned i = 0; i < pool->nconns; i++) {
+        s2l_conn *c = &pool->conns[i];
+        if (c->state != CONN_UP)
+            s2l_conn_restart_(c, 0);
+    }
+    s2l_pool_dispatch_(pool);
 }
 
 void s2l_pool_set_controls_(s2l_pool *pool, char **list)
@@ -357,11 +582,19 @@ unsigned s2l_pool_conn_count(const s2l_pool *pool)
 
 bool s2l_pool_conn_is_up(const s2l_pool *pool, unsigned conn)
 {
-    return pool && conn >= 1 && conn <= pool->nconns && pool->conns[conn - 1].state == CONN_UP;
+    /* Up on the current server: one draining after a failback is about to be retired. */
+    return pool && conn >= 1 && conn <= pool->nconns && s2l_pool_conn_usable_(pool, &pool->conns[conn - 1]);
 }
 
 void s2l_pool_get_stats(const s2l_pool *pool, s2l_pool_stats *out)
 {
     *out = pool->stats;
     out->connections_up = s2l_pool_up_count_(pool);
+    out->connections_usable = usable_count(pool);
+    out->server = pool->srv;
+}
+
+const char *s2l_pool_server_uri(const s2l_pool *pool)
+{
+    return pool->uris[pool->srv];
 }

@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #define S2L_TOKEN_DIGEST_LEN 32
+#define S2L_MAX_LDAP_SERVERS 16
 
 struct json_t;
 
@@ -60,13 +61,16 @@ typedef struct s2l_config {
     } auth;
 
     struct {
-        char *uri;
+        char *uri;                   /* the servers in order of preference, separated by one space
+                                        ("ldap.uri": a string, or an array of strings) */
+        size_t n_uris;
         char *bind_dn;
         char *bind_password;
         unsigned connections;
         unsigned timeout_ms;
         unsigned connect_timeout_ms;
         unsigned backoff_max_ms;
+        unsigned failback_after_ms;  /* 0 = never go back to the first server */
         bool starttls;
         char *tls_ca_file;
         bool tls_verify;

@@ -36,6 +36,41 @@
  *  - The process must ignore SIGPIPE (libldap writes with plain write(2)).
  *  - s2l_pool_destroy must not be called from inside an op callback.
  *
+ * Several servers (uri = "ldap://a ldap://b ..."), e.g. an OpenLDAP
+ * multi-provider pair:
+ *  - All connections of the pool use ONE server at a time, the current one:
+ *    first the first server in the list. When an attempt or a connection to the
+ *    current server fails while no connection to it is up (slapd stopped, host
+ *    gone, bind refused), the pool fails over: the next server in the list
+ *    becomes current and every connection reconnects to it at once. After a
+ *    whole round of the list failed, rounds wait the backoff (backoff_min_ms
+ *    doubling to backoff_max_ms, with jitter). One connection dropping while
+ *    others to the same server stay up only reconnects that one, to that server.
+ *  - Ops in flight on a lost connection complete with LDAP_SERVER_DOWN (→ 503 +
+ *    Retry-After); an op is never re-sent to another server by the pool, since
+ *    the pool cannot know whether the lost server applied a write. While no
+ *    connection is up, new ops complete quickly with LDAP_SERVER_DOWN.
+ *  - Failback: failback_after_ms after the pool came up on a server other than
+ *    the first, a probe connection (connect + bind, no ops) tries the first
+ *    server; if it binds, the first server becomes current: new ops wait (in the
+ *    queue, never failed) for a connection to it while connections to the other
+ *    server finish their ops and then move over. If the probe fails, it is
+ *    tried again failback_after_ms later; nothing else is disturbed.
+ *  - Why one server at a time: with replication, a write is on the server that
+ *    took it at once and on the others only after replication (milliseconds to
+ *    seconds; longer after an outage). Spreading a request's operations over
+ *    several servers could read back an entry before its write arrived, or miss
+ *    a member added a moment ago. The price: the other servers serve no reads
+ *    from this gateway — scale reads out with more gateways in front of
+ *    different first servers (the order of each gateway's list), not by
+ *    spreading one pool. At a switch (failover or failback), a request whose
+ *    operations straddle it may still read from the new server before its write
+ *    was replicated there.
+ *  - A server that accepts connections but does not answer (hung, SIGSTOP) is
+ *    not failed over from: its ops time out (LDAP_TIMEOUT) while its
+ *    connections stay up. TCP keepalive finds a vanished peer on idle
+ *    connections.
+ *
  * VLV sessions: OpenLDAP's sssvlv overlay keeps the sorted result of every VLV
  * search (a "session", for a later request with its context id) until the
  * connection closes; past sssvlv-maxperconn sessions on a connection or
@@ -60,8 +95,12 @@ struct event_base;
 typedef struct s2l_pool s2l_pool;
 typedef struct s2l_ldap_op s2l_ldap_op;
 
+/* failback_after_ms value: stay on whichever server works. */
+#define S2L_POOL_NO_FAILBACK 0xffffffffu
+
 typedef struct s2l_pool_config {
-    const char *uri;                 /* ldap://host:port, ldaps://, ldapi:// */
+    const char *uri;                 /* ldap://host:port, ldaps://, ldapi://; several separated by
+                                        whitespace, in order of preference (at most 16) */
     const char *bind_dn;             /* NULL/"" = anonymous */
     const char *bind_password;
     unsigned connections;            /* default 4 */
@@ -75,6 +114,8 @@ typedef struct s2l_pool_config {
     bool tls_verify;                 /* default true (in the config file; here false means no verification) */
     unsigned vlv_per_conn;           /* VLV searches a connection carries before it is closed and reopened
                                         once idle (0 = never); see "VLV sessions" above */
+    unsigned failback_after_ms;      /* back to the first server this long after leaving it; default
+                                        300000 (5 min); S2L_POOL_NO_FAILBACK = never */
 } s2l_pool_config;
 
 /* A connection of the pool, as results name it: conn is 1-based (0 = none),
@@ -149,11 +190,15 @@ s2l_pool *s2l_pool_create(struct event_base *base, const s2l_pool_config *cfg, c
 void s2l_pool_destroy(s2l_pool *pool);
 
 bool s2l_pool_is_up(const s2l_pool *pool);          /* at least one connection bound */
+/* The URI of the current server (borrowed; valid until the pool is destroyed). */
+const char *s2l_pool_server_uri(const s2l_pool *pool);
 unsigned s2l_pool_retry_after(const s2l_pool *pool); /* seconds until the next reconnect attempt, >= 1 */
-/* Whether the server's root DSE listed this control OID (read once per bind). */
+/* Whether the server's root DSE listed this control OID (read once per bind; with several
+ * servers, the one bound last, which is the current one). */
 bool s2l_pool_supports_control(const s2l_pool *pool, const char *oid);
 /* The pool's connections (1..count as in s2l_conn_pin.conn) and whether one
- * is up now (a pinned op sent to it would go out). */
+ * is up on the current server now (a pinned op sent to it would go out and it
+ * is not about to be retired after a failback). */
 unsigned s2l_pool_conn_count(const s2l_pool *pool);
 bool s2l_pool_conn_is_up(const s2l_pool *pool, unsigned conn);
 
@@ -169,6 +214,13 @@ typedef struct s2l_pool_stats {
     uint64_t ops_cancelled;
     uint64_t write_stalls;
     uint64_t recycles;               /* connections closed and reopened for VLV sessions */
+    /* Servers: the index of the current one in the uri list; connections
+     * that may take ops (up on the current server; connections_up also counts
+     * those draining on the previous one after a failback); how often the pool
+     * moved to the next server and back to the first. */
+    unsigned server;
+    unsigned connections_usable;
+    uint64_t failovers, failbacks;
 } s2l_pool_stats;
 void s2l_pool_get_stats(const s2l_pool *pool, s2l_pool_stats *out);
 

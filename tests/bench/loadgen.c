@@ -19,6 +19,7 @@
  *   patch-user   PATCH /Users/<id i>, replace displayName and name.givenName
  *   patch-group  PATCH /Groups/<--group-id>, add member <id i> (each id once)
  *   delete-user  DELETE /Users/<id i> (each id once)
+ *   get-path     GET --path (as given, query included), again and again: e.g. one list page
  *   request      one request (--method, --path, --body); prints the status and body
  */
 #include <errno.h>
@@ -62,6 +63,7 @@ typedef enum {
     SC_PATCH_USER,
     SC_PATCH_GROUP,
     SC_DELETE_USER,
+    SC_GET_PATH,
     SC_REQUEST,
     SC_GET_PAGE,
 } scenario;
@@ -78,6 +80,7 @@ static const struct {
     {"patch-user", SC_PATCH_USER, true, false},
     {"patch-group", SC_PATCH_GROUP, true, true},
     {"delete-user", SC_DELETE_USER, true, true},
+    {"get-path", SC_GET_PATH, false, false},
     {"request", SC_REQUEST, false, false},
     {"get-page", SC_GET_PAGE, false, false},
 };
@@ -336,6 +339,9 @@ static int write_request(lg *g, size_t i, struct evbuffer *out)
     case SC_DELETE_USER:
         method = "DELETE";
         rc = evbuffer_add_printf(out, "DELETE %s/Users/%s HTTP/1.1\r\n", bp, id);
+        break;
+    case SC_GET_PATH:
+        rc = evbuffer_add_printf(out, "GET %s HTTP/1.1\r\n", g->o.path);
         break;
     case SC_REQUEST:
         method = g->o.method;
@@ -777,7 +783,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: s2l_loadgen --port N [options] SCENARIO\n"
-            "scenarios: post-users get-filter get-id patch-user patch-group delete-user request get-page\n"
+            "scenarios: post-users get-filter get-id patch-user patch-group delete-user get-path request\n"
+            "           get-page\n"
             "  --host ADDR          loopback address (default 127.0.0.1)\n"
             "  --base PATH          SCIM base path (default /scim/v2)\n"
             "  --token T            bearer token\n"
@@ -792,7 +799,7 @@ static void usage(FILE *f)
             "  --slapd-pid PID      slapd process: CPU\n"
             "  --tag T --label L --out FILE   append a result row to FILE\n"
             "  --verify             check answers (filter finds exactly the user, get returns the id)\n"
-            "  --method M --path P --body B   the request scenario\n"
+            "  --method M --path P --body B   the request scenario (get-path: --path)\n"
             "  --path P --items N   get-page: GET P (a list page) must hold N resources\n"
             "  --quiet              request: print nothing\n");
 }
@@ -899,7 +906,7 @@ static int parse_args(lg *g, int argc, char **argv)
     if ((g->sc == SC_POST_USERS && (o->prefix == NULL || o->ids_path == NULL)) ||
         (g->sc == SC_PATCH_GROUP && o->group_id == NULL) ||
         (g->sc == SC_REQUEST && (o->method == NULL || o->path == NULL)) ||
-        (g->sc == SC_GET_PAGE && o->path == NULL)) {
+        (g->sc == SC_GET_PATH && o->path == NULL) || (g->sc == SC_GET_PAGE && o->path == NULL)) {
         fprintf(stderr, "loadgen: %s needs more options\n", g->sc_name);
         goto bad;
     }

@@ -13,6 +13,7 @@
  *   add            add <rdn>=<prefix>-<i>,<base> from --template
  *   search-filter  one-level search (&<object filter>(<rdn>=<name>)), all user attributes + meta
  *   search-id      the same by (entryUUID=<uuid>), uuids read once before the clock starts
+ *                  (all <prefix>-* entries' entryUUIDs, or the second column of --uuids FILE)
  *   modify         replace displayName and givenName
  *   group-add      add the entry's DN as a member of --group-dn (each entry once)
  *   delete         delete the entry (each entry once)
@@ -101,6 +102,7 @@ typedef struct rl_opts {
     const char *template_path, *group_dn;
     const char *sort_key;   /* vlv-page: "[-]attr[:rule]" */
     unsigned long offset;   /* vlv-page: the page's first position (1-based) */
+    const char *uuids_path;    /* search-id: "<anything>\t<uuid>" lines instead of a search */
     long slapd_pid;
     const char *tag, *label, *out_path;
 } rl_opts;
@@ -643,8 +645,51 @@ static bool uri_is_loopback(const char *uri)
 }
 
 /* entryUUIDs of the entries <prefix>-*, for search-id; read before the clock starts. */
+/* search-id with --uuids: the second column of each line, in file order. */
+static int load_uuids_file(rl *r, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "rawldap: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char line[MAX_LINE];
+    size_t cap = 0;
+    int ret = -1;
+    while (fgets(line, sizeof line, f) != NULL) {
+        char *tab = strchr(line, '\t');
+        if (tab == NULL)
+            continue;
+        char *u = tab + 1;
+        u[strcspn(u, "\r\n")] = '\0';
+        if (*u == '\0')
+            continue;
+        if (r->n_uuids == cap) {
+            if (cap >= MAX_COUNT)
+                goto out;
+            size_t ncap = cap ? cap * 2 : 1024;
+            char **nu = realloc(r->uuids, ncap * sizeof *nu);
+            if (nu == NULL)
+                goto out;
+            r->uuids = nu;
+            cap = ncap;
+        }
+        if ((r->uuids[r->n_uuids] = strdup(u)) == NULL)
+            goto out;
+        r->n_uuids++;
+    }
+    ret = r->n_uuids ? 0 : -1;
+    if (ret)
+        fprintf(stderr, "rawldap: %s: no uuids\n", path);
+out:
+    fclose(f);
+    return ret;
+}
+
 static int load_uuids(rl *r, LDAP *ld)
 {
+    if (r->o.uuids_path)
+        return load_uuids_file(r, r->o.uuids_path);
     int ret = -1;
     LDAPMessage *res = NULL;
     char filter[MAX_DN];
@@ -785,6 +830,7 @@ static void usage(FILE *f)
             "  --rdn-attr A         default uid\n"
             "  --object-filter F    default (objectClass=inetOrgPerson)\n"
             "  --template FILE      add: \"attr: value\" lines, {name} = the entry's name\n"
+            "  --uuids FILE         search-id: entryUUIDs from the 2nd column of FILE (TAB-separated)\n"
             "  --group-dn DN        group-add, populate-group\n"
             "  --members N --member-prefix P   populate-group\n"
             "  --sort-key K --offset N --items N   vlv-page: sorted window of N entries at N\n"
@@ -795,7 +841,7 @@ static int parse_args(rl *r, int argc, char **argv)
 {
     enum { O_URI = 256, O_BINDDN, O_PW, O_CONNS, O_CONC, O_COUNT, O_DUR, O_TIMEOUT, O_PREFIX, O_ITEMS, O_BASE,
            O_RDN, O_OFILTER, O_TMPL, O_GROUP, O_MEMBERS, O_MPREFIX, O_SPID, O_TAG, O_LABEL, O_OUT, O_HELP,
-           O_SORT, O_OFFSET };
+           O_SORT, O_OFFSET, O_UUIDS };
     static const struct option longopts[] = {
         {"uri", required_argument, NULL, O_URI}, {"bind-dn", required_argument, NULL, O_BINDDN},
         {"password", required_argument, NULL, O_PW}, {"connections", required_argument, NULL, O_CONNS},
@@ -809,7 +855,7 @@ static int parse_args(rl *r, int argc, char **argv)
         {"tag", required_argument, NULL, O_TAG}, {"label", required_argument, NULL, O_LABEL},
         {"out", required_argument, NULL, O_OUT}, {"help", no_argument, NULL, O_HELP},
         {"sort-key", required_argument, NULL, O_SORT}, {"offset", required_argument, NULL, O_OFFSET},
-        {NULL, 0, NULL, 0},
+        {"uuids", required_argument, NULL, O_UUIDS}, {NULL, 0, NULL, 0},
     };
     rl_opts *o = &r->o;
     o->connections = 4;
@@ -858,6 +904,7 @@ static int parse_args(rl *r, int argc, char **argv)
         case O_RDN: o->rdn_attr = optarg; break;
         case O_OFILTER: o->object_filter = optarg; break;
         case O_TMPL: o->template_path = optarg; break;
+        case O_UUIDS: o->uuids_path = optarg; break;
         case O_GROUP: o->group_dn = optarg; break;
         case O_MEMBERS:
             if (!s2l_bench_parse_ulong(optarg, 1, MAX_COUNT, &o->members))

@@ -576,7 +576,7 @@ static bool option_on_(const h_slapd_opts *o, bool s2lschema, const char *name, 
     } t[] = {
         {"s2lschema", s2lschema}, {"ppolicy", o->ppolicy}, {"memberof", o->memberof},
         {"refint", o->refint},    {"sssvlv", o->sssvlv},   {"monitor", o->monitor},
-        {"dbnosync", o->dbnosync},
+        {"dbnosync", o->dbnosync}, {"multiprovider", o->server_id > 0},
     };
 
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
@@ -844,13 +844,25 @@ h_slapd *h_slapd_start(const h_slapd_opts *o)
     }
     schema = h_asprintf_("%s/schemas/ldap/scim2ldap.schema", S2L_SOURCE_DIR);
     have_schema = stat(schema, &st) == 0;
+    if (s->opts.server_id > 0 && (s->opts.peer_id <= 0 || !s->opts.peer_uri)) {
+        fprintf(stderr, "harness: a replicating provider needs peer_id and peer_uri\n");
+        goto out;
+    }
     {
+        char server_id[16], peer_id[16];
+
+        snprintf(server_id, sizeof server_id, "%d", s->opts.server_id);
+        snprintf(peer_id, sizeof peer_id, "%d", s->opts.peer_id);
         const tvar vars[] = {
             {"DIR", s->dir},
             {"SCHEMA_DIR", env_or_("S2L_SCHEMA_DIR", "/etc/ldap/schema")},
             {"MODULE_DIR", env_or_("S2L_MODULE_DIR", "/usr/lib/ldap")},
             {"S2L_SCHEMA", schema},
             {"ROOTPW", H_ROOTPW},
+            {"SERVER_ID", server_id},
+            {"PEER_ID", peer_id},
+            {"PEER_URI", s->opts.peer_uri ? s->opts.peer_uri : ""},
+            {"REPL_PW", H_ROOTPW},
             {NULL, NULL},
         };
 
@@ -871,7 +883,8 @@ h_slapd *h_slapd_start(const h_slapd_opts *o)
         h_log_tail_("slaptest", slaptest_log, 20);
         goto out;
     }
-    if (launch_(s, true))
+    s->port = s->opts.port;
+    if (launch_(s, s->opts.port <= 0))
         goto out;
     if (base && h_ldap_ldif(s, base) < 0) {
         fprintf(stderr, "harness: loading the base entries failed\n");
@@ -947,6 +960,13 @@ int h_slapd_kill(h_slapd *s)
     return s ? halt_(s, SIGKILL) : -1;
 }
 
+int h_slapd_signal(h_slapd *s, int sig)
+{
+    if (!s || !s->pid)
+        return -1;
+    return kill(s->pid, sig);
+}
+
 int h_slapd_restart(h_slapd *s)
 {
     if (!s)
@@ -992,6 +1012,11 @@ void h_slapd_destroy(h_slapd *s)
     free(s->mapping);
     free(s->name);
     free(s);
+}
+
+int h_free_port(void)
+{
+    return h_free_port_();
 }
 
 const char *h_slapd_uri(const h_slapd *s)

@@ -107,6 +107,15 @@ typedef struct h_slapd_opts {
     bool dbnosync;  /* no fsync per write: ~10x faster adds; data survives SIGKILL, not a power cut */
     bool stats_log; /* "-d stats": one line per operation in h_slapd_log_path (slower) */
     bool no_base;   /* start with an empty database (no base entries) */
+    int port;       /* listen on this loopback port (0 = a free one) */
+    /* Multi-provider replication (syncprov + syncrepl, "multiprovider on", see
+     * tests/slapd/slapd.conf.in): this provider's serverID (0 = no replication),
+     * the peer's serverID and URI. The peer may start later: syncrepl retries
+     * every second. Start the second provider with no_base: it gets the base
+     * entries (and everything else) from the first. */
+    int server_id;
+    int peer_id;
+    const char *peer_uri;
 } h_slapd_opts;
 
 /* Gateway tests' default: ppolicy, memberof (the default mapping reads a user's
@@ -124,6 +133,8 @@ h_slapd *h_slapd_start(const h_slapd_opts *o);
 int h_slapd_stop(h_slapd *s);
 /* SIGKILL and wait: a crash. */
 int h_slapd_kill(h_slapd *s);
+/* Sends sig (e.g. SIGSTOP / SIGCONT: a hung server) to slapd; 0 if it runs and got it. */
+int h_slapd_signal(h_slapd *s, int sig);
 /* Starts slapd again with the same folder and port (stops it first if it runs).
  * 0 once it answers. */
 int h_slapd_restart(h_slapd *s);
@@ -132,6 +143,8 @@ bool h_slapd_running(const h_slapd *s);
 void h_slapd_destroy(h_slapd *s);
 
 const char *h_slapd_uri(const h_slapd *s);      /* "ldap://127.0.0.1:PORT/" */
+/* A loopback TCP port nobody listens on right now (for h_slapd_opts.port). */
+int h_free_port(void);
 int h_slapd_port(const h_slapd *s);
 const char *h_slapd_dir(const h_slapd *s);      /* the temporary folder */
 const char *h_slapd_log_path(const h_slapd *s); /* slapd's stderr */

@@ -22,10 +22,10 @@
 #include "s2l/ldap_errors.h"
 #include "s2l/ldap_pool.h"
 
+#include "it_ldap_pool_common.h"
+
 #define OID_SORT "1.2.840.113556.1.4.473"
 #define OID_VLV "2.16.840.1.113730.3.4.9"
-
-static struct event_base *base;
 
 /* ---- the loop, bounded by time ---- */
 
@@ -47,24 +47,6 @@ static void reset_gap(void)
     tick_max_gap_ms = 0;
 }
 
-typedef bool done_fn(void *ctx);
-
-static bool run_until(done_fn *done, void *ctx, double timeout_ms)
-{
-    double deadline = h_now_ms() + timeout_ms;
-    while (done == NULL || !done(ctx)) {
-        if (h_now_ms() > deadline)
-            return false;
-        event_base_loop(base, EVLOOP_ONCE);
-    }
-    return true;
-}
-
-static void run_for(double ms)
-{
-    run_until(NULL, NULL, ms);
-}
-
 static bool pool_up(void *p)
 {
     return s2l_pool_is_up(p);
@@ -76,80 +58,6 @@ static bool all_up(void *p)
     s2l_pool_get_stats(p, &st);
     return st.connections_up == 4;
 }
-
-/* ---- recording callbacks ---- */
-
-static bool g_in_start;      /* set around every start call */
-static int g_calls_in_start; /* callbacks that ran inside one: must stay 0 */
-
-typedef struct rec {
-    int calls;
-    int rc;
-    double done_ms;
-    json_t *entries;
-    bool has_vlv, has_sort;
-    unsigned long vlv_target, vlv_count;
-    int vlv_rc, sort_rc;
-    char diag[256];
-    s2l_ldap_op *cancel_other; /* cancelled from inside this callback */
-    int *counter;              /* incremented on completion */
-} rec;
-
-static void on_done(const s2l_ldap_result *r, void *arg)
-{
-    rec *x = arg;
-    if (g_in_start)
-        g_calls_in_start++;
-    x->calls++;
-    x->rc = r->rc;
-    x->done_ms = h_now_ms();
-    json_decref(x->entries);
-    x->entries = r->entries ? json_incref(r->entries) : NULL;
-    x->has_vlv = r->has_vlv;
-    x->vlv_target = r->vlv_target;
-    x->vlv_count = r->vlv_count;
-    x->vlv_rc = r->vlv_rc;
-    x->has_sort = r->has_sort;
-    x->sort_rc = r->sort_rc;
-    snprintf(x->diag, sizeof x->diag, "%s", r->diag ? r->diag : "");
-    if (x->counter)
-        (*x->counter)++;
-    if (x->cancel_other) {
-        s2l_ldap_cancel(x->cancel_other);
-        x->cancel_other = NULL;
-    }
-}
-
-static void rec_clear(rec *x)
-{
-    json_decref(x->entries);
-    memset(x, 0, sizeof *x);
-}
-
-static bool rec_done(void *p)
-{
-    return ((rec *)p)->calls > 0;
-}
-
-typedef struct counter_goal {
-    int *counter;
-    int goal;
-} counter_goal;
-
-static bool reached(void *p)
-{
-    counter_goal *g = p;
-    return *g->counter >= g->goal;
-}
-
-/* Starts an op with g_in_start set; a start returns NULL only without memory. */
-#define START(op, expr) \
-    do { \
-        g_in_start = true; \
-        (op) = (expr); \
-        g_in_start = false; \
-        H_CHECK((op) != NULL); \
-    } while (0)
 
 /* ---- helpers ---- */
 
@@ -171,85 +79,6 @@ static s2l_pool *make_pool(h_slapd *s, const char *password, unsigned max_ops, u
     if (p == NULL)
         fprintf(stderr, "s2l_pool_create: %s\n", err);
     return p;
-}
-
-static pid_t slapd_pid(h_slapd *s)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/slapd.pid", h_slapd_dir(s));
-    long pid = 0;
-    FILE *f = NULL;
-    /* Bounded retries: slapd writes the file once it is up. */
-    for (int attempt = 0; attempt < 200 && pid <= 0; attempt++) {
-        if (attempt)
-            usleep(10000);
-        f = fopen(path, "r");
-        if (f) {
-            if (fscanf(f, "%ld", &pid) != 1)
-                pid = 0;
-            fclose(f);
-        }
-    }
-    if (pid <= 0)
-        fprintf(stderr, "cannot read %s: %s\n", path, f ? "no pid in it" : strerror(errno));
-    return (pid_t)pid;
-}
-
-/* Whether every thread of pid is stopped ('T' in /proc/<pid>/task/<tid>/stat). */
-static bool all_threads_stopped(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%ld/task", (long)pid);
-    DIR *d = opendir(path);
-    if (d == NULL)
-        return false;
-    bool stopped = true;
-    int seen = 0;
-    struct dirent *de;
-    while (stopped && (de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
-        char stat_path[384], buf[512];
-        snprintf(stat_path, sizeof stat_path, "%s/%s/stat", path, de->d_name);
-        FILE *f = fopen(stat_path, "r");
-        if (f == NULL)
-            continue;
-        size_t n = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[n] = '\0';
-        const char *paren = strrchr(buf, ')');
-        seen++;
-        if (paren == NULL || paren[1] != ' ' || (paren[2] != 'T' && paren[2] != 't'))
-            stopped = false;
-    }
-    closedir(d);
-    return stopped && seen > 0;
-}
-
-/* SIGSTOP and wait until the signal has really stopped every thread, so no
- * request sent afterwards can be answered. */
-static void stop_slapd(pid_t pid)
-{
-    kill(pid, SIGSTOP);
-    double deadline = h_now_ms() + 2000;
-    while (!all_threads_stopped(pid) && h_now_ms() < deadline)
-        usleep(1000);
-    H_CHECK(all_threads_stopped(pid));
-}
-
-static json_t *user_attrs(const char *uid, const char *sn)
-{
-    return json_pack("{s:[s,s], s:[s], s:[s], s:[s]}", "objectClass", "top", "inetOrgPerson", "uid", uid, "cn", uid,
-                     "sn", sn);
-}
-
-static char *user_dn(const char *uid)
-{
-    size_t n = strlen(uid) + sizeof ",ou=people,dc=example,dc=org" + 8;
-    char *dn = malloc(n);
-    if (dn)
-        snprintf(dn, n, "uid=%s,%s", uid, H_PEOPLE);
-    return dn;
 }
 
 static const char *first_value(const json_t *entry, const char *attr)

@@ -7,7 +7,9 @@
 # CI and the integration tests run the same directory layout.
 #
 #   s2l_slapd_render TEMPLATE OUT "OPTIONS" NAME=VALUE...   render one template
-#   s2l_slapd_setup DIR "OPTIONS" ROOTPW                      DIR/slapd.conf, base.ldif, db/
+#   s2l_slapd_setup DIR "OPTIONS" ROOTPW [NAME=VALUE...]      DIR/slapd.conf, base.ldif, db/
+#                                    (NAME=VALUE: more template values, e.g. SERVER_ID=1
+#                                    PEER_ID=2 PEER_URI=ldap://... REPL_PW=... for multiprovider)
 #   s2l_free_port                                             prints a free loopback port
 #   s2l_slapd_start DIR PORT                                  sets S2L_SLAPD_PID (foreground child)
 #   s2l_slapd_load_base DIR PORT ROOTPW                       ldapadd of DIR/base.ldif
@@ -16,7 +18,7 @@
 #   s2l_stop_pid PID [SECONDS]                                SIGTERM, then SIGKILL; exit status
 #
 # OPTIONS is a space-separated subset of: ppolicy memberof refint sssvlv monitor dbnosync
-# ("all" = every overlay, plus the monitor backend).
+# multiprovider ("all" = every overlay, plus the monitor backend; not multiprovider).
 
 S2L_ROOT=${S2L_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 S2L_SLAPD_BIN=${S2L_SLAPD_BIN:-/usr/sbin/slapd}
@@ -58,12 +60,13 @@ s2l_slapd_render() {
 
 s2l_slapd_setup() {
   local dir=$1 options=$2 rootpw=$3
+  shift 3
   local schema="$S2L_ROOT/schemas/ldap/scim2ldap.schema"
   [[ -f $schema ]] && options="$options s2lschema"
   mkdir -p "$dir/db" || return 1
   s2l_slapd_render "$S2L_ROOT/tests/slapd/slapd.conf.in" "$dir/slapd.conf" "$options" \
     DIR="$dir" SCHEMA_DIR="$S2L_SCHEMA_DIR" MODULE_DIR="$S2L_MODULE_DIR" \
-    S2L_SCHEMA="$schema" ROOTPW="$rootpw" || return 1
+    S2L_SCHEMA="$schema" ROOTPW="$rootpw" "$@" || return 1
   chmod 600 "$dir/slapd.conf"
   s2l_slapd_render "$S2L_ROOT/tests/slapd/base.ldif.in" "$dir/base.ldif" "$options" || return 1
   if ! slaptest -Q -u -f "$dir/slapd.conf"; then

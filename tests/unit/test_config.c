@@ -49,6 +49,9 @@ static void test_defaults(void)
     CHECK_STR(c->base_path, "/scim/v2");
     CHECK_INT(c->ldap.connections, 4);
     CHECK_INT(c->ldap.timeout_ms, 5000);
+    CHECK_STR(c->ldap.uri, "ldap://127.0.0.1:389");
+    CHECK_INT(c->ldap.n_uris, 1);
+    CHECK_INT(c->ldap.failback_after_ms, 300000);
     CHECK_INT(c->limits.max_body_bytes, 1048576);
     CHECK_INT(c->limits.bulk_max_operations, 1000);
     CHECK_INT(c->limits.bulk_max_payload_bytes, 1048576);
@@ -110,6 +113,26 @@ static void test_errors(void)
         {MIN_OK ",\"limits\":{\"bulk_max_payload_bytes\":100}}", "limits.bulk_max_payload_bytes: 100 is out of range"},
         {"{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"ldap\":{\"uri\":\"ldap://x\",\"vlv_per_connection\":-1},\"mapping\":\"m\"}",
          "ldap.vlv_per_connection: must be a non-negative integer"},
+        {"{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"ldap\":{\"uri\":[]},\"mapping\":\"m\"}",
+         "ldap.uri: needs at least one"},
+        {"{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"ldap\":{\"uri\":\"  \"},\"mapping\":\"m\"}",
+         "ldap.uri: needs at least one"},
+        {"{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"ldap\":{\"uri\":[\"ldap://a\",\"http://b\"]},"
+         "\"mapping\":\"m\"}",
+         "ldap.uri[1]: must start with ldap://"},
+        {"{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"ldap\":{\"uri\":[\"ldap://a\",7]},\"mapping\":\"m\"}",
+         "ldap.uri[1]: must be a string"},
+        {"{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"ldap\":{\"uri\":[\"ldap://a ldap://b\"]},"
+         "\"mapping\":\"m\"}",
+         "ldap.uri[0]: must be a URI without spaces"},
+        {"{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"ldap\":{\"uri\":\"ldap://a ldapx://b\"},"
+         "\"mapping\":\"m\"}",
+         "ldap.uri: must start with ldap://"},
+        {"{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"ldap\":{\"uri\":{}},\"mapping\":\"m\"}",
+         "ldap.uri: must be a URI or an array of URIs"},
+        {"{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"ldap\":{\"uri\":\"ldap://a\","
+         "\"failback_after_ms\":-1},\"mapping\":\"m\"}",
+         "ldap.failback_after_ms: must be a non-negative integer"},
         /* the token path becomes a route: one literal path */
         {WITH_TOKEN_PATH("oauth/token"), "auth.token_endpoint.path: must start"},
         {WITH_TOKEN_PATH("/oauth/*"), "auth.token_endpoint.path: must be a plain"},
@@ -173,6 +196,40 @@ static void test_secrets(void)
     CHECK(strstr(err, "not both") != NULL);
 }
 
+/* ldap.uri: a string with one or several URIs, or an array; one
+ * space-separated list for the pool. */
+static void test_ldap_servers(void)
+{
+    char err[512];
+    static const char *const texts[] = {
+        "{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"mapping\":\"m\","
+        "\"ldap\":{\"uri\":[\"ldap://p1:389\", \"ldaps://p2:636\", \"ldapi://%2Frun%2Fs\"],\"failback_after_ms\":0}}",
+        "{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"mapping\":\"m\","
+        "\"ldap\":{\"uri\":\" ldap://p1:389\\tldaps://p2:636\\n  ldapi://%2Frun%2Fs \",\"failback_after_ms\":0}}",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        s2l_config *c = load_text(texts[i], err, sizeof err);
+        CHECK(c != NULL);
+        if (c == NULL) {
+            fprintf(stderr, "%s\n", err);
+            continue;
+        }
+        CHECK_STR(c->ldap.uri, "ldap://p1:389 ldaps://p2:636 ldapi://%2Frun%2Fs");
+        CHECK_INT(c->ldap.n_uris, 3);
+        CHECK_INT(c->ldap.failback_after_ms, 0);
+        s2l_config_destroy(c);
+    }
+    /* At most S2L_MAX_LDAP_SERVERS. */
+    char text[2048] = "{\"auth\":{\"bearer_tokens\":[\"0123456789abcdef0123\"]},\"mapping\":\"m\",\"ldap\":{\"uri\":[";
+    for (int i = 0; i <= S2L_MAX_LDAP_SERVERS; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%s\"ldap://h%d\"", i ? "," : "", i);
+    snprintf(text + strlen(text), sizeof text - strlen(text), "]}}");
+    s2l_config *c = load_text(text, err, sizeof err);
+    CHECK(c == NULL);
+    CHECK(strstr(err, "ldap.uri: at most 16 servers") != NULL);
+    s2l_config_destroy(c);
+}
+
 int main(void)
 {
     if (mkdtemp(dir) == NULL)
@@ -180,6 +237,7 @@ int main(void)
     test_defaults();
     test_errors();
     test_secrets();
+    test_ldap_servers();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
