@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "lookup.h"
+#include "policy_report.h"
 #include "refint.h"
 #include "s2l/log.h"
 #include "s2l/resource.h"
@@ -647,6 +648,7 @@ static void create_translate(s2l_req *req, void *arg, const s2l_ldap_result *ler
         reply_error_or(req, &err, 400, S2L_SCIM_INVALID_VALUE, "the resource cannot be stored");
         return;
     }
+    s2l_policy_report(req, json_object_get(st->add_entry, "notes"));
     st->dn = strdup(json_string_value(json_object_get(st->add_entry, "dn")));
     if (st->dn == NULL) {
         oom(req);
@@ -663,8 +665,11 @@ static bool normalize_body(s2l_req *req, hstate *st, s2l_norm_mode mode)
     }
     s2l_error err;
     s2l_error_clear(&err);
-    s2l_norm_opts opts = {.ignore_unknown = s2l_rmap_ignores_unknown(req->rm)};
+    json_t *notes = json_object();
+    s2l_norm_opts opts = {.policies = s2l_rmap_policies(req->rm), .notes = notes};
     st->new_res = s2l_resource_normalize(rtype(req), req->body, mode, &opts, &err);
+    s2l_policy_report(req, notes);
+    json_decref(notes);
     if (st->new_res == NULL) {
         reply_error_or(req, &err, 400, S2L_SCIM_INVALID_VALUE, "invalid resource");
         return false;
@@ -947,8 +952,14 @@ static bool build_mods(s2l_req *req)
         oom(req);
         return false;
     }
-    if (st->deltas && s2l_rmap_delta_mods(req->rm, st->deltas, st->ids, st->ph_flags, st->mods, &err) < 0) {
+    if (st->deltas && (s2l_rmap_delta_mods(req->rm, st->deltas, st->ids, st->ph_flags, st->mods, &err) < 0 ||
+                       s2l_rmap_delta_kept_mods(req->rm, st->deltas, st->entry, st->mods, &err) < 0)) {
         reply_error_or(req, &err, 400, S2L_SCIM_INVALID_VALUE, "invalid member change");
+        return false;
+    }
+    /* An entry made by another tool gets the mapping's object classes it lacks. */
+    if (s2l_rmap_adopt_mods(req->rm, st->entry, st->mods) < 0) {
+        oom(req);
         return false;
     }
     return true;
@@ -964,6 +975,16 @@ static void plan_and_apply(s2l_req *req)
         reply_error_or(req, &err, 400, S2L_SCIM_INVALID_VALUE, "the change cannot be stored");
         return;
     }
+    /* Members that do not resolve: skipped (and logged) or refused, per policy. */
+    json_t *notes = json_object_get(plan, "notes");
+    if (notes == NULL && st->deltas)
+        json_object_set_new(plan, "notes", notes = json_object());
+    if (st->deltas && s2l_rmap_check_deltas(req->rm, st->deltas, st->ids, notes, &err) < 0) {
+        json_decref(plan);
+        reply_error_or(req, &err, 400, S2L_SCIM_INVALID_VALUE, "invalid member change");
+        return;
+    }
+    s2l_policy_report(req, notes);
     st->plan_mods = json_incref(json_object_get(plan, "mods"));
     const char *newrdn = json_string_value(json_object_get(plan, "newrdn"));
     if (newrdn && (st->newrdn = strdup(newrdn)) == NULL) {
@@ -1152,10 +1173,14 @@ static void patch_after_refs(s2l_req *req)
     }
     s2l_error err;
     s2l_error_clear(&err);
+    json_t *notes = json_object();
     s2l_patch_opts opts = {.delta_attrs = s2l_rmap_delta_attrs(req->rm),
                            .max_operations = req->gw->cfg->limits.max_patch_operations,
-                           .ignore_unknown = s2l_rmap_ignores_unknown(req->rm)};
-    if (s2l_patch_apply(rtype(req), st->new_res, req->body, &opts, &st->deltas, &err) < 0) {
+                           .policies = s2l_rmap_policies(req->rm), .notes = notes};
+    int prc = s2l_patch_apply(rtype(req), st->new_res, req->body, &opts, &st->deltas, &err);
+    s2l_policy_report(req, notes);
+    json_decref(notes);
+    if (prc < 0) {
         reply_error_or(req, &err, 400, S2L_SCIM_INVALID_VALUE, "invalid PATCH request");
         return;
     }

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -483,8 +484,15 @@ static void check_gateway(h_slapd *s)
     H_CHECK(h_header(&r, "Content-Type") && strstr(h_header(&r, "Content-Type"), "json"));
     h_resp_free(&r);
 
-    /* Discovery may be public; resources are not. */
-    r = h_http(g, "GET", "/Users?count=1", NULL, NULL);
+    /* Discovery may be public; resources are not. (The pool may still be
+     * connecting: 503 until it is, bounded.) */
+    for (double t0 = h_now_ms();;) {
+        r = h_http(g, "GET", "/Users?count=1", NULL, NULL);
+        if (r.status != 503 || h_now_ms() - t0 > 10000)
+            break;
+        h_resp_free(&r);
+        nanosleep(&(struct timespec){0, 20 * 1000000L}, NULL);
+    }
     H_CHECK_STATUS(r, 200);
     h_resp_free(&r);
     r = h_http(g, "GET", "/Users?count=1", NULL, (const char *const[]){"Authorization: Bearer nope-nope-nope-nope", NULL});
