@@ -11,7 +11,8 @@
 #   s2l_free_port                                             prints a free loopback port
 #   s2l_slapd_start DIR PORT                                  sets S2L_SLAPD_PID (foreground child)
 #   s2l_slapd_load_base DIR PORT ROOTPW                       ldapadd of DIR/base.ldif
-#   s2l_gateway_config FILE LISTEN LDAP_URI ROOTPW TOKEN      writes a gateway config
+#   s2l_gateway_config FILE LISTEN LDAP_URI ROOTPW TOKEN [EXTRA]  writes a gateway config
+#                                                             (EXTRA: more top-level members, JSON text)
 #   s2l_wait_http URL SECONDS [PID]                           until the server answers
 #   s2l_stop_pid PID [SECONDS]                                SIGTERM, then SIGKILL; exit status
 #
@@ -128,11 +129,12 @@ s2l_json_str() {
 }
 
 s2l_gateway_config() {
-  local file=$1 listen=$2 uri=$3 rootpw=$4 token=$5
+  local file=$1 listen=$2 uri=$3 rootpw=$4 token=$5 extra=${6:-}
   (
     umask 077
     cat >"$file" <<EOF
-{
+{${extra:+
+  $extra,}
   "listen": $(s2l_json_str "$listen"),
   "base_path": "/scim/v2",
   "auth": { "bearer_tokens": [$(s2l_json_str "$token")] },
