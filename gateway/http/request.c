@@ -284,7 +284,9 @@ int s2l_req_ldap_add(s2l_req *req, const char *dn, const json_t *attrs, char *co
 
 /* Adopting an entry made by another tool adds object classes; OpenLDAP
  * refuses a new structural class (person -> inetOrgPerson) unless the
- * modify carries the Relax Rules control. */
+ * modify carries the Relax Rules control. slapd does not list that control
+ * in its root DSE, and servers ignore a non-critical control they lack, so
+ * it goes with every modify that adds object classes. */
 static bool adds_object_class(const json_t *mods)
 {
     size_t i;
@@ -307,8 +309,7 @@ int s2l_req_ldap_modify(s2l_req *req, const char *dn, const json_t *mods, char *
     /* Permissive: a member already present is success for an IdP, and the
      * whole PATCH stays one modify. */
     s2l_write_opts wo = {.permissive = true, .post_read = post_read_if_supported(req, post_read),
-                         .relax = adds_object_class(mods) &&
-                                  s2l_pool_supports_control(req->gw->pool, S2L_CONTROL_RELAX)};
+                         .relax = adds_object_class(mods)};
     return link_op(req, o, s2l_ldap_modify_ext(req->gw->pool, dn, mods, &wo, 0, on_op_done, o));
 }
 

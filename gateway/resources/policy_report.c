@@ -15,8 +15,9 @@ const s2l_policy_counters *s2l_policy_counters_get(void)
     return &counters;
 }
 
-/* The listed paths as one quoted log value: client text, so control
- * characters, quotes and backslashes are replaced, and it is capped. */
+/* The listed paths as one quoted log value: client text, so double quotes
+ * become single ones, control characters and backslashes '?', and it is
+ * capped. */
 static void join_paths(const json_t *arr, char *out, size_t cap)
 {
     size_t n = 0, i;
@@ -30,7 +31,7 @@ static void join_paths(const json_t *arr, char *out, size_t cap)
         if (n > 0 && n + 1 < cap)
             out[n++] = ',';
         for (; *s && n + 4 < cap; s++)
-            out[n++] = (unsigned char)*s < 0x20 || *s == '"' || *s == '\\' ? '?' : *s;
+            out[n++] = *s == '"' ? '\'' : (unsigned char)*s < 0x20 || *s == '\\' ? '?' : *s;
         if (*s && n + 4 >= cap) {
             memcpy(out + n, "...", 3);
             n += 3;

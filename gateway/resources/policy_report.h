@@ -34,7 +34,7 @@ const s2l_policy_counters *s2l_policy_counters_get(void);
 /* Logs and counts the notes of one request (s2l_notes_add format, may be
  * NULL or empty): a warn line for what was dropped or refused, info for
  * what was kept, e.g.
- *   event=attributes_ignored req=42 resource=User count=2 total=17 attributes="adreses,roles[type eq \"x\"]" */
+ *   event=attributes_ignored req=42 resource=User count=2 total=17 attributes="adreses,roles[type eq 'x']" */
 void s2l_policy_report(s2l_req *req, const json_t *notes);
 
 #endif
