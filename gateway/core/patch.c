@@ -496,6 +496,10 @@ static int op_key_unknown(s2l_patch_ctx *c, s2l_patch_op op, const s2l_schema *w
         return raw_apply(c, op, raw_container(c, fs ? fs->id : NULL, true), fd->name, fsub ? fsub->name : NULL,
                          value);
     }
+    char uurn[400];
+    const char *uattr;
+    if (urn == NULL && !json_is_object(value) && s2l_res_split_urn_key(key, uurn, sizeof uurn, &uattr))
+        return raw_apply(c, op, raw_container(c, uurn, true), uattr, NULL, value);
     return raw_apply(c, op, raw_container(c, urn, true), key, NULL, value);
 }
 

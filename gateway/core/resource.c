@@ -187,6 +187,22 @@ const s2l_attr_def *s2l_res_full_def(const s2l_res_pol *p, const s2l_attr_def *d
     return s2l_attr_find_sub(top, def->name);
 }
 
+bool s2l_res_split_urn_key(const char *key, char *urn, size_t cap, const char **attr)
+{
+    const char *colon = strrchr(key, ':');
+    size_t n;
+
+    if (strncasecmp(key, "urn:", 4) != 0 || colon == NULL || colon - key < 5 || colon[1] == '\0')
+        return false;
+    n = (size_t)(colon - key);
+    if (n >= cap)
+        return false;
+    memcpy(urn, key, n);
+    urn[n] = '\0';
+    *attr = colon + 1;
+    return true;
+}
+
 bool s2l_res_is_unassigned(const json_t *v)
 {
     return v == NULL || json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0) ||
@@ -802,6 +818,26 @@ static int norm_unknown(norm_ctx *c, const s2l_schema *within, const char *key, 
         return -1;
     if (p == S2L_POLICY_IGNORE)
         return 0;
+    char urn[400];
+    const char *attr;
+    if (kind != S2L_RES_ATTR && within == NULL && !json_is_object(val) &&
+        s2l_res_split_urn_key(key, urn, sizeof urn, &attr)) {
+        /* "urn:...:attr": under its URN, as if sent nested */
+        json_t *cont = s2l_json_get_ci(c->out, urn), *copy = json_deep_copy(val);
+        if (!json_is_object(cont)) {
+            cont = json_object();
+            if (cont == NULL || s2l_res_set_ci(c->out, urn, cont) != 0) {
+                json_decref(copy);
+                s2l_error_set(c->err, 500, NULL, "out of memory");
+                return -1;
+            }
+        }
+        if (copy == NULL || s2l_res_set_ci(cont, attr, copy) != 0) {
+            s2l_error_set(c->err, 500, NULL, "out of memory");
+            return -1;
+        }
+        return 0;
+    }
     return keep_raw(c, within, key, kind == S2L_RES_ATTR ? &fref : NULL, val);
 }
 

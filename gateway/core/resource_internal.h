@@ -58,6 +58,11 @@ s2l_attr_policy s2l_res_pol_schema(const s2l_res_pol *p, const char *urn, s2l_er
  * schemas, or NULL. */
 const s2l_attr_def *s2l_res_full_def(const s2l_res_pol *p, const s2l_attr_def *def);
 
+/* "urn:example:ext:1.0:User:badge" (an attribute of an extension the type
+ * does not have): the URN (copied into urn, cap bytes) and *attr pointing
+ * at "badge" (split at the last ':'). False when key is no such name. */
+bool s2l_res_split_urn_key(const char *key, char *urn, size_t cap, const char **attr);
+
 /* null, [], {}: "unassigned" (RFC 7643 §2.5). */
 bool s2l_res_is_unassigned(const json_t *v);
 
