@@ -552,6 +552,23 @@ static bool is_number_token(const parser *p, token t)
     return n > 0 && scan_number(p->s + t.start, n, &integer) == n;
 }
 
+/* An unquoted word can stand for a string only when it is what a quoted
+ * one could hold without escapes: UTF-8 text without control characters,
+ * quotes or backslashes. */
+static bool is_plain_text(const parser *p, token t)
+{
+    const unsigned char *s = (const unsigned char *)p->s;
+    for (size_t i = t.start; i < t.end;) {
+        if (s[i] < 0x20 || s[i] == '"' || s[i] == '\\' || s[i] == 0x7f)
+            return false;
+        size_t n = utf8_len(s + i, t.end - i);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
 /* Words of the grammar itself never become values. */
 static bool is_keyword(const parser *p, token t)
 {
@@ -586,7 +603,7 @@ static json_t *parse_value(parser *p)
             v = json_false();
         else if (word_is(p, t, "null"))
             v = json_null();
-        else if (is_number_token(p, t) || is_keyword(p, t))
+        else if (is_number_token(p, t) || is_keyword(p, t) || !is_plain_text(p, t))
             return parse_number(p, t);
         else
             v = json_stringn(p->s + t.start, t.end - t.start);
