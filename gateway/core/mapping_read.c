@@ -460,7 +460,7 @@ static int render_attr(const s2l_rmap *rm, const s2l_attr_def *def, const s2l_sc
 
     /* Values kept as JSON carry their own primary flag: when one has it, the
      * typed entries do not claim primary for their first value. */
-    for (size_t i = 0; i < rm->n_entries && rc == 0; i++) {
+    for (size_t i = 0; def->multi_valued && i < rm->n_entries && rc == 0; i++) {
         const s2l_mentry *me = &rm->entries[i];
         if (!me->catch_all || me->schema != full || me->write_only || strcmp(me->attr, def->name) != 0)
             continue;

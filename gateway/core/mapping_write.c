@@ -177,12 +177,26 @@ static json_t *rest_container(wctx *w, const s2l_mentry *me)
     if (!me->in_ext)
         return w->rest;
     json_t *c = s2l_map_get_ci(w->rest, me->schema->id);
-    if (!json_is_object(c))
-        return NULL;
-    json_t *copy = json_copy(c);
-    if (copy == NULL || json_object_set_new(w->rest, me->schema->id, copy) < 0)
-        return NULL;
-    return copy;
+    return json_is_object(c) ? c : NULL; /* made private by rest_start */
+}
+
+/* The residual starts as a shallow copy of the resource, with private copies
+ * of its extension objects (entries delete their parts from them). */
+static json_t *rest_start(const s2l_rmap *rm, const json_t *resource)
+{
+    json_t *rest = json_is_object(resource) ? json_copy((json_t *)resource) : json_object();
+
+    for (size_t i = 0; rest != NULL && i < rm->n_ext; i++) {
+        json_t *c = s2l_map_get_ci(rest, rm->ext[i]->id);
+        if (!json_is_object(c))
+            continue;
+        json_t *copy = json_copy(c);
+        if (copy == NULL || json_object_set_new(rest, rm->ext[i]->id, copy) < 0) {
+            json_decref(rest);
+            return NULL;
+        }
+    }
+    return rest;
 }
 
 /* Removes me's attribute (or me->sub of it) from the residual. */
@@ -235,7 +249,7 @@ static int simple_attrs(wctx *w, json_t *attrs, const s2l_mentry *me, const json
     const json_t *v = scim_value(me, resource);
     bool done = false;
 
-    if (rest_drop(w, me) < 0)
+    if (v != NULL && rest_drop(w, me) < 0)
         return -1;
     if (me->is_bool) {
         const char *repr = json_is_true(v) ? me->boolean.when_true : json_is_false(v) ? me->boolean.when_false : NULL;
@@ -364,7 +378,11 @@ static int multi_group(wctx *w, json_t *attrs, const s2l_mentry *first, const js
     size_t i;
     int rc = 0;
 
-    if ((v != NULL && list == NULL) || left == NULL || taken == NULL) {
+    if (v == NULL) {
+        rc = 0; /* nothing sent: nothing to place */
+        goto out;
+    }
+    if (list == NULL || left == NULL || taken == NULL) {
         rc = w_oom(w);
         goto out;
     }
@@ -550,8 +568,8 @@ static int ref_attrs(wctx *w, json_t *attrs, const s2l_mentry *me, const json_t 
             goto out;
         }
     }
-    if (keep_unresolved)
-        rc = 0; /* the whole value stays in the residual */
+    if (keep_unresolved || v == NULL)
+        rc = 0; /* the whole value stays in the residual (or there is none) */
     else if (me->top->multi_valued && json_array_size(extras) > 0)
         rc = rest_set(w, me, json_incref(extras));
     else
@@ -612,7 +630,7 @@ json_t *s2l_map_ldap_attrs_noted(const s2l_rmap *rm, const json_t *resource, con
         w.err = err = &scratch;
     s2l_error_clear(err);
 
-    w.rest = json_is_object(resource) ? json_copy((json_t *)resource) : json_object();
+    w.rest = rest_start(rm, resource);
     if (attrs == NULL || done == NULL || w.rest == NULL) {
         s2l_error_set(err, 500, NULL, "out of memory");
         goto fail;
@@ -620,7 +638,7 @@ json_t *s2l_map_ldap_attrs_noted(const s2l_rmap *rm, const json_t *resource, con
     for (size_t i = 0; i < rm->n_entries && rc == 0; i++) {
         const s2l_mentry *me = &rm->entries[i];
         if (me->read_only) {
-            if (me->attr != NULL)
+            if (me->attr != NULL && scim_value(me, resource) != NULL)
                 rc = rest_drop(&w, me);
             continue;
         }
