@@ -504,7 +504,8 @@ int s2l_res_coerce(const s2l_attr_def *def, const json_t *in, bool element, cons
     json_t *item;
 
     *out = NULL;
-    if (in == NULL || json_is_null(in))
+    /* RFC 7643 §2.5: null, [] and {} are "unassigned", whatever the attribute's type */
+    if (s2l_res_is_unassigned(in))
         return 0;
     if (def->multi_valued && !element) {
         arr = json_array();
