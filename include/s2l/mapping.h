@@ -94,8 +94,8 @@ const s2l_resource_type *s2l_rmap_rtype(const s2l_rmap *rm);
  * s2l_patch_opts.delta_attrs and turn the deltas into LDAP modifications with
  * s2l_rmap_delta_mods. */
 const char *const *s2l_rmap_delta_attrs(const s2l_rmap *rm);
-/* True when the mapping says "unknown_attributes": "ignore" (default "reject");
- * the handler copies it into s2l_norm_opts.ignore_unknown. */
+/* True unless the mapping says "unknown_attributes": "reject" (kept for
+ * callers of the older boolean; handlers pass s2l_rmap_policies instead). */
 bool s2l_rmap_ignores_unknown(const s2l_rmap *rm);
 
 /* The mapping's policies (mappings/README.md, "Policies") for this type,
