@@ -207,12 +207,24 @@ int main(int argc, char **argv)
         SSL_CTX_free(tls);
     }
     if (check_only) {
-        printf("%s: OK (%zu resource types, mapping %s)\n", config, s2l_mapping_count(mapping),
-               cfg->mapping_path);
+        /* Warnings do not fail the check: the mapping works, but some values
+         * would be refused (see mappings/README.md, "LDAP syntaxes"). */
+        size_t wi;
+        json_t *w;
+        json_array_foreach(s2l_mapping_warnings(mapping), wi, w) printf("warning: %s\n", json_string_value(w));
+        printf("%s: OK (%zu resource types, mapping %s, %zu warning%s)\n", config, s2l_mapping_count(mapping),
+               cfg->mapping_path, json_array_size(s2l_mapping_warnings(mapping)),
+               json_array_size(s2l_mapping_warnings(mapping)) == 1 ? "" : "s");
         rc = 0;
         goto out;
     }
     s2l_log_set_level_name(cfg->log_level);
+    {
+        size_t wi;
+        json_t *w;
+        json_array_foreach(s2l_mapping_warnings(mapping), wi, w)
+            s2l_log(S2L_LOG_WARN, "event=mapping_warning detail=\"%s\"", json_string_value(w));
+    }
     signal(SIGPIPE, SIG_IGN);
 
     a.base = event_base_new();

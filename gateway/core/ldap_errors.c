@@ -372,3 +372,14 @@ bool s2l_ldap_rc_breaks_connection(int rc)
     const ldap_error_row *row = find_row(rc);
     return row != NULL && (row->flags & ROW_BREAKS) != 0;
 }
+
+bool s2l_ldap_diag_attr(const char *diag, char *out, size_t cap)
+{
+    return attr_from_diag(diag, out, cap);
+}
+
+const char *s2l_ldap_rc_name(int rc)
+{
+    const ldap_error_row *row = find_row(rc);
+    return row ? row->name : unknown_row.name;
+}

@@ -294,12 +294,25 @@ static int const_cmp(fctx *c, const char *have, const s2l_filter *f, bool *res)
 
 /* ---- per mapping entry ---- */
 
+/* LDAP attribute i of entry me (its own, then each sub-attribute's one or
+ * two); NULL past the end or for an absent slot. */
+static const char *entry_attr(const s2l_mentry *me, size_t i, bool *end)
+{
+    *end = i > 2 * me->n_subs;
+    if (*end)
+        return NULL;
+    if (i == 2 * me->n_subs)
+        return me->ldap;
+    return i % 2 ? me->subs[i / 2].also : me->subs[i / 2].ldap;
+}
+
 /* Holds at least one value of entry me. */
 static int entry_present(fctx *c, const s2l_mentry *me, lf *out)
 {
+    bool end = false;
     *out = LF_F;
-    for (size_t k = 0; k <= me->n_subs; k++) {
-        const char *a = k < me->n_subs ? me->subs[k].ldap : me->ldap;
+    for (size_t k = 0; !end; k++) {
+        const char *a = entry_attr(me, k, &end);
         lf p;
         if (a == NULL)
             continue;
@@ -428,6 +441,142 @@ static int ref_leaf(fctx *c, const s2l_mentry *me, const s2l_filter *f, lf *out)
     return 0;
 }
 
+/* "(attr=[*]p0*p1*...[*])": a substring assertion of literal parts, each escaped. */
+static int subs_leaf(fctx *c, const char *attr, const char *const *parts, size_t n, bool lead, bool trail, lf *out)
+{
+    s2l_strbuf b = {0};
+
+    s2l_sb_adds(&b, "(");
+    s2l_sb_adds(&b, attr);
+    s2l_sb_adds(&b, "=");
+    if (lead)
+        s2l_sb_adds(&b, "*");
+    for (size_t i = 0; i < n; i++) {
+        char *esc = s2l_ldap_escape_filter_value(parts[i], strlen(parts[i]));
+        if (esc == NULL) {
+            free(s2l_sb_take(&b));
+            return oom(c);
+        }
+        if (i > 0)
+            s2l_sb_adds(&b, "*");
+        s2l_sb_adds(&b, esc);
+        free(esc);
+    }
+    if (trail)
+        s2l_sb_adds(&b, "*");
+    s2l_sb_adds(&b, ")");
+    out->k = LF_TEXT;
+    out->s = s2l_sb_take(&b);
+    return out->s ? 0 : oom(c);
+}
+
+/* Values a "type": "*" entry keeps as JSON text ({"value":"x","type":"other"},
+ * keys sorted after "value"): comparisons become substring assertions on the
+ * text, `"sub":"x"` followed by ',' or '}'. eq and sw are exact; co and ew
+ * may also match text of a later sub-attribute of the same value. */
+static int json_leaf(fctx *c, const s2l_mentry *me, const char *sub, const s2l_filter *f, lf *out)
+{
+    const s2l_attr_def *sd = s2l_attr_find_sub(me->top, sub ? sub : "value");
+    const char *name = sd ? sd->name : sub ? sub : "value";
+    char key[300], *lit = NULL, *a = NULL, *b = NULL;
+    lf x = LF_F, y = LF_F;
+    int rc = -1;
+
+    snprintf(key, sizeof key, "\"%s\":", name);
+    if (f->kind == S2L_F_PRESENT || json_is_null(f->value)) {
+        const char *parts[] = {key};
+        if (subs_leaf(c, me->ldap, parts, 1, true, true, &x) < 0)
+            return -1;
+        if (f->kind == S2L_F_PRESENT || f->op == S2L_OP_NE) {
+            *out = x;
+            return 0;
+        }
+        if (f->op != S2L_OP_EQ)
+            return INVALID(c, "%s.%s: null can only be compared with eq or ne", me->attr, name);
+        return lf_not(c, x, out);
+    }
+    if (!json_is_string(f->value) && !json_is_number(f->value) && !json_is_boolean(f->value))
+        return INVALID(c, "%s.%s: compared with a value of the wrong type", me->attr, name);
+    lit = json_dumps(f->value, JSON_ENCODE_ANY | JSON_COMPACT);
+    if (lit == NULL)
+        return oom(c);
+    bool str = json_is_string(f->value);
+    if (str) {
+        lit[strlen(lit) - 1] = '\0'; /* drop the closing quote: `"sub":"x` */
+    } else if (f->op != S2L_OP_EQ && f->op != S2L_OP_NE) {
+        rc = INVALID(c, "%s.%s: only eq and ne compare numbers and booleans here", me->attr, name);
+        goto out;
+    }
+    size_t n = strlen(key) + strlen(lit) + 4;
+    a = malloc(n);
+    b = malloc(n);
+    if (a == NULL || b == NULL) {
+        rc = oom(c);
+        goto out;
+    }
+    switch (f->op) {
+    case S2L_OP_EQ:
+    case S2L_OP_NE: {
+        snprintf(a, n, "%s%s%s,", key, lit, str ? "\"" : "");
+        snprintf(b, n, "%s%s%s}", key, lit, str ? "\"" : "");
+        const char *pa[] = {a}, *pb[] = {b};
+        if (subs_leaf(c, me->ldap, pa, 1, true, true, &x) < 0 || subs_leaf(c, me->ldap, pb, 1, true, false, &y) < 0 ||
+            lf_join(c, '|', x, y, &x) < 0)
+            goto out;
+        y = LF_F;
+        rc = f->op == S2L_OP_EQ ? (*out = x, 0) : lf_not(c, x, out);
+        x = LF_F;
+        break;
+    }
+    case S2L_OP_SW: {
+        snprintf(a, n, "%s%s", key, lit);
+        const char *pa[] = {a};
+        rc = subs_leaf(c, me->ldap, pa, 1, true, true, out);
+        break;
+    }
+    case S2L_OP_CO: {
+        snprintf(a, n, "%s\"", key);
+        const char *pa[] = {a, lit + 1};
+        rc = lit[1] ? subs_leaf(c, me->ldap, pa, 2, true, true, out) : subs_leaf(c, me->ldap, pa, 1, true, true, out);
+        break;
+    }
+    case S2L_OP_EW: {
+        snprintf(a, n, "%s\"", key);
+        char *e1 = malloc(strlen(lit) + 3), *e2 = malloc(strlen(lit) + 3);
+        if (e1 == NULL || e2 == NULL) {
+            free(e1);
+            free(e2);
+            rc = oom(c);
+            goto out;
+        }
+        snprintf(e1, strlen(lit) + 3, "%s\",", lit + 1);
+        snprintf(e2, strlen(lit) + 3, "%s\"}", lit + 1);
+        const char *p1[] = {a, e1}, *p2[] = {a, e2};
+        rc = subs_leaf(c, me->ldap, p1, 2, true, true, &x);
+        if (rc == 0)
+            rc = subs_leaf(c, me->ldap, p2, 2, true, false, &y);
+        if (rc == 0) {
+            rc = lf_join(c, '|', x, y, out);
+            x = y = LF_F;
+        }
+        free(e1);
+        free(e2);
+        break;
+    }
+    default:
+        rc = INVALID(c, "%s.%s: \"%s\" is not supported on values kept as JSON", me->attr, name,
+                     s2l_cmp_op_name(f->op));
+        break;
+    }
+out:
+    lf_free(&x);
+    lf_free(&y);
+    free(lit);
+    free(a);
+    free(b);
+    return rc;
+}
+
 /* Comparison f on sub-attribute sub (NULL = the value) of entry me. in_slot:
  * inside attr[...], where "type eq work" is a fact about this entry rather than
  * "the resource has a work value". */
@@ -449,6 +598,8 @@ static int entry_leaf(fctx *c, const s2l_mentry *me, const char *sub, const s2l_
             return -1;
         break;
     case S2L_ME_MULTI:
+        if (me->catch_all && !(sub == NULL && f->kind == S2L_F_PRESENT))
+            return json_leaf(c, me, sub, f, out);
         if (sub == NULL && f->kind == S2L_F_PRESENT) {
             cst = true; /* "emails pr": any value of this entry */
         } else if (sub != NULL && strcasecmp(sub, "type") == 0) {
@@ -462,7 +613,7 @@ static int entry_leaf(fctx *c, const s2l_mentry *me, const char *sub, const s2l_
             else
                 return INVALID(c, "%s.primary: compared with true or false, eq or ne", me->attr);
         } else {
-            const char *attr = NULL;
+            const char *attr = NULL, *also = NULL;
             const s2l_attr_def *sd = me->top;
             if (sub == NULL || strcasecmp(sub, "value") == 0) {
                 attr = me->ldap;
@@ -470,13 +621,26 @@ static int entry_leaf(fctx *c, const s2l_mentry *me, const char *sub, const s2l_
                     sd = s2l_attr_find_sub(me->top, "value");
             } else {
                 for (size_t k = 0; k < me->n_subs; k++)
-                    if (strcasecmp(me->subs[k].scim, sub) == 0)
+                    if (strcasecmp(me->subs[k].scim, sub) == 0) {
                         attr = me->subs[k].ldap;
+                        also = me->subs[k].also;
+                    }
                 sd = s2l_attr_find_sub(me->top, sub);
             }
             if (attr == NULL) {
                 *out = LF_F; /* this type does not store that sub-attribute */
                 return 0;
+            }
+            if (also != NULL) {
+                /* "country": ["co", "c"]: the value is in either */
+                lf a, b;
+                if (cmp_leaf(c, attr, sd ? sd->type : S2L_T_STRING, f, &a) < 0)
+                    return -1;
+                if (cmp_leaf(c, also, sd ? sd->type : S2L_T_STRING, f, &b) < 0) {
+                    lf_free(&a);
+                    return -1;
+                }
+                return lf_join(c, f->op == S2L_OP_NE && f->kind == S2L_F_CMP ? '&' : '|', a, b, out);
             }
             return cmp_leaf(c, attr, sd ? sd->type : S2L_T_STRING, f, out);
         }
@@ -620,10 +784,11 @@ static int tr_cmp(fctx *c, const s2l_filter *f, lf *out)
  * on one of me's LDAP attributes, which only an entry with such a value matches. */
 static bool implies_value(const s2l_mentry *me, const lf *x)
 {
+    bool end = false;
     if (x->k != LF_TEXT)
         return false;
-    for (size_t k = 0; k <= me->n_subs; k++) {
-        const char *a = k < me->n_subs ? me->subs[k].ldap : me->ldap;
+    for (size_t k = 0; !end; k++) {
+        const char *a = entry_attr(me, k, &end);
         size_t n = a ? strlen(a) : 0;
         if (a == NULL || strncasecmp(x->s + 1, a, n) != 0)
             continue;

@@ -17,7 +17,9 @@
 #include "s2l/error.h"
 #include "s2l/mapping.h"
 #include "s2l/password.h"
+#include "s2l/resource.h"
 #include "s2l/schema.h"
+#include "ldap_syntax.h"
 
 /* One "{...}" or literal piece of a template. */
 typedef struct s2l_tpart {
@@ -46,6 +48,8 @@ typedef enum {
 typedef struct s2l_me_sub {
     char *scim;                 /* "streetAddress" */
     char *ldap;                 /* "street" */
+    char *also;                 /* a second LDAP attribute written when the value fits its syntax
+                                   ("country": ["co", "c"]: c only for ISO codes); read when ldap is empty */
 } s2l_me_sub;
 
 /* A derived value's rule (mapping_transform.c), e.g. sAMAccountName from
@@ -84,6 +88,7 @@ typedef struct s2l_mentry {
     /* MULTI */
     char *type;                 /* the "type" these values carry, or NULL (untyped) */
     bool primary;               /* render primary:true on the first value; also takes untyped values */
+    bool catch_all;             /* "type": "*": every value no other entry stores, each kept as JSON text */
     /* SIMPLE fallbacks / DERIVED templates */
     s2l_template *templates;
     size_t n_templates;
@@ -166,6 +171,10 @@ struct s2l_rmap {
     char **default_groups;      /* provisioning.default_groups (DNs) */
     size_t n_default_groups;
     char *boundary;             /* provisioning.boundary; defaults to base_dn */
+    char *keep_attr;            /* ldap.keep_attribute: where content kept by policy lives (JSON values) */
+    s2l_policies policies;      /* the mapping's policies with this type's full schemas */
+    s2l_resource_type full_rt;  /* the type with its complete schemas (policies.full) */
+    s2l_attr_policy unknown_manager; /* single-valued references that do not resolve: KEEP or REJECT */
     /* the resource type and its views */
     s2l_resource_type rt;
     const s2l_schema *core;     /* full schemas */
@@ -187,6 +196,11 @@ struct s2l_mapping {
     bool ignore_unknown;
     bool refint_by_gateway;     /* "referential_integrity": "gateway" */
     char **secret_attrs;        /* NULL-terminated: write-only LDAP attributes + "secret_attributes" */
+    /* policies (mappings/README.md "Policies") */
+    s2l_attr_policy unknown_attrs, unmapped_attrs, unknown_schemas;
+    int unknown_manager;        /* -1: default (KEEP where a type has keep_attribute, else REJECT) */
+    bool skip_unknown_members;  /* "unknown_members": "skip" (default) */
+    json_t *warnings;           /* array of strings: what the loader found risky (narrow syntaxes) */
 };
 
 /* ---- directory features: loading (each fills *e on failure) ---- */
@@ -256,6 +270,9 @@ int s2l_map_written_attrs(const s2l_rmap *rm, json_t *names);
 /* Case-insensitive member lookup in a JSON object. */
 json_t *s2l_map_get_ci(const json_t *obj, const char *key);
 
+/* Removes every member of obj whose key equals key case-insensitively. */
+void s2l_map_del_ci(json_t *obj, const char *key);
+
 /* Values of LDAP attribute `name` in entry (an array of strings; a single string
  * is accepted as one value), or NULL when absent. */
 const json_t *s2l_map_entry_values(const json_t *entry, const char *name);
@@ -301,6 +318,27 @@ char *s2l_map_rdn(const s2l_rmap *rm, const json_t *resource, char **raw_out, s2
  * missing from ids become an opaque marker instead of an error (old side of a plan). */
 json_t *s2l_map_ldap_attrs(const s2l_rmap *rm, const json_t *resource, const json_t *ids, bool lenient,
                            s2l_error *err);
+/* The same, recording in notes (may be NULL) what the policies did: values no
+ * entry stores ("ignored"), ids that do not resolve ("skipped_members",
+ * "kept_references"). */
+json_t *s2l_map_ldap_attrs_noted(const s2l_rmap *rm, const json_t *resource, const json_t *ids, bool lenient,
+                                 json_t *notes, s2l_error *err);
+
+/* ---- the keep attribute (mapping_keep.c) ---- */
+
+/* Serialised kept items of a residual (what no entry stores): one JSON text
+ * per top-level key, one per value for delta attributes. Appends to vals. */
+int s2l_keep_serialize(const s2l_rmap *rm, const json_t *residual, json_t *vals);
+/* Merges the kept items of entry into a rendered resource. */
+int s2l_keep_merge(const s2l_rmap *rm, const json_t *entry, json_t *resource);
+/* Whether a kept JSON text belongs to a delta attribute (managed by
+ * s2l_rmap_delta_kept_mods, never by plans). When item_out is not NULL it
+ * receives the parsed value (new reference) and attr_out the attribute. */
+bool s2l_keep_item_is_delta(const s2l_rmap *rm, const char *text, const char **attr_out, json_t **item_out);
+
+/* Canonical JSON text of one value kept by a catch-all entry: "value" first,
+ * then the other keys sorted (so "value eq" is a prefix match). malloc'd. */
+char *s2l_map_json_value_text(const json_t *value);
 
 /* A growable string with a hard cap: the one of ldap_text.h (s2l_buf) under
  * the names the mapping code uses. */

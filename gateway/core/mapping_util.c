@@ -12,6 +12,20 @@
 
 /* ---- JSON access ---- */
 
+void s2l_map_del_ci(json_t *obj, const char *key)
+{
+    const char *k;
+    json_t *v;
+    void *tmp;
+
+    if (!json_is_object(obj))
+        return;
+    json_object_foreach_safe(obj, tmp, k, v) {
+        if (strcasecmp(k, key) == 0)
+            json_object_del(obj, k);
+    }
+}
+
 json_t *s2l_map_get_ci(const json_t *obj, const char *key)
 {
     return s2l_json_get_ci(obj, key);

@@ -15,6 +15,7 @@
 #include "s2l/ldap_errors.h"
 #include "s2l/ldap_text.h"
 #include "s2l/log.h"
+#include "s2l/mapping.h"
 
 struct s2l_req_adopted {
     void *ptr;
@@ -207,7 +208,8 @@ void s2l_req_fail_ldap(s2l_req *req, const s2l_ldap_result *res, const char *wha
 {
     s2l_error err;
     s2l_error_clear(&err);
-    s2l_ldap_error_to_scim(res->rc, res->diag, what, s2l_pool_retry_after(req->gw->pool), &err);
+    /* names the SCIM attribute when the directory refused one of its values */
+    s2l_rmap_ldap_error(req->route ? req->route->resource : NULL, res->rc, res->diag, what, s2l_pool_retry_after(req->gw->pool), &err);
     s2l_log(err.status >= 500 ? S2L_LOG_WARN : S2L_LOG_DEBUG,
             "event=ldap_error req=%llu msgid=%d rc=%d status=%d", (unsigned long long)req->id, res->msgid,
             res->rc, err.status);
@@ -307,6 +309,24 @@ int s2l_req_ldap_add(s2l_req *req, const char *dn, const json_t *attrs, char *co
     return link_op(req, o, s2l_ldap_add_ext(req->gw->pool, dn, attrs, &wo, 0, on_op_done, o));
 }
 
+/* Adopting an entry made by another tool adds object classes; OpenLDAP
+ * refuses a new structural class (person -> inetOrgPerson) unless the
+ * modify carries the Relax Rules control. slapd does not list that control
+ * in its root DSE, and servers ignore a non-critical control they lack, so
+ * it goes with every modify that adds object classes. */
+static bool adds_object_class(const json_t *mods)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(mods, i, m) {
+        const char *attr = json_string_value(json_object_get(m, "attr"));
+        const char *op = json_string_value(json_object_get(m, "op"));
+        if (attr && op && strcasecmp(attr, "objectClass") == 0 && strcmp(op, "add") == 0)
+            return true;
+    }
+    return false;
+}
+
 int s2l_req_ldap_modify(s2l_req *req, const char *dn, const json_t *mods, char *const *post_read,
                         s2l_req_ldap_cb *cb, void *arg)
 {
@@ -315,7 +335,8 @@ int s2l_req_ldap_modify(s2l_req *req, const char *dn, const json_t *mods, char *
         return -1;
     /* Permissive: a member already present is success for an IdP, and the
      * whole PATCH stays one modify. */
-    s2l_write_opts wo = {.permissive = true, .post_read = post_read_if_supported(req, post_read)};
+    s2l_write_opts wo = {.permissive = true, .post_read = post_read_if_supported(req, post_read),
+                         .relax = adds_object_class(mods)};
     return link_op(req, o, s2l_ldap_modify_ext(req->gw->pool, dn, mods, &wo, 0, on_op_done, o));
 }
 

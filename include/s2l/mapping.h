@@ -95,9 +95,20 @@ const s2l_resource_type *s2l_rmap_rtype(const s2l_rmap *rm);
  * s2l_patch_opts.delta_attrs and turn the deltas into LDAP modifications with
  * s2l_rmap_delta_mods. */
 const char *const *s2l_rmap_delta_attrs(const s2l_rmap *rm);
-/* True when the mapping says "unknown_attributes": "ignore" (default "reject");
- * the handler copies it into s2l_norm_opts.ignore_unknown. */
+/* True unless the mapping says "unknown_attributes": "reject" (kept for
+ * callers of the older boolean; handlers pass s2l_rmap_policies instead). */
 bool s2l_rmap_ignores_unknown(const s2l_rmap *rm);
+
+/* The mapping's policies (mappings/README.md, "Policies") for this type,
+ * with its full schemas: pass as s2l_norm_opts.policies and
+ * s2l_patch_opts.policies. Borrowed. */
+const s2l_policies *s2l_rmap_policies(const s2l_rmap *rm);
+
+/* What the loader found risky but not wrong (a SCIM string stored in an LDAP
+ * attribute with a narrower syntax and nowhere else to go): an array of
+ * "<file>: <json path>: <what>" strings, possibly empty. Borrowed. main logs
+ * them at start and --check-config prints them. */
+const json_t *s2l_mapping_warnings(const s2l_mapping *m);
 
 /* Source of a type's read-only `groups` attribute (source NONE when unmapped). */
 const s2l_rmap_groups *s2l_rmap_groups_of(const s2l_rmap *rm);
@@ -143,7 +154,10 @@ json_t *s2l_rmap_ref_ids(const s2l_rmap *rm, const json_t *resource);
 
 /* Translates a canonical resource into the LDAP entry to add: {"dn":..., "attrs":{...}}
  * including objectClass, templates, constants, defaults, write-only attributes.
- * ids maps SCIM id → DN for references; an id missing from ids → 400 invalidValue. */
+ * ids maps SCIM id → DN for references; an id missing from ids → 400
+ * invalidValue, unless a policy skips it (members) or keeps it (manager).
+ * When policies did something, the result also has "notes" (s2l_notes_add
+ * format) for the caller to log and count. */
 json_t *s2l_rmap_to_ldap(const s2l_rmap *rm, const json_t *resource, const json_t *ids, s2l_error *err);
 
 /* What turns entry `old_resource` into `new_resource` (both canonical; old as read
@@ -154,8 +168,10 @@ json_t *s2l_rmap_to_ldap(const s2l_rmap *rm, const json_t *resource, const json_
  * attributes (s2l_rmap_delta_attrs) are never touched (use
  * s2l_rmap_delta_mods); the RDN attribute is changed by the rename, not by
  * mods. Each mod is {"op":"replace"} with the complete new value set (empty:
- * delete if present). ids should also hold the old resource's references; an
- * old id missing from ids only costs a redundant replace. */
+ * delete if present), except the keep attribute, which changes item by item
+ * ("delete" / "add"). ids should also hold the old resource's references; an
+ * old id missing from ids only costs a redundant replace. "notes" as for
+ * s2l_rmap_to_ldap. */
 json_t *s2l_rmap_plan_update(const s2l_rmap *rm, const json_t *old_resource, const json_t *new_resource,
                              const json_t *ids, s2l_error *err);
 
@@ -177,6 +193,38 @@ json_t *s2l_rmap_plan_update(const s2l_rmap *rm, const json_t *old_resource, con
  * that adding a present value succeeds, and handles deleting an absent one. */
 int s2l_rmap_delta_mods(const s2l_rmap *rm, const json_t *deltas, const json_t *ids, unsigned ph_flags,
                         json_t *mods, s2l_error *err);
+
+/* Member ids that deltas add but ids does not resolve (members whose create
+ * failed at the IdP). Policy "unknown_members": "skip" (default) notes them
+ * under "skipped_members" (s2l_delta_mods then leaves them out of the same
+ * modify); "reject" fails with 400 invalidValue naming them. */
+int s2l_rmap_check_deltas(const s2l_rmap *rm, const json_t *deltas, const json_t *ids, json_t *notes,
+                          s2l_error *err);
+
+/* Modifications of the keep attribute that follow member deltas: the kept
+ * sub-attributes of a member (Azure's members[].displayName) are added with
+ * it and deleted with it. entry is the group as the update read it (its keep
+ * attribute). Appends to mods; nothing when the type keeps nothing. */
+int s2l_rmap_delta_kept_mods(const s2l_rmap *rm, const json_t *deltas, const json_t *entry, json_t *mods,
+                             s2l_error *err);
+
+/* Adoption of entries made by other tools (plain ldapadd): when mods is not
+ * empty and the entry (as read for the update: s2l_rmap_update_read_attrs
+ * includes objectClass) lacks object classes of the mapping, prepends
+ * {"op":"add","attr":"objectClass","values":[the missing ones]} so the same
+ * modify adds them. Nothing else about the entry changes. 0, or -1 on
+ * allocation failure. */
+int s2l_rmap_adopt_mods(const s2l_rmap *rm, const json_t *entry, json_t *mods);
+
+/* The SCIM path an LDAP attribute of rm holds ("addresses[type eq
+ * \"work\"].country", "name.familyName"), malloc'd; NULL when the mapping
+ * does not write it. */
+char *s2l_rmap_scim_path(const s2l_rmap *rm, const char *ldap_attr);
+
+/* s2l_ldap_error_to_scim, with the SCIM attribute path named when the
+ * directory refused a value of an attribute the mapping writes. */
+void s2l_rmap_ldap_error(const s2l_rmap *rm, int rc, const char *diag, const char *what, unsigned retry_after,
+                         s2l_error *err);
 
 /* A filter matching an entry of rm whose delta attribute holds its empty-group
  * placeholder, e.g. "(member=)" (malloc'd), or NULL when rm has no placeholder. */

@@ -119,7 +119,10 @@ static void test_trees(void)
                                cmp(NULL, "value", NULL, S2L_OP_EW, json_string(".org"))),
                           NULL);
     vp->path.attr = strdup("emails");
-    expect_tree(u, vp, NULL, "(&(objectClass=inetOrgPerson)(mail=*.org))");
+    /* the typed attribute, or values kept as JSON whose type says WORK */
+    expect_tree(u, vp, NULL,
+                "(&(objectClass=inetOrgPerson)(|(mail=*.org)(&(scimEmail=*)(|(scimEmail=*\"type\":\"WORK\",*)"
+                "(scimEmail=*\"type\":\"WORK\"}))(|(scimEmail=*\"value\":\"*.org\",*)(scimEmail=*\"value\":\"*.org\"})))))");
     /* or of constants folds away */
     expect_tree(u,
                 node(S2L_F_OR, cmp(NULL, "meta", "resourceType", S2L_OP_EQ, json_string("Group")),
