@@ -14,6 +14,7 @@
  */
 #include "s2l/resource.h"
 #include "s2l/filter.h"
+#include "s2l/json_limits.h"
 #include "resource_internal.h"
 #include "patch_internal.h"
 
@@ -665,6 +666,8 @@ int s2l_patch_apply(const s2l_resource_type *rt, json_t *resource, const json_t 
         s2l_error_set(c.err, 500, NULL, "no resource to patch");
         goto out;
     }
+    if (s2l_json_check(patch_request, rt->json_limits, c.err) < 0)
+        goto out;
     if (check_envelope(patch_request, max_ops, &ops, c.err) != 0)
         goto out;
     json_array_foreach(ops, i, o) {
