@@ -87,6 +87,22 @@ static void unlink_op(s2l_req_op *o)
     req->n_ops--;
 }
 
+/* The access line. The path is the client's (percent-decoded, so it may hold
+ * any byte): it goes in quoted and escaped, and bounded, so that it can neither
+ * forge a line or a field nor push the fields after it out of the line. */
+static void log_access(const s2l_req *req, int status)
+{
+    if (!s2l_log_enabled(S2L_LOG_INFO) && status < 500)
+        return;
+    char path[1024];
+    const char *p = req->path ? req->path : "?";
+    s2l_log_quote(path, sizeof path, p, strlen(p));
+    s2l_log(status >= 500 ? S2L_LOG_WARN : S2L_LOG_INFO,
+            "event=request req=%llu method=%s path=%s status=%d ldap_ops=%d latency_us=%llu",
+            (unsigned long long)req->id, req->method_name ? req->method_name : "?", path, status,
+            req->ldap_ops_done, (unsigned long long)(now_us() - req->start_us));
+}
+
 /* The request ends here and only here: cancel what is pending, send, log, free. */
 static void finish(s2l_req *req, int status, json_t *body, const char *const *headers)
 {
@@ -113,12 +129,7 @@ static void finish(s2l_req *req, int status, json_t *body, const char *const *he
     for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2)
         evhttp_add_header(out, headers[i], headers[i + 1]);
 
-    if (s2l_log_enabled(S2L_LOG_INFO) || status >= 500)
-        s2l_log(status >= 500 ? S2L_LOG_WARN : S2L_LOG_INFO,
-                "event=request req=%llu method=%s path=%s status=%d ldap_ops=%d latency_us=%llu",
-                (unsigned long long)req->id, req->method_name ? req->method_name : "?",
-                req->path ? req->path : "?", status, req->ldap_ops_done,
-                (unsigned long long)(now_us() - req->start_us));
+    log_access(req, status);
 
     evhttp_send_reply(req->evreq, status, NULL, buf);
     if (buf)
