@@ -108,6 +108,13 @@ static int load(const char *path, s2l_config **cfg, s2l_mapping **mapping)
         fprintf(stderr, "scim2ldap: %s: the mapping defines no resource type\n", (*cfg)->mapping_path);
         return -1;
     }
+    const s2l_config *c = *cfg;
+    s2l_mapping_set_limits(*mapping, &(s2l_mapping_limits){
+                                         .max_rdn_bytes = c->limits.max_rdn_bytes,
+                                         .json = {.max_depth = c->limits.max_json_depth,
+                                                  .max_nodes = c->limits.max_json_nodes,
+                                                  .max_values = c->limits.max_values_per_attribute},
+                                     });
     return 0;
 }
 

@@ -130,6 +130,7 @@ struct s2l_mapping {
     size_t n_rmaps;
     bool ignore_unknown;
     bool refint_by_gateway;     /* "referential_integrity": "gateway" */
+    s2l_mapping_limits limits;  /* s2l_mapping_set_limits; defaults at load */
 };
 
 /* Appends every LDAP attribute rm writes, each once (mapping_write.c). */
@@ -179,6 +180,10 @@ int s2l_dn_first_rdn(const char *dn, char **attr_out, char **value_out, size_t *
 /* "<rdn_attr>=<escaped value>" from the RDN templates; NULL + *err when no
  * template applies. *raw_out (when not NULL) receives the unescaped value. */
 char *s2l_map_rdn(const s2l_rmap *rm, const json_t *resource, char **raw_out, s2l_error *err);
+/* 0 when an RDN from s2l_map_rdn is within the mapping's max_rdn_bytes (as the
+ * directory stores it); else -1 and *err (400 invalidValue naming the SCIM
+ * attribute). For RDNs about to be written (add, rename). */
+int s2l_map_check_rdn(const s2l_rmap *rm, const char *rdn, s2l_error *err);
 
 /* LDAP attribute set of a resource (mapping_write.c): {"attr": ["v", ...]} with
  * every written attribute, without objectClass. lenient: references whose id is

@@ -854,6 +854,7 @@ static bool build_views(load_ctx *c, s2l_rmap *rm, const char *where)
     rm->rt.ext = rm->ext_views_const;
     rm->rt.ext_required = rm->ext_required;
     rm->rt.n_ext = rm->n_ext;
+    rm->rt.json_limits = &rm->mapping->limits.json;
     return true;
 }
 
@@ -1305,6 +1306,10 @@ s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *er
         oom(&c, "$");
         goto out;
     }
+    c.m->limits = (s2l_mapping_limits){.max_rdn_bytes = S2L_MAX_RDN_BYTES_DEFAULT,
+                                       .json = {.max_depth = S2L_JSON_MAX_DEPTH_DEFAULT,
+                                                .max_nodes = S2L_JSON_MAX_NODES_DEFAULT,
+                                                .max_values = S2L_JSON_MAX_VALUES_DEFAULT}};
     j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (j == NULL) {
         snprintf(errbuf, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
@@ -1393,6 +1398,15 @@ out:
 /* ---- accessors ---- */
 
 size_t s2l_mapping_count(const s2l_mapping *m) { return m->n_rmaps; }
+
+void s2l_mapping_set_limits(s2l_mapping *m, const s2l_mapping_limits *lim)
+{
+    /* Every resource type's view points at m->limits.json, so this one copy
+     * reaches s2l_resource_normalize and s2l_patch_apply. */
+    m->limits = *lim;
+}
+
+const s2l_mapping_limits *s2l_mapping_limits_of(const s2l_mapping *m) { return &m->limits; }
 
 char *const *s2l_rmap_default_read_attrs(const s2l_rmap *rm) { return rm->default_read_attrs; }
 

@@ -370,3 +370,42 @@ char *s2l_map_rdn(const s2l_rmap *rm, const json_t *resource, char **raw_out, s2
                       rm->name, rm->rdn_attr, rm->n_rdn ? rm->rdn[0].text : "");
     return NULL;
 }
+
+/* Bytes of an RDN built by s2l_map_rdn as the directory stores it: OpenLDAP
+ * keeps every escaped character in hex form ("\," is stored as "\2C"), and
+ * control bytes too, so each counts 3. */
+static size_t stored_rdn_size(const char *rdn)
+{
+    size_t n = 0;
+    for (const char *p = rdn; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '\\' && p[1] != '\0') {
+            bool hex = isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2]);
+            p += hex ? 2 : 1;
+            n += 3;
+        } else {
+            n += c < 0x20 || c == 0x7f ? 3 : 1;
+        }
+    }
+    return n;
+}
+
+int s2l_map_check_rdn(const s2l_rmap *rm, const char *rdn, s2l_error *err)
+{
+    unsigned max = rm->mapping ? rm->mapping->limits.max_rdn_bytes : 0;
+    size_t n = stored_rdn_size(rdn);
+    if (max == 0 || n <= max)
+        return 0;
+    /* Name what the IdP sent: "{userName}" -> userName. */
+    const char *what = rm->n_rdn ? rm->rdn[0].text : rm->rdn_attr;
+    size_t wl = strlen(what);
+    if (wl > 2 && what[0] == '{' && what[wl - 1] == '}' && memchr(what + 1, '{', wl - 2) == NULL) {
+        what++;
+        wl -= 2;
+    }
+    s2l_error_set(err, 400, S2L_SCIM_INVALID_VALUE,
+                  "%s: %.*s is too long for the directory: the entry name (%s=...) would be %zu bytes, at most %u "
+                  "are accepted (limits.max_rdn_bytes)",
+                  rm->name, (int)wl, what, rm->rdn_attr, n, max);
+    return -1;
+}

@@ -302,7 +302,7 @@ json_t *s2l_rmap_to_ldap(const s2l_rmap *rm, const json_t *resource, const json_
     if (attrs == NULL)
         goto out;
     rdn = s2l_map_rdn(rm, resource, &raw, err);
-    if (rdn == NULL)
+    if (rdn == NULL || s2l_map_check_rdn(rm, rdn, err) < 0)
         goto fail;
     /* LDAP refuses an entry whose naming value is not among its attribute values. */
     if (add_value(attrs, rm->rdn_attr, raw, strlen(raw)) < 0)
@@ -442,6 +442,9 @@ json_t *s2l_rmap_plan_update(const s2l_rmap *rm, const json_t *old_resource, con
     if (rdn_new == NULL)
         goto out;
     rdn_old = s2l_map_rdn(rm, old_resource, NULL, &ignored);
+    /* Only a new name must fit: an entry the directory already holds keeps its own. */
+    if ((rdn_old == NULL || strcmp(rdn_old, rdn_new) != 0) && s2l_map_check_rdn(rm, rdn_new, err) < 0)
+        goto out;
     names = json_incref(rm->written_names);
     mods = json_array();
     empty = json_array();
