@@ -28,7 +28,7 @@ static const char *const names[] = {
     "equals=user",
     "semi;colon<angle>",
     "quote\"user",
-    "tr\xc3\xa9s.\xc3\xbcnic\xc3\xb8" "de",
+    ("tr\xc3\xa9s.\xc3\xbcnic\xc3\xb8" "de"), /* split: \xb8de would be one escape */
     "a,b+c=d\\#e\"f<g>h;i",
 };
 #define N_NAMES (sizeof names / sizeof names[0])
