@@ -185,6 +185,15 @@ char *s2l_map_rdn(const s2l_rmap *rm, const json_t *resource, char **raw_out, s2
  * attribute). For RDNs about to be written (add, rename). */
 int s2l_map_check_rdn(const s2l_rmap *rm, const char *rdn, s2l_error *err);
 
+/* Long value lists in linear time (mapping_util.c). s2l_map_dedupe_strings
+ * removes repeated strings from arr in place, keeping first occurrences in
+ * order (arrays holding anything but strings are left alone); 0, or -1 on
+ * allocation failure. s2l_map_strings_within: 1 when every string of a is
+ * in b, 0 when one is not, -1 when either holds a non-string or on
+ * allocation failure (the caller compares another way). */
+int s2l_map_dedupe_strings(json_t *arr);
+int s2l_map_strings_within(const json_t *a, const json_t *b);
+
 /* LDAP attribute set of a resource (mapping_write.c): {"attr": ["v", ...]} with
  * every written attribute, without objectClass. lenient: references whose id is
  * missing from ids become an opaque marker instead of an error (old side of a plan). */
