@@ -38,10 +38,12 @@ static const body_case case_variants[] = {
      "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"n1\",\"name\":{\"givenName\":\"A\",\"GIVENNAME\":\"B\"}}", 400,
      "invalidSyntax", "\"name.givenName\""},
     {"in an email", "POST", "/Users",
-     "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"n2\",\"emails\":[{\"value\":\"a@x.org\",\"Value\":\"b@x.org\"}]}",
+     "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"n2\","
+     "\"emails\":[{\"value\":\"a@x.org\",\"Value\":\"b@x.org\"}]}",
      400, "invalidSyntax", "\"emails[0].value\""},
     {"in the enterprise extension", "POST", "/Users",
-     "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"n3\",\"" IT_URN_ENT "\":{\"department\":\"a\",\"Department\":\"b\"}}",
+     "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"n3\","
+     "\"" IT_URN_ENT "\":{\"department\":\"a\",\"Department\":\"b\"}}",
      400, "invalidSyntax", "department"},
     {"PUT", "PUT", "/Users/{id}",
      "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"limits.user\",\"title\":\"a\",\"TITLE\":\"b\"}", 400,
@@ -110,7 +112,8 @@ static char *user_with_emails(const char *user_name, size_t n)
     size_t cap = 128 + n * 40;
     char *b = malloc(cap);
     H_REQUIRE(b != NULL);
-    size_t o = (size_t)snprintf(b, cap, "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"%s\",\"emails\":[", user_name);
+    size_t o =
+        (size_t)snprintf(b, cap, "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"%s\",\"emails\":[", user_name);
     for (size_t i = 0; i < n; i++)
         o += (size_t)snprintf(b + o, cap - o, "%s{\"value\":\"m%zu@x.org\"}", i ? "," : "", i);
     snprintf(b + o, cap - o, "]}");
@@ -192,7 +195,8 @@ static void configured_limits(it_env *env)
     free(b);
     /* Nodes: 5 emails of 9 values each, plus 5: past 40 values. */
     char big[4096];
-    size_t o = (size_t)snprintf(big, sizeof big, "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"small.nodes\",\"emails\":[");
+    size_t o = (size_t)snprintf(big, sizeof big,
+                                "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"small.nodes\",\"emails\":[");
     for (int i = 0; i < 5; i++)
         o += (size_t)snprintf(big + o, sizeof big - o,
                               "%s{\"value\":\"n%d@x.org\",\"type\":\"work\",\"primary\":false,\"display\":\"d\","

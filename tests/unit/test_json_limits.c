@@ -52,7 +52,8 @@ static void test_case_variant_keys(void)
     check("{\"emails\":[{\"value\":\"a@x\"},{\"value\":\"b@x\",\"Value\":\"c@x\"}]}", NULL, 400,
           S2L_SCIM_INVALID_SYNTAX, "\"emails[1].value\"");
     /* In an extension object. */
-    check("{\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\":{\"department\":\"a\",\"Department\":\"b\"}}",
+    check("{\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\":"
+          "{\"department\":\"a\",\"Department\":\"b\"}}",
           NULL, 400, S2L_SCIM_INVALID_SYNTAX, "enterprise:2.0:User.department");
     /* PATCH: in an operation, and in its value at any depth. */
     check("{\"Operations\":[{\"op\":\"add\",\"OP\":\"remove\",\"path\":\"title\"}]}", NULL, 400,
