@@ -201,6 +201,7 @@ struct s2l_mapping {
     int unknown_manager;        /* -1: default (KEEP where a type has keep_attribute, else REJECT) */
     bool skip_unknown_members;  /* "unknown_members": "skip" (default) */
     json_t *warnings;           /* array of strings: what the loader found risky (narrow syntaxes) */
+    s2l_mapping_limits limits;  /* s2l_mapping_set_limits; defaults at load */
 };
 
 /* ---- directory features: loading (each fills *e on failure) ---- */
@@ -312,6 +313,19 @@ int s2l_dn_first_rdn(const char *dn, char **attr_out, char **value_out, size_t *
 /* "<rdn_attr>=<escaped value>" from the RDN templates; NULL + *err when no
  * template applies. *raw_out (when not NULL) receives the unescaped value. */
 char *s2l_map_rdn(const s2l_rmap *rm, const json_t *resource, char **raw_out, s2l_error *err);
+/* 0 when an RDN from s2l_map_rdn is within the mapping's max_rdn_bytes (as the
+ * directory stores it); else -1 and *err (400 invalidValue naming the SCIM
+ * attribute). For RDNs about to be written (add, rename). */
+int s2l_map_check_rdn(const s2l_rmap *rm, const char *rdn, s2l_error *err);
+
+/* Long value lists in linear time (mapping_util.c). s2l_map_dedupe_strings
+ * removes repeated strings from arr in place, keeping first occurrences in
+ * order (arrays holding anything but strings are left alone); 0, or -1 on
+ * allocation failure. s2l_map_strings_within: 1 when every string of a is
+ * in b, 0 when one is not, -1 when either holds a non-string or on
+ * allocation failure (the caller compares another way). */
+int s2l_map_dedupe_strings(json_t *arr);
+int s2l_map_strings_within(const json_t *a, const json_t *b);
 
 /* LDAP attribute set of a resource (mapping_write.c): {"attr": ["v", ...]} with
  * every written attribute, without objectClass. lenient: references whose id is

@@ -6,6 +6,7 @@
  * the structures without re-checking them.
  */
 #include "mapping_internal.h"
+#include "s2l/config.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -942,6 +943,7 @@ static bool build_views(load_ctx *c, s2l_rmap *rm, const char *where)
     rm->rt.ext = rm->ext_views_const;
     rm->rt.ext_required = rm->ext_required;
     rm->rt.n_ext = rm->n_ext;
+    rm->rt.json_limits = &rm->mapping->limits.json;
     return true;
 }
 
@@ -1239,6 +1241,7 @@ static bool finish_policies(load_ctx *c, s2l_rmap *rm, const char *where)
     rm->full_rt.ext = rm->ext;
     rm->full_rt.ext_required = rm->ext_required;
     rm->full_rt.n_ext = rm->n_ext;
+    rm->full_rt.json_limits = rm->rt.json_limits;
     rm->policies.unknown = m->unknown_attrs;
     rm->policies.unmapped = m->unmapped_attrs;
     rm->policies.schemas = m->unknown_schemas;
@@ -1678,6 +1681,10 @@ s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *er
         oom(&c, "$");
         goto out;
     }
+    c.m->limits = (s2l_mapping_limits){.max_rdn_bytes = S2L_MAX_RDN_BYTES_DEFAULT,
+                                       .json = {.max_depth = S2L_JSON_MAX_DEPTH_DEFAULT,
+                                                .max_nodes = S2L_JSON_MAX_NODES_DEFAULT,
+                                                .max_values = S2L_JSON_MAX_VALUES_DEFAULT}};
     j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (j == NULL) {
         snprintf(errbuf, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
@@ -1766,6 +1773,25 @@ out:
 /* ---- accessors ---- */
 
 size_t s2l_mapping_count(const s2l_mapping *m) { return m->n_rmaps; }
+
+void s2l_mapping_set_limits(s2l_mapping *m, const s2l_mapping_limits *lim)
+{
+    /* Every resource type's view points at m->limits.json, so this one copy
+     * reaches s2l_resource_normalize and s2l_patch_apply. */
+    m->limits = *lim;
+}
+
+void s2l_mapping_set_config_limits(s2l_mapping *m, const s2l_config *cfg)
+{
+    s2l_mapping_set_limits(m, &(s2l_mapping_limits){
+                                  .max_rdn_bytes = cfg->limits.max_rdn_bytes,
+                                  .json = {.max_depth = cfg->limits.max_json_depth,
+                                           .max_nodes = cfg->limits.max_json_nodes,
+                                           .max_values = cfg->limits.max_values_per_attribute},
+                              });
+}
+
+const s2l_mapping_limits *s2l_mapping_limits_of(const s2l_mapping *m) { return &m->limits; }
 
 char *const *s2l_rmap_default_read_attrs(const s2l_rmap *rm) { return rm->default_read_attrs; }
 

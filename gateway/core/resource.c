@@ -7,6 +7,7 @@
  * else that does not fit the schema view is a 400 naming the attribute.
  */
 #include "s2l/resource.h"
+#include "s2l/json_limits.h"
 #include "resource_internal.h"
 
 #include <ctype.h>
@@ -889,6 +890,8 @@ json_t *s2l_resource_normalize(const s2l_resource_type *rt, const json_t *body, 
         s2l_error_set(err, 500, NULL, "no resource type");
         goto out;
     }
+    if (s2l_json_check(body, rt->json_limits, err) < 0)
+        goto out;
     if (!json_is_object(body)) {
         s2l_error_set(err, 400, S2L_SCIM_INVALID_SYNTAX, "the request body must be a JSON object");
         goto out;

@@ -83,6 +83,17 @@ int s2l_res_coerce(const s2l_attr_def *def, const json_t *in, bool element, cons
  * carry one), other complex values compare every sub-attribute. */
 bool s2l_res_value_equal(const s2l_attr_def *def, const json_t *a, const json_t *b);
 
+/* The values of a multi-valued attribute indexed for s2l_res_value_equal
+ * (value_index.c), so that matching thousands of values against thousands
+ * costs linear time. The index borrows arr; positions are arr's.
+ * _find returns the first (lowest position) indexed value equal to v, or
+ * NULL; _add indexes the element at pos after an append (-1: no memory). */
+typedef struct s2l_value_index s2l_value_index;
+s2l_value_index *s2l_value_index_create(const s2l_attr_def *def, const json_t *arr);
+json_t *s2l_value_index_find(const s2l_value_index *ix, const json_t *v);
+int s2l_value_index_add(s2l_value_index *ix, size_t pos);
+void s2l_value_index_destroy(s2l_value_index *ix);
+
 /* Enforces "at most one primary:true" (RFC 7643 §2.4) in the array of a
  * multi-valued complex attribute: `keep` (an element of arr, or NULL for the
  * first one marked primary) stays primary, every other one is set to false. */

@@ -141,18 +141,30 @@ static void release(s2l_req *req)
     free(req);
 }
 
+/* The access line. The path is the client's (percent-decoded, so it may hold
+ * any byte): it goes in quoted and escaped, and bounded, so that it can neither
+ * forge a line or a field nor push the fields after it out of the line. The
+ * credential's name comes from the configuration. */
+static void log_access(const s2l_req *req, int status)
+{
+    if (!s2l_log_enabled(S2L_LOG_INFO) && status < 500)
+        return;
+    char path[1024];
+    const char *p = req->path ? req->path : "?";
+    s2l_log_quote(path, sizeof path, p, strlen(p));
+    s2l_log(status >= 500 ? S2L_LOG_WARN : S2L_LOG_INFO,
+            "event=request req=%llu method=%s path=%s status=%d cred=%s ldap_ops=%d latency_us=%llu",
+            (unsigned long long)req->id, req->method_name ? req->method_name : "?", path, status,
+            req->cred ? s2l_auth_cred_name(req->cred) : "-", req->ldap_ops_done,
+            (unsigned long long)(s2l_now_us() - req->start_us));
+}
+
 /* The request ends here and only here: cancel what is pending, log, hand the
  * reply to the transport, free. */
 static void finish(s2l_req *req, int status, json_t *body, const char *const *headers)
 {
     stop(req);
-    if (s2l_log_enabled(S2L_LOG_INFO) || status >= 500)
-        s2l_log(status >= 500 ? S2L_LOG_WARN : S2L_LOG_INFO,
-                "event=request req=%llu method=%s path=%s status=%d cred=%s ldap_ops=%d latency_us=%llu",
-                (unsigned long long)req->id, req->method_name ? req->method_name : "?",
-                req->path ? req->path : "?", status, req->cred ? s2l_auth_cred_name(req->cred) : "-",
-                req->ldap_ops_done,
-                (unsigned long long)(s2l_now_us() - req->start_us));
+    log_access(req, status);
     s2l_reply reply = {status, body, headers};
     req->transport->reply(req, &reply);
     json_decref(body);

@@ -30,6 +30,7 @@
 
 #include "s2l/error.h"
 #include "s2l/filter.h"
+#include "s2l/json_limits.h"
 #include "s2l/ldap_text.h"
 #include "s2l/resource.h"
 #include "s2l/schema.h"
@@ -81,6 +82,30 @@ s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *er
 void s2l_mapping_destroy(s2l_mapping *m);
 
 size_t s2l_mapping_count(const s2l_mapping *m);
+
+/* What the directory and the gateway accept in one request, enforced by the
+ * mapping. s2l_mapping_load starts from the defaults; the gateway copies its
+ * configuration in once after loading (limits.* keys).
+ *
+ * max_rdn_bytes: the longest entry name (RDN, e.g. "uid=<userName>") the
+ * mapping writes, counted as the directory stores it (RFC 4514 specials as
+ * "\XX", 3 bytes). OpenLDAP's back-mdb keeps each RDN twice (as given and
+ * normalised) plus 20 bytes in one record of its DN index, which LMDB limits to
+ * 511 bytes: a longer RDN fails with LDAP 80 (MDB_BAD_VALSIZE) on every
+ * attempt. 245 = the longest ASCII RDN that fits. Entries that would exceed it
+ * get 400 invalidValue before anything is sent; 0 turns the check off. */
+#define S2L_MAX_RDN_BYTES_DEFAULT 245
+typedef struct s2l_mapping_limits {
+    unsigned max_rdn_bytes;
+    s2l_json_limits json;        /* request bodies: every resource type view points here */
+} s2l_mapping_limits;
+void s2l_mapping_set_limits(s2l_mapping *m, const s2l_mapping_limits *lim);
+/* s2l_mapping_set_limits with a configuration's limits.max_rdn_bytes,
+ * max_json_depth, max_json_nodes and max_values_per_attribute (the gateway at
+ * start, and preview with --config, so both refuse the same bodies). */
+struct s2l_config;
+void s2l_mapping_set_config_limits(s2l_mapping *m, const struct s2l_config *cfg);
+const s2l_mapping_limits *s2l_mapping_limits_of(const s2l_mapping *m);
 const s2l_rmap *s2l_mapping_at(const s2l_mapping *m, size_t i);
 /* By resource type name ("User") or endpoint segment ("Users", "users"); case-insensitive. */
 const s2l_rmap *s2l_mapping_find(const s2l_mapping *m, const char *name);
