@@ -1204,6 +1204,7 @@ void s2l_mapping_destroy(s2l_mapping *m)
     for (size_t i = 0; i < m->n_schemas; i++)
         s2l_schema_destroy(m->schemas[i]);
     free(m->schemas);
+    s2l_subschema_destroy(m->ldap_overrides);
     free(m->path);
     free(m);
 }
@@ -1290,7 +1291,7 @@ static char **update_attrs_of(const s2l_rmap *rm)
 s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *errbuf, size_t errlen)
 {
     static const char *const keys[] = {"unknown_attributes", "referential_integrity", "resource_types",
-                                       "description", NULL};
+                                       "ldap_attribute_types", "description", NULL};
     load_ctx c = {.file = path, .errbuf = errbuf, .errlen = errlen};
     json_error_t je;
     json_t *j = NULL;
@@ -1339,6 +1340,14 @@ s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *er
         }
         c.m->refint_by_gateway = strcmp(json_string_value(ri), "gateway") == 0;
     }
+    const json_t *over = json_object_get(j, "ldap_attribute_types");
+    if (over != NULL) {
+        char msg[400];
+        if (!s2l_map_load_overrides(c.m, over, msg, sizeof msg)) {
+            lerr(&c, "$.ldap_attribute_types", "%s", msg);
+            goto out;
+        }
+    }
     rts = json_object_get(j, "resource_types");
     if (!json_is_array(rts) || json_array_size(rts) == 0) {
         lerr(&c, "$.resource_types", "must be a non-empty array");
@@ -1379,6 +1388,12 @@ s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *er
             lerr(&c, "$", "out of memory");
             goto out;
         }
+    }
+    /* Filters work from the start with the standard schema; the gateway applies
+     * the directory's own subschema once it has read it. */
+    if (s2l_mapping_apply_subschema(c.m, NULL, NULL, 0) < 0) {
+        lerr(&c, "$", "out of memory");
+        goto out;
     }
     ok = true;
 out:
