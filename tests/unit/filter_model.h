@@ -873,8 +873,9 @@ static inline void fm_add_value(json_t *entry, const char *attr, const char *val
 /* What the directory may hold that the gateway does not write itself. */
 static inline void fm_mutate(fm_rng *r, json_t *entry)
 {
+    const char *name = FM_PICK(r, fm_first_names);
     switch (fm_below(r, 6)) {
-    case 0: fm_add_value(entry, "uid", FM_PICK(r, fm_first_names)[0] ? FM_PICK(r, fm_first_names) : "x"); break;
+    case 0: fm_add_value(entry, "uid", name[0] ? name : "x"); break;
     case 1: fm_add_value(entry, "title", FM_PICK(r, fm_titles)); break;
     case 2: fm_add_value(entry, "sn", FM_PICK(r, fm_last_names)); break;
     case 3: fm_add_value(entry, "postalCode", FM_PICK(r, fm_postcodes)); break;
@@ -884,6 +885,32 @@ static inline void fm_mutate(fm_rng *r, json_t *entry)
         break;
     }
     default: fm_add_value(entry, "manager", "uid=ghost,ou=people,dc=example,dc=org"); break;
+    }
+}
+
+/* Drops values equal (by the attribute's equality rule) to an earlier one:
+ * the directory refuses such duplicates ("mail: BJensen@x, bjensen@x"). */
+static inline void fm_dedupe(json_t *entry, const s2l_subschema *ss)
+{
+    json_t *attrs = json_object_get(entry, "attrs");
+    const char *k;
+    json_t *vals;
+    json_object_foreach(attrs, k, vals) {
+        const s2l_ldap_attr_type *at = s2l_subschema_attr(ss, k);
+        s2l_mr_kind kind = at ? s2l_ldap_rule_kind_of(at->eff_equality) : S2L_MR_NONE;
+        for (size_t i = 1; i < json_array_size(vals);) {
+            bool dup = false;
+            for (size_t j = 0; j < i && !dup; j++) {
+                bool undef = false, ok = true;
+                const char *a = json_string_value(json_array_get(vals, i)), *b = json_string_value(json_array_get(vals, j));
+                int c = fm_order(kind, a, b, &undef, &ok);
+                dup = undef ? strcmp(a, b) == 0 : ok && c == 0;
+            }
+            if (dup)
+                json_array_remove(vals, i);
+            else
+                i++;
+        }
     }
 }
 
@@ -946,6 +973,7 @@ static inline bool fm_world_build(fm_world *w, const s2l_rmap *rm, const s2l_sub
             fm_mutate(r, u->entry);
             u->mutated = true;
         }
+        fm_dedupe(u->entry, ss);
     }
     json_decref(ids);
     return true;
