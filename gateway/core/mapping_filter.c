@@ -179,7 +179,7 @@ int s2l_mf_exact(fctx *c, lf x, bnd *out)
 {
     out->up = x;
     out->exact = out->trusted = true;
-    out->elem = false;
+    out->elem = out->has_value = false;
     out->why = out->why_trust = NL_NONE;
     if (lf_dup(c, &x, &out->lo) < 0) {
         s2l_mf_free(&out->up);
@@ -190,7 +190,7 @@ int s2l_mf_exact(fctx *c, lf x, bnd *out)
 
 bnd s2l_mf_bconst(bool v)
 {
-    bnd b = {s2l_mf_const(v), s2l_mf_const(v), true, true, false, {-1, -1}, {-1, -1}};
+    bnd b = {s2l_mf_const(v), s2l_mf_const(v), true, true, false, !v, {-1, -1}, {-1, -1}};
     return b;
 }
 
@@ -236,7 +236,7 @@ int s2l_mf_bounds(fctx *c, lf up, lf lo, bool trusted, const char *attr, const c
     out->lo = lo;
     out->exact = false;
     out->trusted = trusted;
-    out->elem = false;
+    out->elem = out->has_value = false;
     out->why = out->why_trust = NL_NONE;
     settle(out);
     if (!out->exact) {
@@ -254,6 +254,7 @@ static int bjoin(fctx *c, char op, bnd a, bnd b, bnd *out)
     out->exact = a.exact && b.exact;
     out->trusted = a.trusted && b.trusted;
     out->elem = a.elem || b.elem;
+    out->has_value = op == '&' ? a.has_value || b.has_value : a.has_value && b.has_value;
     out->why = nl_cat(c, a.why, b.why);
     out->why_trust = nl_cat(c, a.why_trust, b.why_trust);
     lf lo_b = b.lo;
@@ -285,6 +286,7 @@ int s2l_mf_bnot(fctx *c, bnd a, bnd *out)
     /* the superset of "not x" is "not (subset of x)": trust does not carry over */
     out->exact = out->trusted = a.exact;
     out->elem = a.elem;
+    out->has_value = false;
     out->why = nl_cat(c, a.why, a.why_trust);
     out->why_trust = NL_NONE;
     lf up = a.up;
@@ -625,8 +627,17 @@ static int entry_leaf(fctx *c, const s2l_mentry *me, const char *sub, const s2l_
             return s2l_mf_split_cmp(c, me->ldap, &me->caps, me->leaf, me->caps.single_value, f, out);
         return legacy(c, legacy_cmp_leaf(c, me->ldap, me->leaf->type, f, &x), x, out);
     case S2L_ME_REFERENCE:
-        if (sub == NULL || strcasecmp(sub, "value") == 0)
-            return split ? s2l_mf_split_ref(c, me, f, out) : legacy(c, legacy_ref_leaf(c, me, f, &x), x, out);
+        if ((sub == NULL || strcasecmp(sub, "value") == 0) && !split)
+            return legacy(c, legacy_ref_leaf(c, me, f, &x), x, out);
+        if (sub == NULL || strcasecmp(sub, "value") == 0) {
+            if (s2l_mf_split_ref(c, me, f, out) < 0)
+                return -1;
+            out->elem = in_slot; /* one member is u1, another is not */
+            /* "member=<dn of u1>" holds only where u1 is a (shown) member */
+            out->has_value = in_slot && f->kind == S2L_F_CMP && f->op == S2L_OP_EQ && out->up.k == LF_TEXT &&
+                             strstr(out->up.s, "=*)") == NULL;
+            return 0;
+        }
         if (!split) {
             if (strcasecmp(sub, "type") != 0 || me->n_ref_types != 1)
                 return INVALID(c, "%s.%s: not supported in filters", me->attr, sub);
@@ -701,7 +712,7 @@ static int entry_leaf(fctx *c, const s2l_mentry *me, const char *sub, const s2l_
             }
             if (has_values(c, me, out) < 0)
                 return -1;
-            out->elem = in_slot;
+            out->elem = out->has_value = in_slot;
             return 0;
         } else {
             const char *attr = NULL;
@@ -733,7 +744,11 @@ static int entry_leaf(fctx *c, const s2l_mentry *me, const char *sub, const s2l_
             }
             if (s2l_mf_split_cmp(c, attr, caps, sd, reads_all, f, out) < 0)
                 return -1;
-            out->elem = true;
+            /* a positive assertion on this entry's attribute: only an entry
+             * with such a value (rendered: strings always are) passes */
+            out->elem = out->has_value = true;
+            if (sd && (sd->type == S2L_T_INTEGER || sd->type == S2L_T_DECIMAL))
+                out->has_value = out->up.k == LF_FALSE;
             return 0;
         }
         break;
@@ -944,12 +959,14 @@ static int slot_combine(fctx *c, s2l_filter_kind k, bnd a, bnd *b, bnd *out)
         s2l_mf_free(&a.lo);
         s2l_mf_free(&b->lo);
         lf up;
+        bool has_value = a.has_value || b->has_value;
         if (s2l_mf_join(c, '&', a.up, b->up, &up) < 0)
             return -1;
         if (s2l_mf_upper(c, up, false, NULL, "\"and\" of two conditions on one value of a multi-valued attribute",
                          -1, out) < 0)
             return -1;
         out->elem = true;
+        out->has_value = has_value;
         return 0;
     }
     if (c->mode == MODE_LEGACY || !a.elem || single)
@@ -975,6 +992,7 @@ static int tr_valuepath(fctx *c, const s2l_filter *f, bnd *out)
 
     if (c->slot != NULL || c->vp_top != NULL)
         return INVALID(c, "%s: value filters cannot be nested", f->path.attr);
+    c->cur = f;
     top = s2l_rtype_find(&c->rm->rt, f->path.urn, f->path.attr, NULL, &view);
     if (top == NULL || top->type != S2L_T_COMPLEX || s2l_attr_is_common(top))
         return INVALID(c, "%s: not a mapped complex attribute", f->path.attr);
@@ -998,9 +1016,13 @@ static int tr_valuepath(fctx *c, const s2l_filter *f, bnd *out)
         rc = tr(&c2, f->left, &inner);
         if (rc < 0)
             goto fail;
+        c->cur = f;
         /* a value of this entry must exist, unless the inner filter already
          * asserts a value of one of its attributes */
-        if (!(implies_value(me, &inner.up) && (inner.lo.k == LF_FALSE || implies_value(me, &inner.lo)))) {
+        bool implied = c->mode == MODE_SPLIT ? inner.has_value
+                                              : implies_value(me, &inner.up) &&
+                                                    (inner.lo.k == LF_FALSE || implies_value(me, &inner.lo));
+        if (!implied) {
             if (has_values(c, me, &has) < 0) {
                 s2l_mf_bfree(&inner);
                 goto fail;

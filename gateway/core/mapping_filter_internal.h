@@ -37,6 +37,7 @@ typedef struct bnd {
     lf up, lo;
     bool exact, trusted;
     bool elem;                  /* inside attr[...]: depends on which value is looked at (not a constant) */
+    bool has_value;             /* inside attr[...]: up holds only for entries with a value of the entry evaluated */
     nlist why;                  /* what keeps it from being exact even on trust */
     nlist why_trust;            /* what keeps it from being exact on any directory content */
 } bnd;

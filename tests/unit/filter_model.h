@@ -1150,7 +1150,7 @@ static const fm_path fm_vp_subs[] = {
     {NULL, "phoneNumbers", "primary", 'b'}, {NULL, "addresses", "type", 's'},
     {NULL, "addresses", "postalCode", 's'}, {NULL, "addresses", "locality", 's'},
     {NULL, "addresses", "country", 's'}, {NULL, "addresses", "formatted", 's'},
-    {NULL, "addresses", "primary", 'b'},
+    {NULL, "addresses", "primary", 'b'}, {NULL, "groups", "value", 'r'}, {NULL, "groups", "type", 's'},
 };
 
 static inline void fm_json_string(fm_buf *b, const char *s)
@@ -1266,7 +1266,7 @@ static inline void fm_gen_vp(fm_rng *r, const fm_world *w, const char *attr, int
         bool neg = fm_chance(r, 30);
         if (neg)
             fm_puts(b, "not (");
-        if (typed && fm_chance(r, 50)) {
+        if (typed && strcmp(attr, "groups") != 0 && fm_chance(r, 50)) {
             /* the usual shape: one type, then a condition on its value */
             static const char *const types[] = {"work", "home", "mobile", "fax", "other", "Work"};
             fm_puts(b, "type eq ");
@@ -1305,7 +1305,7 @@ static inline void fm_gen_filter(fm_rng *r, const fm_world *w, int depth, fm_buf
         fm_gen_filter(r, w, depth - 1, b);
         fm_puts(b, ")");
     } else if (pick < 58) {
-        static const char *const vps[] = {"emails", "phoneNumbers", "addresses"};
+        static const char *const vps[] = {"emails", "phoneNumbers", "addresses", "groups"};
         const char *attr = FM_PICK(r, vps);
         for (int tries = 0; tries < 10 && s2l_rtype_find(s2l_rmap_rtype(w->rm), NULL, attr, NULL, NULL) == NULL; tries++)
             attr = FM_PICK(r, vps);
