@@ -255,9 +255,34 @@ static int close_desc(parse *p)
     return 0;
 }
 
+/* An OID or a descriptor: RFC 4512 keystrings and numericoids, with the "_"
+ * and "." real servers also use; what else a name holds (";" starts
+ * attribute options) would make it impossible to look up. */
 static bool valid_name(const char *s)
 {
-    return s != NULL && *s != 0;
+    if (s == NULL || *s == 0)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-' ||
+              *s == '_' || *s == '.'))
+            return false;
+    return true;
+}
+
+/* The OID and names of a description must be names (see valid_name). */
+static int check_names(parse *p, const char *oid, char *const *names, size_t n)
+{
+    if (!valid_name(oid)) {
+        s2l_error_set(p->err, 400, NULL, "%s description: \"%.40s\" at offset 0 is not an OID", p->what, oid);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!valid_name(names[i])) {
+            s2l_error_set(p->err, 400, NULL, "%s description: NAME \"%.40s\" at offset 0 is not a name", p->what,
+                          names[i]);
+            return -1;
+        }
+    return 0;
 }
 
 /* ---- descriptions ---- */
@@ -392,7 +417,7 @@ static int parse_attr(const char *text, size_t len, s2l_error *err, s2l_ldap_att
         if (rc < 0)
             goto bad;
     }
-    if (close_desc(&p) < 0)
+    if (close_desc(&p) < 0 || check_names(&p, a->oid, a->names, a->n_names) < 0)
         goto bad;
     *out = a;
     return 0;
@@ -453,7 +478,7 @@ static int parse_class(const char *text, size_t len, s2l_error *err, s2l_ldap_ob
         if (rc < 0)
             goto bad;
     }
-    if (close_desc(&p) < 0)
+    if (close_desc(&p) < 0 || check_names(&p, c->oid, c->names, c->n_names) < 0)
         goto bad;
     *out = c;
     return 0;
@@ -494,7 +519,7 @@ static int parse_rule(const char *text, size_t len, s2l_error *err, s2l_ldap_mat
         if (rc < 0)
             goto bad;
     }
-    if (close_desc(&p) < 0)
+    if (close_desc(&p) < 0 || check_names(&p, r->oid, r->names, r->n_names) < 0)
         goto bad;
     *out = r;
     return 0;
