@@ -611,10 +611,11 @@ int s2l_mf_split_bool(fctx *c, const s2l_mentry *me, const s2l_filter *f, bnd *o
     /* the first value is wanted's; or there is none and absent reads so; or
      * it is neither representation and others read so */
     if (repr && (bool_is(c, me, repr, &piece) < 0 || s2l_mf_bor(c, r, piece, &r) < 0))
-        return -1;
+        return -1; /* r is consumed or still a constant */
     if (b->absent == want) {
-        if (present_exact(c, me->ldap, &piece) < 0 || s2l_mf_bnot(c, piece, &piece) < 0 ||
-            s2l_mf_bor(c, r, piece, &r) < 0)
+        if (present_exact(c, me->ldap, &piece) < 0 || s2l_mf_bnot(c, piece, &piece) < 0)
+            goto fail;
+        if (s2l_mf_bor(c, r, piece, &r) < 0)
             return -1;
     }
     if (b->other == want) {
@@ -623,8 +624,13 @@ int s2l_mf_split_bool(fctx *c, const s2l_mentry *me, const s2l_filter *f, bnd *o
             goto fail;
         for (int i = 0; i < 2; i++) {
             const char *x = i ? b->when_true : b->when_false;
-            if (x && (bool_is(c, me, x, &piece) < 0 || s2l_mf_bnot(c, piece, &piece) < 0 ||
-                      s2l_mf_band(c, o, piece, &o) < 0))
+            if (x == NULL)
+                continue;
+            if (bool_is(c, me, x, &piece) < 0 || s2l_mf_bnot(c, piece, &piece) < 0) {
+                s2l_mf_bfree(&o);
+                goto fail;
+            }
+            if (s2l_mf_band(c, o, piece, &o) < 0)
                 goto fail;
         }
         if (s2l_mf_bor(c, r, o, &r) < 0)

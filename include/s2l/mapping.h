@@ -252,7 +252,7 @@ typedef struct s2l_filter_split {
     bool residue;       /* true: evaluate f on every entry LDAP returns (s2l_rmap_filter_match);
                            false: LDAP's result is the answer (server-side paging applies) */
     char *not_pushed;   /* malloc'd when residue: the comparisons LDAP cannot decide and why,
-                           e.g. "title gt \"x\" (title has no ORDERING rule)", for logs and the
+                           e.g. "title gt \"x\" (title: no ORDERING rule)", for logs and the
                            detail of a 400 tooMany; NULL otherwise */
 } s2l_filter_split;
 
