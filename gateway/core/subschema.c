@@ -825,6 +825,51 @@ long s2l_subschema_add_ldif(s2l_subschema *s, const char *text, size_t len, size
     return added;
 }
 
+long s2l_subschema_add_entry(s2l_subschema *s, const json_t *entry, size_t *skipped, s2l_error *err)
+{
+    size_t dummy = 0;
+    long added = 0;
+    bool have_err = false;
+    const char *name;
+    json_t *vals;
+    s2l_error scratch = {0};
+
+    if (skipped == NULL)
+        skipped = &dummy;
+    if (err == NULL)
+        err = &scratch;
+    *skipped = 0;
+    json_object_foreach(json_object_get(entry, "attrs"), name, vals) {
+        add_fn *fn = ldif_target(name, strlen(name));
+        size_t i;
+        json_t *v;
+        if (fn == NULL)
+            continue;
+        if (json_is_string(vals))
+            vals = json_pack("[O]", vals);
+        else
+            json_incref(vals);
+        json_array_foreach(vals, i, v) {
+            s2l_error e = {0};
+            if (!json_is_string(v) || fn(s, json_string_value(v), json_string_length(v), &e) < 0) {
+                if (e.status == 500) {
+                    *err = e;
+                    json_decref(vals);
+                    return -1;
+                }
+                (*skipped)++;
+                if (!have_err)
+                    *err = e;
+                have_err = true;
+            } else {
+                added++;
+            }
+        }
+        json_decref(vals);
+    }
+    return added;
+}
+
 /* ---- indexes and resolution ---- */
 
 static int ix_cmp(const void *a, const void *b)

@@ -36,6 +36,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <jansson.h>
 
 #include "s2l/error.h"
 
@@ -108,6 +109,13 @@ int s2l_subschema_add_matching_rule(s2l_subschema *s, const char *text, size_t l
  * Returns the number of descriptions added, -1 on out of memory. Call
  * s2l_subschema_finish afterwards. */
 long s2l_subschema_add_ldif(s2l_subschema *s, const char *text, size_t len, size_t *skipped, s2l_error *err);
+
+/* Adds the attributeTypes / objectClasses / matchingRules values of the
+ * subschema subentry as an LDAP layer hands entries over
+ * ({"dn": ..., "attrs": {"attributeTypes": ["( ... )", ...], ...}}, names
+ * compared case-insensitively, options ignored). Returns and reports like
+ * s2l_subschema_add_ldif. */
+long s2l_subschema_add_entry(s2l_subschema *s, const json_t *entry, size_t *skipped, s2l_error *err);
 
 /* Resolves SUP chains (attribute types) for the lookups. Unknown supertypes
  * and cycles leave sup_type NULL (the description's own fields still count).

@@ -24,27 +24,17 @@ static s2l_subschema *live_subschema(h_slapd *s)
     json_t *e = h_ldap_entry(s, "cn=Subschema");
     s2l_subschema *ss = s2l_subschema_create();
     size_t bad = 0;
-    if (e == NULL || ss == NULL) {
-        json_decref(e);
+    s2l_error err = {0};
+    long added = e && ss ? s2l_subschema_add_entry(ss, e, &bad, &err) : -1;
+    if (bad)
+        fprintf(stderr, "%zu descriptions of cn=Subschema refused, first: %s\n", bad, err.detail);
+    H_CHECK_INT(bad, 0);
+    H_CHECK(added > 400); /* attribute types, object classes, matching rules */
+    json_decref(e);
+    if (added < 0 || s2l_subschema_finish(ss) < 0) {
         s2l_subschema_destroy(ss);
         return NULL;
     }
-    const char *names[] = {"attributetypes", "objectclasses"};
-    for (int k = 0; k < 2; k++) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(json_object_get(json_object_get(e, "attrs"), names[k]), i, v) {
-            s2l_error err = {0};
-            const char *d = json_string_value(v);
-            int rc = k == 0 ? s2l_subschema_add_attribute_type(ss, d, strlen(d), &err)
-                            : s2l_subschema_add_object_class(ss, d, strlen(d), &err);
-            if (rc < 0 && bad++ < 3)
-                fprintf(stderr, "cannot parse %s: %s\n", d, err.detail);
-        }
-    }
-    H_CHECK_INT(bad, 0);
-    json_decref(e);
-    s2l_subschema_finish(ss);
     return ss;
 }
 

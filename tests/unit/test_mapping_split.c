@@ -239,7 +239,9 @@ static void test_filter_match_on_rendered(void)
                               "ENGINEER  II", "mail", "b@x.org", "c@x.org", "mobile", "+1-555-0100", "createTimestamp",
                               "20261123201200Z", "pwdAccountLockedTime", "00000101000000Z");
     s2l_error err = {0};
-    json_t *r = s2l_rmap_to_scim(u, entry, json_object(), "https://x/scim/v2", &err);
+    json_t *refs = json_object();
+    json_t *r = s2l_rmap_to_scim(u, entry, refs, "https://x/scim/v2", &err);
+    json_decref(refs);
     CHECK(r != NULL);
     struct {
         const char *filter;

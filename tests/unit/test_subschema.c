@@ -340,6 +340,27 @@ static void test_ldif(void)
     s2l_subschema_destroy(s);
 }
 
+/* The subentry as the LDAP layer hands it over (names in any case, one value as a string). */
+static void test_entry(void)
+{
+    json_t *e = json_pack("{s:s,s:{s:[s,s],s:s,s:[s],s:[i]}}", "dn", "cn=Subschema", "attrs", "attributetypes",
+                          "( 1.1 NAME 'a' EQUALITY caseIgnoreMatch )", "( 1.2 NAME 'b' SUP a )", "objectClasses;x",
+                          "( 1.3 NAME 'c' MUST b )", "cn", "Subschema", "matchingRules", 42);
+    s2l_subschema *s = s2l_subschema_create();
+    size_t skipped = 0;
+    s2l_error err = {0};
+    CHECK_INT(s2l_subschema_add_entry(s, e, &skipped, &err), 3);
+    CHECK_INT(skipped, 1);
+    CHECK_INT(s2l_subschema_finish(s), 0);
+    const s2l_ldap_attr_type *b = s2l_subschema_attr(s, "b");
+    CHECK(b && str_eq(b->eff_equality, "caseIgnoreMatch"));
+    const char **must = s2l_subschema_class_attrs(s, "c", true);
+    CHECK(list_has(must, "b"));
+    free(must);
+    s2l_subschema_destroy(s);
+    json_decref(e);
+}
+
 static void test_rules_and_syntaxes(void)
 {
     CHECK_INT(s2l_ldap_rule_kind_of(NULL), S2L_MR_NONE);
@@ -378,6 +399,7 @@ int main(void)
     test_samba();
     test_descriptions();
     test_ldif();
+    test_entry();
     test_rules_and_syntaxes();
     return UNIT_DONE();
 }
