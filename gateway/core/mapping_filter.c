@@ -633,9 +633,7 @@ static int entry_leaf(fctx *c, const s2l_mentry *me, const char *sub, const s2l_
             if (s2l_mf_split_ref(c, me, f, out) < 0)
                 return -1;
             out->elem = in_slot; /* one member is u1, another is not */
-            /* "member=<dn of u1>" holds only where u1 is a (shown) member */
-            out->has_value = in_slot && f->kind == S2L_F_CMP && f->op == S2L_OP_EQ && out->up.k == LF_TEXT &&
-                             strstr(out->up.s, "=*)") == NULL;
+            out->has_value &= in_slot;
             return 0;
         }
         if (!split) {
@@ -746,7 +744,8 @@ static int entry_leaf(fctx *c, const s2l_mentry *me, const char *sub, const s2l_
                 return -1;
             /* a positive assertion on this entry's attribute: only an entry
              * with such a value (rendered: strings always are) passes */
-            out->elem = out->has_value = true;
+            out->elem = true;
+            out->has_value = out->up.k != LF_TRUE;
             if (sd && (sd->type == S2L_T_INTEGER || sd->type == S2L_T_DECIMAL))
                 out->has_value = out->up.k == LF_FALSE;
             return 0;

@@ -695,18 +695,22 @@ int s2l_mf_split_ref(fctx *c, const s2l_mentry *me, const s2l_filter *f, bnd *ou
     }
     /* the id was found by the id attribute's own rule (UUIDs in any case) */
     bool exact = !(vd && vd->case_exact && has_upper(id, strlen(id)));
-    if (!me->ref_rdn)
-        return assertion(c, me->ldap, "=", "", dn, strlen(dn), "", exact, true, "the id is caseExact", -1, out);
+    int rc;
+    if (!me->ref_rdn) {
+        rc = assertion(c, me->ldap, "=", "", dn, strlen(dn), "", exact, true, "the id is caseExact", -1, out);
+        out->has_value = rc == 0; /* only an entry listing u1 (shown: it resolves) passes */
+        return rc;
+    }
     /* RDN values (memberUid): the stored text may differ from the RDN in case
      * where the member attribute compares case and the RDN attribute does not */
     char *rattr = NULL, *val = NULL;
     size_t len = 0;
     if (s2l_dn_first_rdn(dn, &rattr, &val, &len) < 0)
         return s2l_mf_oom(c);
-    int rc;
-    if (folding_kind(me->caps.eq) || me->caps.eq == S2L_MR_DN || !has_letters(val, len))
+    if (folding_kind(me->caps.eq) || me->caps.eq == S2L_MR_DN || !has_letters(val, len)) {
         rc = assertion(c, me->ldap, "=", "", val, len, "", false, true, "holds RDN values", me->caps.eq, out);
-    else
+        out->has_value = rc == 0;
+    } else
         rc = only_presence(c, me->ldap, "compares case, the RDN attribute may not", me->caps.eq, out);
     free(rattr);
     free(val);

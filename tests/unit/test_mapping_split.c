@@ -173,7 +173,9 @@ static void test_capabilities_follow_the_schema(void)
 /* "ldap_attribute_types" in a mapping file: parsed at load, errors located. */
 static void test_override_key(void)
 {
-    char dir[] = "/tmp/s2l-split-XXXXXX", path[512], schemas[4096], err[1024];
+    char dir[512], path[600], schemas[4096], err[1024];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/s2l-split-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     CHECK(mkdtemp(dir) != NULL);
     snprintf(schemas, sizeof schemas, "%s/schemas/scim", mf_root());
     snprintf(path, sizeof path, "%s/m.json", dir);
