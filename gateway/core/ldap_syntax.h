@@ -4,7 +4,7 @@
  *
  * Pure. The table covers the attributes of the schemas a directory admin
  * maps to (core, cosine, inetorgperson, nis, scim2ldap); an attribute it does
- * not list is S2L_SYN_UNKNOWN and is not checked.
+ * not list is S2L_LSYN_UNKNOWN and is not checked.
  *
  * Internal to gateway/core (mapping_*.c and the unit tests).
  */
@@ -15,19 +15,19 @@
 #include <stddef.h>
 
 typedef enum {
-    S2L_SYN_UNKNOWN,     /* not in the table: not checked */
-    S2L_SYN_DIRSTRING,   /* Directory String (1.3.6.1.4.1.1466.115.121.1.15): any non-empty UTF-8 */
-    S2L_SYN_IA5,         /* IA5 String (.26): ASCII only (mail, homeDirectory, gecos) */
-    S2L_SYN_PRINTABLE,   /* Printable String (.44) */
-    S2L_SYN_TELEPHONE,   /* Telephone Number (.50) / Facsimile (.22): printable characters */
-    S2L_SYN_COUNTRY,     /* Country String (.11): taken here as an ISO 3166-1 alpha-2 code */
-    S2L_SYN_NUMERIC,     /* Numeric String (.36): digits and spaces */
-    S2L_SYN_INTEGER,     /* INTEGER (.27) */
-    S2L_SYN_BOOLEAN,     /* Boolean (.7): TRUE or FALSE */
-    S2L_SYN_DN,          /* DN (.12) / Name and Optional UID (.34) */
-    S2L_SYN_GENTIME,     /* Generalized Time (.24) */
-    S2L_SYN_POSTAL,      /* Postal Address (.41): lines separated by '$' */
-    S2L_SYN_OCTETS,      /* Octet String (.40): anything (userPassword) */
+    S2L_LSYN_UNKNOWN,     /* not in the table: not checked */
+    S2L_LSYN_DIRSTRING,   /* Directory String (1.3.6.1.4.1.1466.115.121.1.15): any non-empty UTF-8 */
+    S2L_LSYN_IA5,         /* IA5 String (.26): ASCII only (mail, homeDirectory, gecos) */
+    S2L_LSYN_PRINTABLE,   /* Printable String (.44) */
+    S2L_LSYN_TELEPHONE,   /* Telephone Number (.50) / Facsimile (.22): printable characters */
+    S2L_LSYN_COUNTRY,     /* Country String (.11): taken here as an ISO 3166-1 alpha-2 code */
+    S2L_LSYN_NUMERIC,     /* Numeric String (.36): digits and spaces */
+    S2L_LSYN_INTEGER,     /* INTEGER (.27) */
+    S2L_LSYN_BOOLEAN,     /* Boolean (.7): TRUE or FALSE */
+    S2L_LSYN_DN,          /* DN (.12) / Name and Optional UID (.34) */
+    S2L_LSYN_GENTIME,     /* Generalized Time (.24) */
+    S2L_LSYN_POSTAL,      /* Postal Address (.41): lines separated by '$' */
+    S2L_LSYN_OCTETS,      /* Octet String (.40): anything (userPassword) */
 } s2l_ldap_syntax;
 
 /* The syntax of a well-known attribute (name compared case-insensitively,

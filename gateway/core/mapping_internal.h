@@ -20,6 +20,18 @@
 #include "s2l/resource.h"
 #include "s2l/schema.h"
 #include "ldap_syntax.h"
+#include "s2l/subschema.h"
+
+/* What the directory can decide about one LDAP attribute: its matching rules
+ * and syntax, from the directory's subschema or the built-in standard schema,
+ * with the mapping's "ldap_attribute_types" on top (mapping_caps.c). Read by
+ * the filter translator (mapping_filter*.c); computed once, never per request. */
+typedef struct s2l_ldap_caps {
+    bool known;                 /* the schema describes the attribute */
+    bool single_value;          /* SINGLE-VALUE: the first value is every value */
+    s2l_mr_kind eq, ord, sub;   /* equality, ordering and substrings rules (NONE when absent) */
+    s2l_syntax_kind syntax;     /* what stored values may contain */
+} s2l_ldap_caps;
 
 /* One "{...}" or literal piece of a template. */
 typedef struct s2l_tpart {
@@ -50,6 +62,8 @@ typedef struct s2l_me_sub {
     char *ldap;                 /* "street" */
     char *also;                 /* a second LDAP attribute written when the value fits its syntax
                                    ("country": ["co", "c"]: c only for ISO codes); read when ldap is empty */
+    s2l_ldap_caps caps;
+    s2l_ldap_caps also_caps;    /* of also, when set */
 } s2l_me_sub;
 
 /* A derived value's rule (mapping_transform.c), e.g. sAMAccountName from
@@ -83,6 +97,7 @@ typedef struct s2l_mentry {
     const s2l_attr_def *leaf;   /* SIMPLE: the definition holding the value (top or its sub) */
     /* LDAP side */
     char *ldap;                 /* the LDAP attribute (NULL for MULTI with subs) */
+    s2l_ldap_caps caps;         /* of ldap */
     s2l_me_sub *subs;           /* MULTI of a complex type without "value": per sub-attribute */
     size_t n_subs;
     /* MULTI */
@@ -175,6 +190,7 @@ struct s2l_rmap {
     s2l_policies policies;      /* the mapping's policies with this type's full schemas */
     s2l_resource_type full_rt;  /* the type with its complete schemas (policies.full) */
     s2l_attr_policy unknown_manager; /* single-valued references that do not resolve: KEEP or REJECT */
+    s2l_ldap_caps id_caps, created_caps, modified_caps;
     /* the resource type and its views */
     s2l_resource_type rt;
     const s2l_schema *core;     /* full schemas */
@@ -202,6 +218,7 @@ struct s2l_mapping {
     bool skip_unknown_members;  /* "unknown_members": "skip" (default) */
     json_t *warnings;           /* array of strings: what the loader found risky (narrow syntaxes) */
     s2l_mapping_limits limits;  /* s2l_mapping_set_limits; defaults at load */
+    s2l_subschema *ldap_overrides; /* "ldap_attribute_types", or NULL */
 };
 
 /* ---- directory features: loading (each fills *e on failure) ---- */
@@ -263,6 +280,12 @@ bool s2l_ldap_filter_syntax_ok(const char *f, const char **why);
  * bytes (text or "<attr>;base64"), malloc'd with *len; NULL when absent. */
 unsigned char *s2l_map_entry_bytes(const json_t *entry, const char *attr, size_t *len);
 
+/* ---- LDAP capabilities (mapping_caps.c) ---- */
+
+/* Parses "ldap_attribute_types" (an array of RFC 4512 attribute type
+ * descriptions) into m->ldap_overrides; false + a message naming the entry. */
+bool s2l_map_load_overrides(s2l_mapping *m, const json_t *list, char *msg, size_t msglen);
+
 /* Appends every LDAP attribute rm writes, each once (mapping_write.c). */
 int s2l_map_written_attrs(const s2l_rmap *rm, json_t *names);
 
@@ -296,6 +319,9 @@ char *s2l_map_scalar_text(const json_t *v, size_t *len);
 /* GeneralizedTime "20261123201200Z" <-> RFC 3339 "2026-11-23T20:12:00Z". NULL when malformed. */
 char *s2l_gtime_to_rfc3339(const char *gt);
 char *s2l_rfc3339_to_gtime(const char *ts);
+/* Whether two GeneralizedTimes name the same instant ("000001010000Z" and
+ * "00000101000000Z"), as generalizedTimeMatch says. */
+bool s2l_gtime_same_instant(const char *a, const char *b);
 
 /* 8-4-4-4-12 hex digits. */
 bool s2l_is_uuid(const char *s);

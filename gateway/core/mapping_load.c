@@ -1275,8 +1275,8 @@ static int warn_syntax(load_ctx *c, const s2l_rmap *rm, const s2l_mentry *me, co
         return 0;
     if (also != NULL && !s2l_ldap_syntax_narrow(s2l_ldap_syntax_of(also)))
         return 0;
-    if (leaf != NULL && ((leaf->type == S2L_T_INTEGER && syn == S2L_SYN_INTEGER) ||
-                         (leaf->type == S2L_T_BOOLEAN) || (leaf->type == S2L_T_DATETIME && syn == S2L_SYN_GENTIME)))
+    if (leaf != NULL && ((leaf->type == S2L_T_INTEGER && syn == S2L_LSYN_INTEGER) ||
+                         (leaf->type == S2L_T_BOOLEAN) || (leaf->type == S2L_T_DATETIME && syn == S2L_LSYN_GENTIME)))
         return 0;
     /* values of a multi-valued attribute that do not fit go to its "type": "*" entry */
     if (me->kind == S2L_ME_MULTI) {
@@ -1442,6 +1442,7 @@ void s2l_mapping_destroy(s2l_mapping *m)
         s2l_schema_destroy(m->schemas[i]);
     free(m->schemas);
     s2l_strv_free(m->secret_attrs);
+    s2l_subschema_destroy(m->ldap_overrides);
     free(m->path);
     json_decref(m->warnings);
     free(m);
@@ -1666,7 +1667,8 @@ s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *er
 {
     static const char *const keys[] = {"unknown_attributes", "referential_integrity", "resource_types",
                                        "secret_attributes", "description", "unmapped_attributes",
-                                       "unknown_schemas", "unknown_manager", "unknown_members", NULL};
+                                       "unknown_schemas", "unknown_manager", "unknown_members",
+                                       "ldap_attribute_types", NULL};
     load_ctx c = {.file = path, .errbuf = errbuf, .errlen = errlen};
     json_error_t je;
     json_t *j = NULL;
@@ -1717,6 +1719,14 @@ s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *er
         }
         c.m->refint_by_gateway = strcmp(json_string_value(ri), "gateway") == 0;
     }
+    const json_t *over = json_object_get(j, "ldap_attribute_types");
+    if (over != NULL) {
+        char msg[400];
+        if (!s2l_map_load_overrides(c.m, over, msg, sizeof msg)) {
+            lerr(&c, "$.ldap_attribute_types", "%s", msg);
+            goto out;
+        }
+    }
     rts = json_object_get(j, "resource_types");
     if (!json_is_array(rts) || json_array_size(rts) == 0) {
         lerr(&c, "$.resource_types", "must be a non-empty array");
@@ -1760,6 +1770,12 @@ s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *er
     }
     if (!load_secret_attrs(&c, j))
         goto out;
+    /* Filters work from the start with the standard schema; the gateway applies
+     * the directory's own subschema once it has read it. */
+    if (s2l_mapping_apply_subschema(c.m, NULL, NULL, 0) < 0) {
+        lerr(&c, "$", "out of memory");
+        goto out;
+    }
     ok = true;
 out:
     json_decref(j);

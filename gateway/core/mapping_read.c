@@ -302,7 +302,7 @@ static char *scim_form(const char *name, const char *text)
 {
     s2l_strbuf b = {0};
 
-    if (s2l_ldap_syntax_of(name) != S2L_SYN_POSTAL || (strchr(text, '$') == NULL && strchr(text, '\\') == NULL))
+    if (s2l_ldap_syntax_of(name) != S2L_LSYN_POSTAL || (strchr(text, '$') == NULL && strchr(text, '\\') == NULL))
         return strdup(text);
     for (const char *p = text; *p; p++) {
         if (*p == '$') {
@@ -327,6 +327,19 @@ static json_t *typed_ldap_value(const s2l_attr_def *def, const char *ldap_attr, 
     return v;
 }
 
+/* Whether LDAP value v is the representation repr: compared case-insensitively,
+ * and as an instant on a GeneralizedTime attribute (a lock time written
+ * "00000101000000Z" is the "000001010000Z" one), as the directory's equality
+ * does, so that filters on the boolean can be left to LDAP. */
+static bool is_repr(const s2l_mentry *me, const char *v, const char *repr)
+{
+    if (repr == NULL)
+        return false;
+    if (strcasecmp(v, repr) == 0)
+        return true;
+    return me->caps.eq == S2L_MR_GENERALIZED_TIME && s2l_gtime_same_instant(v, repr);
+}
+
 static json_t *bool_value(const s2l_mentry *me, const json_t *entry)
 {
     const json_t *vals = s2l_map_entry_values(entry, me->ldap);
@@ -335,9 +348,9 @@ static json_t *bool_value(const s2l_mentry *me, const json_t *entry)
 
     if (vals == NULL || first == NULL) {
         b = me->boolean.absent;
-    } else if (me->boolean.when_false && strcasecmp(first, me->boolean.when_false) == 0) {
+    } else if (is_repr(me, first, me->boolean.when_false)) {
         b = 0;
-    } else if (me->boolean.when_true && strcasecmp(first, me->boolean.when_true) == 0) {
+    } else if (is_repr(me, first, me->boolean.when_true)) {
         b = 1;
     } else {
         b = me->boolean.other;

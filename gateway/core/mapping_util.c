@@ -157,6 +157,67 @@ static bool digits(const char *s, size_t n)
     return true;
 }
 
+/* Seconds of a GeneralizedTime from 0000-03-01 (a proleptic Gregorian day
+ * count, H. Hinnant's days_from_civil shifted to stay non-negative) and its
+ * fraction digits without trailing zeros; false when malformed. */
+static bool gtime_instant(const char *gt, long long *secs, const char **frac, size_t *frac_len)
+{
+    const char *p = gt;
+    int mm = 0, ss = 0;
+
+    if (gt == NULL || strlen(gt) < 11 || !digits(p, 10))
+        return false;
+    int y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
+    int mo = (p[4] - '0') * 10 + (p[5] - '0'), d = (p[6] - '0') * 10 + (p[7] - '0');
+    int h = (p[8] - '0') * 10 + (p[9] - '0');
+    p += 10;
+    if (digits(p, 2)) {
+        mm = (p[0] - '0') * 10 + (p[1] - '0');
+        p += 2;
+        if (digits(p, 2)) {
+            ss = (p[0] - '0') * 10 + (p[1] - '0');
+            p += 2;
+        }
+    }
+    *frac = p;
+    *frac_len = 0;
+    if (*p == '.' || *p == ',') {
+        *frac = ++p;
+        while (isdigit((unsigned char)*p))
+            p++;
+        *frac_len = (size_t)(p - *frac);
+        if (*frac_len == 0)
+            return false;
+        while (*frac_len > 0 && (*frac)[*frac_len - 1] == '0')
+            (*frac_len)--;
+    }
+    long long off = 0;
+    if (strcmp(p, "Z") != 0) {
+        if (!((p[0] == '+' || p[0] == '-') && strlen(p) == 5 && digits(p + 1, 4)))
+            return false;
+        off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600LL + ((p[3] - '0') * 10 + (p[4] - '0')) * 60LL;
+        if (p[0] == '-')
+            off = -off;
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > 31)
+        return false;
+    long yy = y - (mo <= 2);
+    long era = yy / 400, yoe = yy - era * 400;
+    long doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long long days = (long long)era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    *secs = days * 86400 + h * 3600LL + mm * 60LL + ss - off;
+    return true;
+}
+
+bool s2l_gtime_same_instant(const char *a, const char *b)
+{
+    long long sa, sb;
+    const char *fa, *fb;
+    size_t na, nb;
+    return gtime_instant(a, &sa, &fa, &na) && gtime_instant(b, &sb, &fb, &nb) && sa == sb && na == nb &&
+           memcmp(fa, fb, na) == 0;
+}
+
 char *s2l_gtime_to_rfc3339(const char *gt)
 {
     /* YYYYMMDDHH[MM[SS]][(.|,)fraction](Z|(+|-)HHMM) — RFC 4517 §3.3.13 */

@@ -67,7 +67,7 @@ static char *ldap_form(const char *name, const char *text, size_t *len)
     s2l_ldap_syntax syn = s2l_ldap_syntax_of(name);
     s2l_strbuf b = {0};
 
-    if (syn == S2L_SYN_COUNTRY && *len == 2) {
+    if (syn == S2L_LSYN_COUNTRY && *len == 2) {
         char *c = malloc(3);
         if (c) {
             c[0] = (char)toupper((unsigned char)text[0]);
@@ -76,7 +76,7 @@ static char *ldap_form(const char *name, const char *text, size_t *len)
         }
         return c;
     }
-    if (syn != S2L_SYN_POSTAL) {
+    if (syn != S2L_LSYN_POSTAL) {
         char *c = malloc(*len + 1);
         if (c) {
             memcpy(c, text, *len);

@@ -34,6 +34,7 @@
 #include "s2l/ldap_text.h"
 #include "s2l/resource.h"
 #include "s2l/schema.h"
+#include "s2l/subschema.h"
 
 typedef struct s2l_mapping s2l_mapping;
 typedef struct s2l_rmap s2l_rmap;
@@ -287,11 +288,85 @@ json_t *s2l_mapping_reference_fixups(const s2l_mapping *m, const s2l_rmap *targe
  * members.value eq): array of strings to resolve to DNs first. */
 json_t *s2l_rmap_filter_ref_ids(const s2l_rmap *rm, const s2l_filter *f);
 
-/* The LDAP filter (RFC 4515, every value escaped; "eq" always exact) for SCIM
- * filter f ANDed with the type's object_filter; f may be NULL (all). ids maps
- * SCIM id → DN for references. malloc'd; NULL + *err (400 invalidFilter) for an
- * unmapped attribute or an operator the attribute cannot support. */
+/* Today's translation, kept until the list handler uses s2l_rmap_split_filter:
+ * the LDAP filter (RFC 4515, every value escaped) for SCIM filter f ANDed with
+ * the type's object_filter, taking LDAP's matching for SCIM's; f may be NULL
+ * (all). ids maps SCIM id → DN for references. malloc'd; NULL + *err (400
+ * invalidFilter) for an unmapped attribute or an operator it does not support. */
 char *s2l_rmap_ldap_filter(const s2l_rmap *rm, const s2l_filter *f, const json_t *ids, s2l_error *err);
+
+/* ---- exact filtering: LDAP narrows, the gateway decides ----
+ *
+ * LDAP's matching rules are not SCIM's comparisons: caseIgnoreMatch ignores
+ * leading, trailing and repeated spaces, telephoneNumberMatch ignores spaces
+ * and hyphens, most attributes have no ORDERING rule (so "gt" is Undefined),
+ * some none at all (facsimileTelephoneNumber), a SCIM caseExact attribute may
+ * sit on a case-ignoring rule, "not" inside "emails[...]" applies per value.
+ * The split gives, for a SCIM filter:
+ *   - an LDAP filter that is a SUPERSET of the matching entries: never
+ *     narrower than the truth, whatever the directory holds (at worst the
+ *     type's object filter alone);
+ *   - whether that is the answer, or the gateway must evaluate the COMPLETE
+ *     SCIM filter on every candidate with s2l_rmap_filter_match (the residue).
+ * Per comparison it uses what the directory can decide (the attribute's
+ * equality/ordering/substrings rules and syntax, s2l_mapping_apply_subschema)
+ * and the SCIM attribute's type and caseExact.
+ *
+ * Residue-free by default ("trusting the directory"): a positive comparison
+ * whose LDAP form is exact for values stored the way the gateway writes them
+ * needs no post-filter — one LDAP value per single-valued SCIM attribute,
+ * strings without leading, trailing or repeated spaces and without characters
+ * the directory's Unicode normalisation changes. That keeps the IdPs' look-ups
+ * (userName, externalId, displayName eq; emails[type eq "work" and value eq];
+ * members[value eq]; id eq) one indexed search with no post-filter; a stored
+ * "bjensen " is then found by userName eq "bjensen", as the directory's own
+ * uniqueness check would see it. Under "not"/"ne" nothing is trusted (the LDAP
+ * filter stays a superset there too). S2L_SPLIT_STRICT trusts nothing: the
+ * result is exact for any directory content, at the price of post-filtering
+ * those look-ups too. */
+#define S2L_SPLIT_STRICT 0x1u
+
+typedef struct s2l_filter_split {
+    char *ldap_filter;  /* malloc'd RFC 4515 filter ANDed with the type's object filter */
+    bool residue;       /* true: evaluate f on every entry LDAP returns (s2l_rmap_filter_match);
+                           false: LDAP's result is the answer (server-side paging applies) */
+    char *not_pushed;   /* malloc'd when residue: the comparisons LDAP cannot decide and why,
+                           e.g. "title gt \"x\" (title: no ORDERING rule)", for logs and the
+                           detail of a 400 tooMany; NULL otherwise */
+} s2l_filter_split;
+
+/* Splits f (NULL: every entry of the type). ids maps SCIM id → DN for
+ * references (s2l_rmap_filter_ref_ids). flags: 0 or S2L_SPLIT_STRICT.
+ * 0, or -1 + *err: 400 invalidFilter for what no resource can be compared
+ * with (an unmapped or write-only attribute, a malformed dateTime, gt/ge/lt/le
+ * on a boolean as RFC 7644 §3.4.2.2 requires, a complex attribute without a
+ * sub-attribute), 500 on out of memory. On success the caller owns *out
+ * (s2l_filter_split_fini). */
+int s2l_rmap_split_filter(const s2l_rmap *rm, const s2l_filter *f, const json_t *ids, unsigned flags,
+                          s2l_filter_split *out, s2l_error *err);
+void s2l_filter_split_fini(s2l_filter_split *s);
+
+/* LDAP attributes to read so that s2l_rmap_filter_match can evaluate f on the
+ * rendered entry: the id, meta and RDN attributes and those of every attribute
+ * f names (NULL-terminated, free with s2l_strv_free; NULL on out of memory).
+ * The caller adds them to what the response needs, resolves reference DNs as
+ * for output, and renders with s2l_rmap_to_scim before matching; groups found
+ * by a search (S2L_GROUPS_SEARCH) must be filled in first as for output. */
+char **s2l_rmap_filter_attrs(const s2l_rmap *rm, const s2l_filter *f);
+
+/* Whether a canonical resource of rm (as s2l_rmap_to_scim renders it) matches
+ * f with RFC 7643/7644 semantics and the type's caseExact: the reference the
+ * split is tested against (s2l_filter_match on the type's schema view). */
+bool s2l_rmap_filter_match(const s2l_rmap *rm, const s2l_filter *f, const json_t *resource);
+
+/* Takes the directory's subschema (read at start and on reload; NULL: the
+ * built-in standard schema, which a loaded mapping starts with) and computes,
+ * per LDAP attribute the mapping filters on, what the directory can decide;
+ * the mapping's "ldap_attribute_types" override it. Pure and done once: the
+ * split reads the result. Not concurrent with filter translation on m (call it
+ * before requests use the mapping, or on the loop that serves them). schema
+ * may be destroyed afterwards. 0, or -1 (out of memory, message in errbuf). */
+int s2l_mapping_apply_subschema(s2l_mapping *m, const s2l_subschema *schema, char *errbuf, size_t errlen);
 
 /* The LDAP filter that finds the entry with SCIM id `id` (malloc'd), or NULL when
  * the id is malformed for this mapping (callers answer 404). */

@@ -11,30 +11,30 @@ static bool fits(const char *attr, const char *v)
 
 static void test_lookup(void)
 {
-    CHECK_INT(s2l_ldap_syntax_of("c"), S2L_SYN_COUNTRY);
-    CHECK_INT(s2l_ldap_syntax_of("countryName"), S2L_SYN_COUNTRY);
-    CHECK_INT(s2l_ldap_syntax_of("co"), S2L_SYN_DIRSTRING);
-    CHECK_INT(s2l_ldap_syntax_of("MAIL"), S2L_SYN_IA5);
-    CHECK_INT(s2l_ldap_syntax_of("telephoneNumber"), S2L_SYN_TELEPHONE);
-    CHECK_INT(s2l_ldap_syntax_of("facsimileTelephoneNumber"), S2L_SYN_TELEPHONE);
-    CHECK_INT(s2l_ldap_syntax_of("uidNumber"), S2L_SYN_INTEGER);
-    CHECK_INT(s2l_ldap_syntax_of("manager"), S2L_SYN_DN);
-    CHECK_INT(s2l_ldap_syntax_of("member"), S2L_SYN_DN);
-    CHECK_INT(s2l_ldap_syntax_of("postalAddress"), S2L_SYN_POSTAL);
-    CHECK_INT(s2l_ldap_syntax_of("userCertificate;binary"), S2L_SYN_OCTETS);
-    CHECK_INT(s2l_ldap_syntax_of("uid"), S2L_SYN_DIRSTRING);
-    CHECK_INT(s2l_ldap_syntax_of("cn"), S2L_SYN_DIRSTRING);
-    CHECK_INT(s2l_ldap_syntax_of("sn"), S2L_SYN_DIRSTRING);
-    CHECK_INT(s2l_ldap_syntax_of("gecos"), S2L_SYN_IA5);
-    CHECK_INT(s2l_ldap_syntax_of("scimHomeEmail"), S2L_SYN_IA5);
-    CHECK_INT(s2l_ldap_syntax_of("scimKept"), S2L_SYN_DIRSTRING);
-    CHECK_INT(s2l_ldap_syntax_of("x-site-attribute"), S2L_SYN_UNKNOWN);
-    CHECK_INT(s2l_ldap_syntax_of(""), S2L_SYN_UNKNOWN);
-    CHECK_INT(s2l_ldap_syntax_of(NULL), S2L_SYN_UNKNOWN);
-    CHECK_STR(s2l_ldap_syntax_name(S2L_SYN_COUNTRY), "Country String");
-    CHECK(s2l_ldap_syntax_narrow(S2L_SYN_IA5) && s2l_ldap_syntax_narrow(S2L_SYN_COUNTRY));
-    CHECK(!s2l_ldap_syntax_narrow(S2L_SYN_DIRSTRING) && !s2l_ldap_syntax_narrow(S2L_SYN_UNKNOWN));
-    CHECK(!s2l_ldap_syntax_narrow(S2L_SYN_POSTAL) && !s2l_ldap_syntax_narrow(S2L_SYN_OCTETS));
+    CHECK_INT(s2l_ldap_syntax_of("c"), S2L_LSYN_COUNTRY);
+    CHECK_INT(s2l_ldap_syntax_of("countryName"), S2L_LSYN_COUNTRY);
+    CHECK_INT(s2l_ldap_syntax_of("co"), S2L_LSYN_DIRSTRING);
+    CHECK_INT(s2l_ldap_syntax_of("MAIL"), S2L_LSYN_IA5);
+    CHECK_INT(s2l_ldap_syntax_of("telephoneNumber"), S2L_LSYN_TELEPHONE);
+    CHECK_INT(s2l_ldap_syntax_of("facsimileTelephoneNumber"), S2L_LSYN_TELEPHONE);
+    CHECK_INT(s2l_ldap_syntax_of("uidNumber"), S2L_LSYN_INTEGER);
+    CHECK_INT(s2l_ldap_syntax_of("manager"), S2L_LSYN_DN);
+    CHECK_INT(s2l_ldap_syntax_of("member"), S2L_LSYN_DN);
+    CHECK_INT(s2l_ldap_syntax_of("postalAddress"), S2L_LSYN_POSTAL);
+    CHECK_INT(s2l_ldap_syntax_of("userCertificate;binary"), S2L_LSYN_OCTETS);
+    CHECK_INT(s2l_ldap_syntax_of("uid"), S2L_LSYN_DIRSTRING);
+    CHECK_INT(s2l_ldap_syntax_of("cn"), S2L_LSYN_DIRSTRING);
+    CHECK_INT(s2l_ldap_syntax_of("sn"), S2L_LSYN_DIRSTRING);
+    CHECK_INT(s2l_ldap_syntax_of("gecos"), S2L_LSYN_IA5);
+    CHECK_INT(s2l_ldap_syntax_of("scimHomeEmail"), S2L_LSYN_IA5);
+    CHECK_INT(s2l_ldap_syntax_of("scimKept"), S2L_LSYN_DIRSTRING);
+    CHECK_INT(s2l_ldap_syntax_of("x-site-attribute"), S2L_LSYN_UNKNOWN);
+    CHECK_INT(s2l_ldap_syntax_of(""), S2L_LSYN_UNKNOWN);
+    CHECK_INT(s2l_ldap_syntax_of(NULL), S2L_LSYN_UNKNOWN);
+    CHECK_STR(s2l_ldap_syntax_name(S2L_LSYN_COUNTRY), "Country String");
+    CHECK(s2l_ldap_syntax_narrow(S2L_LSYN_IA5) && s2l_ldap_syntax_narrow(S2L_LSYN_COUNTRY));
+    CHECK(!s2l_ldap_syntax_narrow(S2L_LSYN_DIRSTRING) && !s2l_ldap_syntax_narrow(S2L_LSYN_UNKNOWN));
+    CHECK(!s2l_ldap_syntax_narrow(S2L_LSYN_POSTAL) && !s2l_ldap_syntax_narrow(S2L_LSYN_OCTETS));
 }
 
 static void test_values(void)
@@ -56,9 +56,9 @@ static void test_values(void)
     /* everything else takes any non-empty text; nothing takes "" */
     CHECK(fits("cn", "J\xc3\xbcrgen") && fits("x-site-attribute", "anything") && fits("postalAddress", "a$b"));
     CHECK(!fits("cn", "") && !fits("x-site-attribute", ""));
-    CHECK(s2l_ldap_value_fits(S2L_SYN_BOOLEAN, "TRUE", 4) && !s2l_ldap_value_fits(S2L_SYN_BOOLEAN, "true", 4));
-    CHECK(s2l_ldap_value_fits(S2L_SYN_NUMERIC, "12 34", 5) && !s2l_ldap_value_fits(S2L_SYN_NUMERIC, "12a", 3));
-    CHECK(s2l_ldap_value_fits(S2L_SYN_PRINTABLE, "A-b", 3) && !s2l_ldap_value_fits(S2L_SYN_PRINTABLE, "a@b", 3));
+    CHECK(s2l_ldap_value_fits(S2L_LSYN_BOOLEAN, "TRUE", 4) && !s2l_ldap_value_fits(S2L_LSYN_BOOLEAN, "true", 4));
+    CHECK(s2l_ldap_value_fits(S2L_LSYN_NUMERIC, "12 34", 5) && !s2l_ldap_value_fits(S2L_LSYN_NUMERIC, "12a", 3));
+    CHECK(s2l_ldap_value_fits(S2L_LSYN_PRINTABLE, "A-b", 3) && !s2l_ldap_value_fits(S2L_LSYN_PRINTABLE, "a@b", 3));
 }
 
 int main(void)
