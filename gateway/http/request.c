@@ -195,9 +195,12 @@ void s2l_req_reply_error(s2l_req *req, const s2l_error *err)
         finish(req, status, s2l_error_to_json(err), hdr);
         return;
     }
-    if (status >= 500)
-        s2l_log(S2L_LOG_ERROR, "event=internal_error req=%llu detail=\"%s\"", (unsigned long long)req->id,
-                err->detail);
+    if (status >= 500) {
+        /* the detail may quote the client (a name, a path): quoted and escaped */
+        char detail[sizeof err->detail + 64];
+        s2l_log_quote(detail, sizeof detail, err->detail, strlen(err->detail));
+        s2l_log(S2L_LOG_ERROR, "event=internal_error req=%llu detail=%s", (unsigned long long)req->id, detail);
+    }
     finish(req, status, s2l_error_to_json(err), NULL);
 }
 

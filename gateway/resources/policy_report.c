@@ -15,30 +15,26 @@ const s2l_policy_counters *s2l_policy_counters_get(void)
     return &counters;
 }
 
-/* The listed paths as one quoted log value: client text, so double quotes
- * become single ones, control characters and backslashes '?', and it is
- * capped. */
+/* The listed paths as one quoted log value (client text: s2l_log_quote
+ * escapes it and caps it with a "...[+N]" marker). Double quotes of value
+ * filters become single ones first, for a readable line:
+ * attributes="roles[type eq 'x']". */
 static void join_paths(const json_t *arr, char *out, size_t cap)
 {
+    char raw[2048];
     size_t n = 0, i;
     json_t *e;
 
-    out[0] = '\0';
     json_array_foreach(arr, i, e) {
         const char *s = json_string_value(e);
         if (s == NULL)
             continue;
-        if (n > 0 && n + 1 < cap)
-            out[n++] = ',';
-        for (; *s && n + 4 < cap; s++)
-            out[n++] = *s == '"' ? '\'' : (unsigned char)*s < 0x20 || *s == '\\' ? '?' : *s;
-        if (*s && n + 4 >= cap) {
-            memcpy(out + n, "...", 3);
-            n += 3;
-            break;
-        }
+        if (n > 0 && n + 1 < sizeof raw)
+            raw[n++] = ',';
+        for (; *s && n + 1 < sizeof raw; s++)
+            raw[n++] = *s == '"' ? '\'' : *s;
     }
-    out[n] = '\0';
+    s2l_log_quote(out, cap, raw, n);
 }
 
 typedef struct kind {
@@ -72,7 +68,7 @@ void s2l_policy_report(s2l_req *req, const s2l_rmap *rm, const json_t *notes)
             continue;
         unsigned long long total = atomic_fetch_add(kinds[k].counter, n) + n;
         join_paths(arr, list, sizeof list);
-        s2l_log(kinds[k].level, "event=%s req=%llu resource=%s count=%zu total=%llu %s=\"%s\"", kinds[k].event,
+        s2l_log(kinds[k].level, "event=%s req=%llu resource=%s count=%zu total=%llu %s=%s", kinds[k].event,
                 (unsigned long long)req->id, rm ? s2l_rmap_info_of(rm)->name : "-", n, total,
                 kinds[k].what, list);
     }
