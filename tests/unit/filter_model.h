@@ -701,7 +701,9 @@ static inline int fm_matches(const char *filter, const json_t *attrs, const s2l_
  * the directory refuses the rest. */
 static const char *const fm_first_names[] = {
     "Barbara", "barbara", "BARBARA", "Bar bara", "Bar  bara", " Barbara", "Barbara ", "J\xc3\xbcrgen",
-    "J\xc3\x9cRGEN", "Jose\xcc\x81", "Jos\xc3\xa9", "Zo\xc3\xab", "Zoe\xcc\x88", "Rene\xcc\x81" "e", "O'Neil",
+    "J\xc3\x9cRGEN", "Jose\xcc\x81", "Jos\xc3\xa9", "Zo\xc3\xab", "Zoe\xcc\x88",
+    ("Rene\xcc\x81" "e"), /* split: "\x81e" would be one escape */
+    "O'Neil",
     "a*b", "(x)", "Trail", "",
 };
 static const char *const fm_last_names[] = {
