@@ -103,10 +103,16 @@ bool res_directory_up(res_op *op)
 
 bool res_parse_projection(res_op *op)
 {
+    const char *attributes = s2l_req_query(op->req, "attributes");
+    const char *excluded = s2l_req_query(op->req, "excludedAttributes");
+    /* Neither: the defaults, whose LDAP attribute list the mapping computed
+     * at load (res_output_attrs); an empty projection would rebuild it for
+     * every request. */
+    if (attributes == NULL && excluded == NULL)
+        return true;
     s2l_error err;
     s2l_error_clear(&err);
-    op->proj = s2l_projection_parse(res_rtype(op), s2l_req_query(op->req, "attributes"),
-                                    s2l_req_query(op->req, "excludedAttributes"), &err);
+    op->proj = s2l_projection_parse(res_rtype(op), attributes, excluded, &err);
     if (op->proj == NULL && err.status) {
         s2l_req_reply_error(op->req, &err);
         return false;
