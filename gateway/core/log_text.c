@@ -162,7 +162,8 @@ size_t s2l_log_quote(char *dst, size_t cap, const char *src, size_t len)
     /* Room for the value: the quotes and the NUL are reserved. */
     size_t room = cap - 3;
     if (len <= room && plain(s, len, true)) {
-        memcpy(dst + o, s, len);
+        if (len > 0) /* src may be NULL with len 0 */
+            memcpy(dst + o, s, len);
         o += len;
     } else if (escaped_len(s, 0, len, true) <= room) {
         o += put_escaped(dst + o, room, s, &i, len, true);
@@ -190,7 +191,8 @@ size_t s2l_log_fit(char *dst, size_t cap, const char *msg, size_t len)
         len = 0;
     size_t room = cap - 1;
     if (len <= room && plain(s, len, false)) {
-        memcpy(dst, s, len);
+        if (len > 0) /* msg may be NULL with len 0 */
+            memcpy(dst, s, len);
         dst[len] = '\0';
         return len;
     }
