@@ -1,6 +1,7 @@
 /* main.c — command line, start-up and orderly shutdown of the gateway. */
 #include <event2/event.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,8 @@ static void usage(FILE *out)
           "Logs go to stderr. SIGTERM or SIGINT stops accepting requests, lets in-flight\n"
           "requests finish (limits.shutdown_grace_ms) and exits. SIGHUP reloads the\n"
           "credentials (auth section, secret files, JWKS/PEM keys) from the configuration.\n"
-          "Environment: SCIM2LDAP_BIND_PASSWORD, SCIM2LDAP_BEARER_TOKENS (comma-separated).\n",
+          "Environment: SCIM2LDAP_BIND_PASSWORD, SCIM2LDAP_BEARER_TOKENS (comma-separated),\n"
+          "SCIM2LDAP_MALLOC_TRIM=0 (no idle memory trim).\n",
           out);
 }
 
@@ -38,7 +40,47 @@ typedef struct app {
     s2l_server *srv;
     bool stopping;
     const char *config_path;
+    struct event *trim_timer;
 } app;
+
+/* ---- memory back to the system after bursts ----
+ *
+ * A burst of large requests leaves glibc's heap full of free chunks between
+ * live ones; glibc returns only the free top of the heap, so the process kept
+ * most of its peak resident (measured: 600+ MB after 64 parallel 1 MB bodies,
+ * BENCHMARKS.md). Once a second, when no request is in flight and the heap
+ * holds more than TRIM_MIN_FREE free bytes, malloc_trim(0) gives the free
+ * pages back (madvise on whole pages inside the heap, not only its top). Never
+ * during a request, at most once a second, and only when there is something to
+ * give back, so a busy gateway pays nothing. SCIM2LDAP_MALLOC_TRIM=0 turns it
+ * off (for comparison in tests/bench/memory.sh). */
+#define TRIM_MIN_FREE (4u << 20)
+
+static void on_trim_timer(evutil_socket_t fd, short what, void *arg)
+{
+    app *a = arg;
+    if (a->stopping || s2l_server_in_flight(a->srv) != 0)
+        return;
+    struct mallinfo2 mi = mallinfo2();
+    if (mi.fordblks < TRIM_MIN_FREE)
+        return;
+    malloc_trim(0);
+    if (s2l_log_enabled(S2L_LOG_DEBUG)) {
+        struct mallinfo2 after = mallinfo2();
+        s2l_log(S2L_LOG_DEBUG, "event=malloc_trim free_before=%zu free_after=%zu heap=%zu", mi.fordblks,
+                after.fordblks, after.arena + after.hblkhd);
+    }
+}
+
+static int start_trimming(app *a)
+{
+    const char *env = getenv("SCIM2LDAP_MALLOC_TRIM");
+    if (env != NULL && strcmp(env, "0") == 0)
+        return 0;
+    a->trim_timer = event_new(a->base, -1, EV_PERSIST, on_trim_timer, a);
+    struct timeval every = {1, 0};
+    return a->trim_timer && event_add(a->trim_timer, &every) == 0 ? 0 : -1;
+}
 
 static void on_drained(void *arg)
 {
@@ -161,6 +203,7 @@ static int load(const char *path, s2l_config **cfg, s2l_mapping **mapping)
                 (*cfg)->mapping_path);
         return -1;
     }
+    s2l_mapping_set_config_limits(*mapping, *cfg);
     return 0;
 }
 
@@ -220,15 +263,36 @@ int main(int argc, char **argv)
         SSL_CTX_free(tls);
     }
     if (check_only) {
-        printf("%s: OK (%zu resource types, mapping %s)\n", config, s2l_mapping_count(mapping),
-               cfg->mapping_path);
+        /* Warnings do not fail the check: the mapping works, but some values
+         * would be refused (see mappings/README.md, "LDAP syntaxes"). */
+        size_t wi;
+        json_t *w;
+        json_array_foreach(s2l_mapping_warnings(mapping), wi, w) printf("warning: %s\n", json_string_value(w));
+        printf("%s: OK (%zu resource types, mapping %s, %zu warning%s)\n", config, s2l_mapping_count(mapping),
+               cfg->mapping_path, json_array_size(s2l_mapping_warnings(mapping)),
+               json_array_size(s2l_mapping_warnings(mapping)) == 1 ? "" : "s");
         rc = 0;
         goto out;
     }
     s2l_log_set_level_name(cfg->log_level);
+    {
+        size_t wi;
+        json_t *w;
+        json_array_foreach(s2l_mapping_warnings(mapping), wi, w)
+            s2l_log(S2L_LOG_WARN, "event=mapping_warning detail=\"%s\"", json_string_value(w));
+    }
     signal(SIGPIPE, SIG_IGN);
 
-    a.base = event_base_new();
+    /* Timers are armed against the real time, not the time cached when the
+     * loop woke up: a callback that parses and maps a 1 MB body takes long
+     * enough that an LDAP deadline armed after it would otherwise fire early. */
+    struct event_config *ecfg = event_config_new();
+    if (ecfg == NULL || event_config_set_flag(ecfg, EVENT_BASE_FLAG_NO_CACHE_TIME) != 0) {
+        event_config_free(ecfg);
+        goto out;
+    }
+    a.base = event_base_new_with_config(ecfg);
+    event_config_free(ecfg);
     if (a.base == NULL)
         goto out;
     if (s2l_gateway_init(&a.gw, cfg, mapping, a.base, err, sizeof err) < 0) {
@@ -240,6 +304,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "scim2ldap: %s\n", err);
         goto out;
     }
+    if (start_trimming(&a) < 0)
+        goto out;
     sigterm = evsignal_new(a.base, SIGTERM, on_signal, &a);
     sigint = evsignal_new(a.base, SIGINT, on_signal, &a);
     sighup = evsignal_new(a.base, SIGHUP, on_sighup, &a);
@@ -255,6 +321,8 @@ int main(int argc, char **argv)
     event_base_dispatch(a.base);
     rc = 0;
 out:
+    if (a.trim_timer)
+        event_free(a.trim_timer);
     if (sigterm)
         event_free(sigterm);
     if (sigint)

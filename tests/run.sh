@@ -2,9 +2,10 @@
 # tests/run.sh — the project's test command.
 #
 #   bash tests/run.sh           build into build/ (RelWithDebInfo), run every ctest test
-#                               (unit + integration), then Okta's SCIM conformance suite
-#                               against a gateway on a throwaway slapd, when
-#                               ../shared/conformance/run.sh exists next to the repository
+#                               (unit + integration), then Okta's SCIM conformance suite and
+#                               the Azure reference Postman suite, each against a gateway
+#                               on a throwaway slapd, when ../shared/conformance/run.sh
+#                               exists next to the repository (newman comes from npm)
 #   bash tests/run.sh --asan    build into build-asan/ with ASan+UBSan and run the same
 #                               ctest suite (the conformance run is not repeated)
 #
@@ -13,6 +14,8 @@
 # Environment: S2L_CTEST_JOBS  parallel ctest jobs (default 1: integration tests
 #                              time things and the machine may be shared)
 #              OKTA_EXPECTED   assertions the Okta suite must pass (default 52)
+#              AZURE_EXPECTED  assertions the Azure suite must pass (default 103: the two
+#                              it fails are listed in azure_known_failures and README.md)
 #              S2L_BUILD_DIR   build folder instead of build/ (build-asan/ with --asan)
 #              S2L_REQUIRE_DIRECTORIES  1 (default as root): the Samba AD DC and 389-DS
 #                              suites (ctest -L ad / -L 389ds) fail instead of skipping
@@ -50,6 +53,10 @@ if ((EUID == 0)); then
 fi
 if ((conformance)) && [[ -f $root/../shared/conformance/run.sh ]] && ! command -v node >/dev/null; then
   s2l_ensure_packages nodejs || exit 1
+fi
+# The Azure suite runs with newman, which the suite's run.sh installs with npm.
+if ((conformance && !asan)) && [[ -f $root/../shared/conformance/run.sh ]] && ! command -v npm >/dev/null; then
+  s2l_ensure_packages npm || exit 1
 fi
 
 export S2L_REQUIRE_GATEWAY=1
@@ -159,8 +166,8 @@ conformance_run() {
   "$root/$build/scim2ldap" --config "$cf_tmp/gateway.json" 2>"$cf_tmp/gateway.log" &
   cf_gw_pid=$!
   base="http://127.0.0.1:$gwport/scim/v2"
-  if ! s2l_wait_http "$base/ServiceProviderConfig" 20 "$cf_gw_pid"; then
-    echo "the gateway did not start; log tail:"
+  if ! s2l_wait_http "$base/ServiceProviderConfig" 20 "$cf_gw_pid" || ! s2l_wait_directory "$base" "$token" 20; then
+    echo "the gateway did not start (or its LDAP pool did not bind); log tail:"
     tail -n 30 "$cf_tmp/gateway.log"
     conformance_cleanup
     return 1
@@ -214,9 +221,94 @@ conformance_run() {
   return "$rc"
 }
 
+# The Azure assertions scim2ldap fails on purpose, "<request> / <assertion>":
+# the suite wants 204 from PATCH /Users; scim2ldap answers 200 with the user
+# (behaviour.user_patch_returns_body, default true, because Okta reads it).
+# With that option false the suite passes 105/105. See README.md, "Conformance".
+azure_known_failures=(
+  "Patch user omalley new username / Status code is 204"
+  "patch user omalley active with boolean / Status code is 204"
+)
+
+# Runs the Azure reference suite against a fresh slapd + gateway (it wants an
+# EMPTY directory); 0 if exactly AZURE_EXPECTED assertions pass and every
+# failure is a known one, and the gateway then stops cleanly.
+# shellcheck disable=SC2317  # invoked through run_step
+azure_run() {
+  local expected=${AZURE_EXPECTED:-103}
+  local rootpw token port gwport base rc=1 status line known f
+  # shellcheck source=tests/lib/slapd.sh
+  source "$root/tests/lib/slapd.sh"
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "node and npm are needed to run the Azure suite with newman (install nodejs, npm)"
+    return 1
+  fi
+  cf_tmp=$(mktemp -d "${TMPDIR:-/tmp}/s2l-azure-XXXXXX") || return 1
+  trap 'conformance_cleanup; exit 130' INT TERM
+  rootpw=$(s2l_random_hex 16)
+  token=$(s2l_random_hex 24)
+  S2L_SLAPD_PID=""
+  if ! s2l_slapd_setup "$cf_tmp/slapd" "all dbnosync" "$rootpw" ||
+     ! port=$(s2l_free_port) ||
+     ! s2l_slapd_start "$cf_tmp/slapd" "$port" ||
+     ! s2l_slapd_load_base "$cf_tmp/slapd" "$port" "$rootpw" ||
+     ! gwport=$(s2l_free_port); then
+    echo "could not start a throwaway slapd"
+    conformance_cleanup
+    return 1
+  fi
+  s2l_gateway_config "$cf_tmp/gateway.json" "127.0.0.1:$gwport" "ldap://127.0.0.1:$port/" "$rootpw" "$token"
+  "$root/$build/scim2ldap" --config "$cf_tmp/gateway.json" 2>"$cf_tmp/gateway.log" &
+  cf_gw_pid=$!
+  base="http://127.0.0.1:$gwport/scim/v2"
+  if ! s2l_wait_http "$base/ServiceProviderConfig" 20 "$cf_gw_pid" || ! s2l_wait_directory "$base" "$token" 20; then
+    echo "the gateway did not start (or its LDAP pool did not bind); log tail:"
+    tail -n 30 "$cf_tmp/gateway.log"
+    conformance_cleanup
+    return 1
+  fi
+
+  BASE=$base TOKEN=$token OUT="$cf_tmp/out" bash "$suite" azure | tee "$cf_tmp/suite.txt"
+  line=$(grep '^azure:' "$cf_tmp/suite.txt" | head -n 1)
+  # "<request> / <assertion>" of every failed assertion, one per line
+  node -e 'const r=require(process.argv[1]);for(const f of r.run.failures)console.log(`${f.source&&f.source.name} / ${f.error&&f.error.test}`)' \
+    "$cf_tmp/out/azure.json" >"$cf_tmp/failures.txt" 2>/dev/null
+  if [[ $line =~ azure:\ +([0-9]+)\ passed,\ ([0-9]+)\ failed ]] && ((BASH_REMATCH[1] >= expected)); then
+    rc=0
+    while IFS= read -r f; do
+      known=0
+      for k in "${azure_known_failures[@]}"; do [[ $f == "$k" ]] && known=1; done
+      if ((!known)); then
+        echo "unexpected Azure failure: $f"
+        rc=1
+      fi
+    done <"$cf_tmp/failures.txt"
+  else
+    echo "expected at least $expected passed assertions; the report:"
+    cat "$cf_tmp/failures.txt"
+    tail -n 80 "$cf_tmp/out/azure.txt"
+  fi
+
+  s2l_stop_pid "$cf_gw_pid" 15
+  status=$?
+  cf_gw_pid=""
+  if ((status != 0)); then
+    echo "the gateway exited with status $status on SIGTERM"
+    rc=1
+  fi
+  if ((rc != 0)); then
+    echo "gateway log tail:"
+    tail -n 20 "$cf_tmp/gateway.log"
+  fi
+  conformance_cleanup
+  trap - INT TERM
+  return "$rc"
+}
+
 if ((!asan && conformance)); then
   if [[ -f $suite ]]; then
     run_step "conformance: Okta SCIM 2.0 spec test" conformance_run
+    run_step "conformance: Azure reference suite" azure_run
   else
     echo "(no $suite next to the repository: conformance suite skipped)"
   fi

@@ -216,6 +216,8 @@ int s2l_cmd_preview(int argc, char **argv)
         fprintf(stderr, "scim2ldap preview: %s\n", err);
         goto out;
     }
+    if (cfg)
+        s2l_mapping_set_config_limits(m, cfg); /* the body limits the gateway applies */
 
     /* ---- the request ---- */
     if (body_file && (body = read_json(body_file)) == NULL)

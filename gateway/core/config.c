@@ -5,6 +5,8 @@
  * the table to read and check each value, so a new key is one table row.
  */
 #include "s2l/config.h"
+#include "s2l/json_limits.h"
+#include "s2l/mapping.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -33,6 +35,9 @@ typedef struct key_def {
  * meaning to check, e.g. auth.credentials (gateway/core/auth_load.c). */
 
 #define OFF(f) offsetof(s2l_config, f)
+/* Defaults that live with the code enforcing them, as table text. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static const key_def keys[] = {
     {"listen", K_STRING, OFF(listen), 0, 0, "127.0.0.1:8080", false},
@@ -92,6 +97,13 @@ static const key_def keys[] = {
     {"limits.bulk_max_payload_bytes", K_SIZE, OFF(limits.bulk_max_payload_bytes), 1024, 1ULL << 30, "1048576",
      false},
     {"limits.shutdown_grace_ms", K_UINT, OFF(limits.shutdown_grace_ms), 0, 600000, "10000", false},
+    {"limits.max_values_per_attribute", K_UINT, OFF(limits.max_values_per_attribute), 1, 10000000,
+     STR(S2L_JSON_MAX_VALUES_DEFAULT), false},
+    /* jansson itself refuses nesting deeper than 2048. */
+    {"limits.max_json_depth", K_UINT, OFF(limits.max_json_depth), 2, 2048, STR(S2L_JSON_MAX_DEPTH_DEFAULT), false},
+    {"limits.max_json_nodes", K_UINT, OFF(limits.max_json_nodes), 16, 100000000, STR(S2L_JSON_MAX_NODES_DEFAULT),
+     false},
+    {"limits.max_rdn_bytes", K_UINT, OFF(limits.max_rdn_bytes), 0, 65535, STR(S2L_MAX_RDN_BYTES_DEFAULT), false},
     {"behaviour", K_OBJECT, 0, 0, 0, NULL, false},
     {"behaviour.user_patch_returns_body", K_BOOL, OFF(behaviour.user_patch_returns_body), 0, 0, "true", false},
     {"behaviour.group_patch_returns_body", K_BOOL, OFF(behaviour.group_patch_returns_body), 0, 0, "false", false},

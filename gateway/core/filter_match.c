@@ -12,15 +12,23 @@
  *     (by UTF-8 bytes, which is code point order);
  *   - "ne" is the negation of "eq", so an absent attribute is "ne" anything;
  *     "eq null" is "not pr" (null, "" and [] all mean unassigned);
- *   - operators that make no sense for a type (ordering booleans, "co" on
- *     numbers) simply do not match: evaluation has no error channel.
+ *   - a number compared with a string attribute compares as its text (42 is
+ *     "42"); a string compared with a number compares as the number it spells,
+ *     else as text; "true"/"false" in any case compare with booleans (what
+ *     IdPs send, and what the LDAP translation does);
+ *   - operators that make no sense for a type (ordering booleans) simply do
+ *     not match: evaluation has no error channel.
  * Recursion follows the filter tree, whose depth the parser bounds (filter.h).
  */
 #include "s2l/filter.h"
 #include "s2l/resource.h"
 
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Where the names in a filter are resolved. */
 typedef struct scope {
@@ -108,7 +116,8 @@ static int64_t days_from_civil(long y, long m, long d)
     return (int64_t)era * 146097 + doe - 719468;
 }
 
-/* Parses YYYY-MM-DDThh:mm:ss[.fff…][Z|±hh:mm] (xsd:dateTime, RFC 7643 §2.3.5).
+/* Parses YYYY-MM-DDThh:mm:ss[.fff…][Z|±hh:mm] (xsd:dateTime, RFC 7643 §2.3.5;
+ * RFC 3339's blank instead of "T" too, as the LDAP translation accepts it).
  * A missing zone is taken as UTC, which is what the IdPs mean by it. */
 static bool parse_instant(const char *s, size_t n, instant *out)
 {
@@ -116,7 +125,7 @@ static bool parse_instant(const char *s, size_t n, instant *out)
     size_t i = 19;
     int sign = 0;
 
-    if (n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
+    if (n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' ||
         s[16] != ':')
         return false;
     if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) || !digits(s + 11, 2, &h) ||
@@ -210,17 +219,75 @@ static bool compare_numbers(const json_t *have, const json_t *want, s2l_cmp_op o
     return ordered(op, c);
 }
 
+/* A number's text as LDAP stores it (s2l_map_scalar_text): a new string, or NULL. */
+static json_t *number_text(const json_t *n)
+{
+    char buf[64];
+    if (json_is_integer(n))
+        snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(n));
+    else
+        snprintf(buf, sizeof buf, "%.17g", json_real_value(n));
+    return json_string(buf);
+}
+
+/* The number a whole string spells ("42", "-7", "2.5"), as a new JSON number. */
+static json_t *number_of(const json_t *s)
+{
+    const char *t = json_string_value(s);
+    char *end;
+    if (*t == 0 || *t == ' ' || *t == '\t')
+        return NULL;
+    errno = 0;
+    long long i = strtoll(t, &end, 10);
+    if (*end == 0 && errno == 0)
+        return json_integer((json_int_t)i);
+    errno = 0;
+    double d = strtod(t, &end);
+    if (*end == 0 && errno == 0 && d == d)
+        return json_real(d);
+    return NULL;
+}
+
 /* Whether one attribute value satisfies "op want"; op is never NE (see leaves_match). */
 static bool compare_one(const json_t *have, const json_t *want, s2l_cmp_op op, const s2l_attr_def *def)
 {
+    bool r;
+
     if (have == NULL || json_is_null(have))
         return false;
-    if (json_is_string(want))
-        return json_is_string(have) && compare_strings(have, want, op, def);
-    if (json_is_number(want))
-        return json_is_number(have) && compare_numbers(have, want, op);
-    if (json_is_boolean(want))
-        return op == S2L_OP_EQ && json_is_boolean(have) && json_is_true(have) == json_is_true(want);
+    if (json_is_string(want) && json_is_string(have))
+        return compare_strings(have, want, op, def);
+    if (json_is_number(want) && json_is_number(have))
+        return compare_numbers(have, want, op);
+    if (json_is_boolean(have)) {
+        bool w;
+        if (json_is_boolean(want))
+            w = json_is_true(want);
+        else if (json_is_string(want) && (strcasecmp(json_string_value(want), "true") == 0 ||
+                                          strcasecmp(json_string_value(want), "false") == 0))
+            w = strcasecmp(json_string_value(want), "true") == 0;
+        else
+            return false;
+        return op == S2L_OP_EQ && json_is_true(have) == w;
+    }
+    if (json_is_number(want) && json_is_string(have)) {
+        json_t *t = number_text(want);
+        r = t != NULL && compare_strings(have, t, op, def);
+        json_decref(t);
+        return r;
+    }
+    if (json_is_string(want) && json_is_number(have)) {
+        json_t *n = NULL;
+        if (op != S2L_OP_CO && op != S2L_OP_SW && op != S2L_OP_EW && (n = number_of(want)) != NULL) {
+            r = compare_numbers(have, n, op);
+        } else {
+            json_t *t = number_text(have);
+            r = t != NULL && compare_strings(t, want, op, def);
+            json_decref(t);
+        }
+        json_decref(n);
+        return r;
+    }
     return false;
 }
 

@@ -545,6 +545,48 @@ out:
     return v;
 }
 
+static bool is_number_token(const parser *p, token t)
+{
+    bool integer;
+    size_t n = t.end - t.start;
+    return n > 0 && scan_number(p->s + t.start, n, &integer) == n;
+}
+
+/* An unquoted word can stand for a string only when it is what a quoted
+ * one could hold without escapes: UTF-8 text without control characters,
+ * quotes or backslashes. */
+static bool is_plain_text(const parser *p, token t)
+{
+    const unsigned char *s = (const unsigned char *)p->s;
+    for (size_t i = t.start; i < t.end;) {
+        if (s[i] < 0x20 || s[i] == '"' || s[i] == '\\' || s[i] == 0x7f)
+            return false;
+        size_t n = utf8_len(s + i, t.end - i);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+/* Words of the grammar itself never become values. */
+static bool is_keyword(const parser *p, token t)
+{
+    static const char *const kw[] = {"and", "or", "not", "pr"};
+    for (size_t i = 0; i < sizeof kw / sizeof kw[0]; i++)
+        if (word_is(p, t, kw[i]))
+            return true;
+    for (size_t i = 0; i < sizeof op_names / sizeof op_names[0]; i++)
+        if (word_is(p, t, op_names[i]))
+            return true;
+    return false;
+}
+
+/* A comparison value: a JSON string, number, true, false or null. An
+ * unquoted word that is none of these is taken as a string: RFC 7644 wants
+ * quotes, but clients (the Azure reference suite) send
+ * `name.familyName eq Employee` and `meta.created gt 2015-10-10T14:38:21-07:00`,
+ * and the meaning is not in doubt. Keywords of the grammar stay errors. */
 static json_t *parse_value(parser *p)
 {
     token t = peek(p);
@@ -561,8 +603,14 @@ static json_t *parse_value(parser *p)
             v = json_false();
         else if (word_is(p, t, "null"))
             v = json_null();
-        else
+        else if (is_number_token(p, t) || is_keyword(p, t) || !is_plain_text(p, t))
             return parse_number(p, t);
+        else
+            v = json_stringn(p->s + t.start, t.end - t.start);
+        if (v == NULL) {
+            fail_oom(p);
+            return NULL;
+        }
         p->pos = t.end;
         return v;
     }

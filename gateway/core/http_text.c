@@ -2,6 +2,7 @@
  * (see include/s2l/http_text.h). */
 #include "s2l/http_text.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,34 @@ bool s2l_if_match(const char *header, const char *version)
         p = e;
     }
     return false;
+}
+
+bool s2l_http_host_ok(const char *host)
+{
+    if (host == NULL || host[0] == '\0' || strlen(host) > 255)
+        return false;
+    const char *p = host;
+    if (*p == '[') {
+        /* IPv6 literal: hex digits, ':' and '.' (an embedded IPv4 address) */
+        for (p++; isxdigit((unsigned char)*p) || *p == ':' || *p == '.'; p++)
+            ;
+        if (*p != ']' || p == host + 1)
+            return false;
+        p++;
+    } else {
+        for (; isalnum((unsigned char)*p) || *p == '-' || *p == '.' || *p == '_'; p++)
+            ;
+        if (p == host)
+            return false;
+    }
+    if (*p == '\0')
+        return true;
+    if (*p != ':')
+        return false;
+    size_t digits = 0;
+    for (p++; isdigit((unsigned char)*p); p++)
+        digits++;
+    return *p == '\0' && digits >= 1 && digits <= 5;
 }
 
 bool s2l_content_type_is_json(const char *ct)

@@ -12,13 +12,35 @@
  *    configuration: 503, not 401 — the IdP's credentials were fine;
  *  - transient directory conditions (busy, unavailable, timeouts, lost
  *    connection) are 503 with Retry-After so IdPs retry;
+ *  - a result that the same request would get again on every attempt is a
+ *    4xx, even when its code is a generic one: a 503 would make the IdP
+ *    retry forever a request that can never succeed;
  *  - codes we cannot explain are 502: the upstream said something unexpected.
+ *
+ * Two codes mean either, and the diagnostic tells which (diag_rules below):
+ *  - 80 "other". From OpenLDAP's back-mdb every transient or storage failure
+ *    carries a text ("txn_commit failed" when the database is full or a disk
+ *    write fails, "internal error", "entry store failed", "index generation
+ *    failed"): those stay 503 — the request is fine and succeeds once the
+ *    directory's operator has acted. The one 80 without a text on an add, and
+ *    "DN index add failed" on a rename, is the DN index refusing the entry's
+ *    RDN (MDB_BAD_VALSIZE: RDN + normalised RDN + 20 bytes > 511, i.e. an RDN
+ *    over about 245 bytes): permanent for that input, so 400. The mapping
+ *    checks RDN sizes before sending (limits.max_rdn_bytes), so this row is
+ *    the fallback for directories whose limit is lower than configured.
+ *  - 53 unwillingToPerform. Usually the directory judging this request
+ *    (Active Directory's password rules, renaming a system object): 400 with
+ *    its diagnostic. When the diagnostic names a state of the server itself
+ *    (read-only, restricted, shadow copy without update referral, no naming
+ *    context for the DN), the request is not at fault and can pass once the
+ *    operator has fixed it: 503, like the gateway's own bind failures.
  */
 #include "s2l/ldap_errors.h"
 
 #include <ctype.h>
 #include <stddef.h>
 #include <string.h>
+#include <strings.h>
 
 #include <ldap.h>
 
@@ -98,9 +120,9 @@ static const ldap_error_row rows[] = {
     {LDAP_BUSY, "busy", 503, NULL, UNAVAILABLE_DETAIL, NULL, ROW_RETRY, NULL},
     /* Also the result code of a Notice of Disconnection (RFC 4511 §4.4.1). */
     {LDAP_UNAVAILABLE, "unavailable", 503, NULL, UNAVAILABLE_DETAIL, NULL, ROW_RETRY | ROW_BREAKS, NULL},
-    {LDAP_UNWILLING_TO_PERFORM, "unwillingToPerform", 503, NULL,
-     "{what}: the directory is unwilling to perform the operation ({name}); retry later", NULL, ROW_RETRY | ROW_DIAG,
-     NULL},
+    /* The server-state cases are in diag_rules. */
+    {LDAP_UNWILLING_TO_PERFORM, "unwillingToPerform", 400, S2L_SCIM_INVALID_VALUE,
+     "{what}: the directory refuses this request ({name})", NULL, ROW_DIAG, NULL},
     {LDAP_LOOP_DETECT, "loopDetect", 502, NULL, UPSTREAM_DETAIL, NULL, 0, NULL},
     {LDAP_NAMING_VIOLATION, "namingViolation", 400, S2L_SCIM_INVALID_VALUE, INVALID_DETAIL, INVALID_ATTR_DETAIL,
      ROW_DIAG, NULL},
@@ -118,7 +140,8 @@ static const ldap_error_row rows[] = {
     {LDAP_AFFECTS_MULTIPLE_DSAS, "affectsMultipleDSAs", 502, NULL, UPSTREAM_DETAIL, NULL, 0, NULL},
     {LDAP_VLV_ERROR, "virtualListViewError", 400, S2L_SCIM_INVALID_VALUE,
      "the requested page cannot be served by the directory ({name})", NULL, ROW_DIAG, NULL},
-    {LDAP_OTHER, "other", 503, NULL, UNAVAILABLE_DETAIL, NULL, ROW_RETRY, NULL},
+    /* Permanent cases (an over-long RDN) are in diag_rules. */
+    {LDAP_OTHER, "other", 503, NULL, UNAVAILABLE_DETAIL, NULL, ROW_RETRY | ROW_DIAG, NULL},
     {LDAP_CANCELLED, "canceled", 502, NULL, UPSTREAM_DETAIL, NULL, 0, NULL},
     {LDAP_NO_SUCH_OPERATION, "noSuchOperation", 502, NULL, UPSTREAM_DETAIL, NULL, 0, NULL},
     {LDAP_TOO_LATE, "tooLate", 502, NULL, UPSTREAM_DETAIL, NULL, 0, NULL},
@@ -157,31 +180,78 @@ static const ldap_error_row rows[] = {
      ROW_RETRY, NULL},
 };
 
-/* Directory-specific diagnostics that say more than the result code: a
- * password policy refusal is the client's (400), not a server problem, and
- * Samba/AD report unique values in use as constraint violations. The server's
- * diagnostic is appended (it never holds the password). */
-static const struct diag_rule {
+static const ldap_error_row unknown_row = {0, "unknown", 502, NULL, UPSTREAM_DETAIL, NULL, ROW_DIAG, NULL};
+
+/* Results whose meaning depends on the server's diagnostic; checked before the
+ * row of the code. `match` is a case-insensitive substring of the diagnostic,
+ * or "" for "no diagnostic at all". The first matching rule wins. */
+typedef struct diag_rule {
     int rc;
-    const char *needle;             /* substring of the diagnostic */
+    const char *match;
     int status;
     const char *scim_type;
-    const char *detail;
-} diag_rules[] = {
+    const char *detail;         /* template as in ldap_error_row */
+    unsigned flags;             /* ROW_RETRY, ROW_DIAG */
+} diag_rule;
+
+#define RDN_TOO_LONG_DETAIL                                                                               \
+    "{what}: the name is too long for the directory (its DN index refused the entry's RDN, LDAP 80 other)"
+#define SERVER_STATE_DETAIL "{what}: the directory does not accept changes now ({name}); retry later"
+
+static const diag_rule diag_rules[] = {
+    /* Directory-specific diagnostics that say more than the result code: a
+     * password policy refusal is the client's (400), not a server problem,
+     * and Samba/AD report unique values in use as constraint violations. The
+     * server's diagnostic is appended (it never holds the password). */
     /* AD / Samba: ERROR_PASSWORD_RESTRICTION (length, complexity, history, age) */
     {LDAP_CONSTRAINT_VIOLATION, "0000052D", 400, S2L_SCIM_INVALID_VALUE,
-     "{what}: the password does not meet the directory's password policy (length, complexity or history)"},
+     "{what}: the password does not meet the directory's password policy (length, complexity or history)", ROW_DIAG},
     {LDAP_UNWILLING_TO_PERFORM, "0000052D", 400, S2L_SCIM_INVALID_VALUE,
-     "{what}: the password does not meet the directory's password policy (length, complexity or history)"},
+     "{what}: the password does not meet the directory's password policy (length, complexity or history)", ROW_DIAG},
     /* Samba: userPrincipalName / sAMAccountName already used by another account */
     {LDAP_CONSTRAINT_VIOLATION, "already in use", 409, S2L_SCIM_UNIQUENESS,
-     "{what}: a unique attribute value is already in use"},
+     "{what}: a unique attribute value is already in use", ROW_DIAG},
     /* 389-DS password policy */
     {LDAP_CONSTRAINT_VIOLATION, "invalid password syntax", 400, S2L_SCIM_INVALID_VALUE,
-     "{what}: the password does not meet the directory's password policy"},
+     "{what}: the password does not meet the directory's password policy", ROW_DIAG},
+    /* back-mdb: mdb_add answers 80 with no text only when the DN index
+     * refuses the record; mdb_modrdn says so. */
+    {LDAP_OTHER, "", 400, S2L_SCIM_INVALID_VALUE, RDN_TOO_LONG_DETAIL, 0},
+    {LDAP_OTHER, "DN index add failed", 400, S2L_SCIM_INVALID_VALUE, RDN_TOO_LONG_DETAIL, 0},
+    /* back-mdb on a write: the entry exceeds what one record may hold. */
+    {LDAP_ADMINLIMIT_EXCEEDED, "entry is too big", 400, S2L_SCIM_INVALID_VALUE,
+     "{what}: the entry is too big for the directory ({name})", ROW_DIAG},
+    /* 53 for a state of the server, not of the request. */
+    {LDAP_UNWILLING_TO_PERFORM, "read-only", 503, NULL, SERVER_STATE_DETAIL, ROW_RETRY | ROW_DIAG},
+    {LDAP_UNWILLING_TO_PERFORM, "readonly", 503, NULL, SERVER_STATE_DETAIL, ROW_RETRY | ROW_DIAG},
+    {LDAP_UNWILLING_TO_PERFORM, "read only", 503, NULL, SERVER_STATE_DETAIL, ROW_RETRY | ROW_DIAG},
+    {LDAP_UNWILLING_TO_PERFORM, "operation restricted", 503, NULL, SERVER_STATE_DETAIL, ROW_RETRY | ROW_DIAG},
+    {LDAP_UNWILLING_TO_PERFORM, "shadow context", 503, NULL, SERVER_STATE_DETAIL, ROW_RETRY | ROW_DIAG},
+    {LDAP_UNWILLING_TO_PERFORM, "no global superior knowledge", 503, NULL, SERVER_STATE_DETAIL,
+     ROW_RETRY | ROW_DIAG},
+    {LDAP_UNWILLING_TO_PERFORM, "shutting down", 503, NULL, SERVER_STATE_DETAIL, ROW_RETRY | ROW_DIAG},
 };
 
-static const ldap_error_row unknown_row = {0, "unknown", 502, NULL, UPSTREAM_DETAIL, NULL, ROW_DIAG, NULL};
+static bool contains_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (strncasecmp(hay, needle, n) == 0)
+            return true;
+    return false;
+}
+
+static const diag_rule *find_diag_rule(int rc, const char *diag)
+{
+    for (size_t i = 0; i < sizeof diag_rules / sizeof diag_rules[0]; i++) {
+        const diag_rule *r = &diag_rules[i];
+        if (r->rc != rc)
+            continue;
+        if (r->match[0] == '\0' ? diag == NULL : diag != NULL && contains_ci(diag, r->match))
+            return r;
+    }
+    return NULL;
+}
 
 static const ldap_error_row *find_row(int rc)
 {
@@ -331,17 +401,16 @@ void s2l_ldap_error_to_scim(int rc, const char *diag, const char *what, unsigned
     int status = row->status;
     const char *scim_type = row->scim_type;
     const char *tpl = row->detail;
+    unsigned flags = row->flags;
     char attr[72];
     bool have_attr = false;
+    const diag_rule *rule = find_diag_rule(rc, diag);
 
-    const struct diag_rule *rule = NULL;
-    for (size_t i = 0; diag != NULL && rule == NULL && i < sizeof diag_rules / sizeof diag_rules[0]; i++)
-        if (diag_rules[i].rc == rc && strstr(diag, diag_rules[i].needle) != NULL)
-            rule = &diag_rules[i];
     if (rule != NULL) {
         status = rule->status;
         scim_type = rule->scim_type;
         tpl = rule->detail;
+        flags = rule->flags;
     } else if (row->uniqueness_hint != NULL && diag != NULL && strstr(diag, row->uniqueness_hint) != NULL) {
         status = 409;
         scim_type = S2L_SCIM_UNIQUENESS;
@@ -356,14 +425,14 @@ void s2l_ldap_error_to_scim(int rc, const char *diag, const char *what, unsigned
     detail_buf b = {detail, sizeof detail, 0};
     detail[0] = '\0';
     expand(&b, tpl, what, have_attr ? attr : NULL, row, rc);
-    if (((row->flags & ROW_DIAG) || rule != NULL) && diag != NULL) {
+    if ((flags & ROW_DIAG) && diag != NULL) {
         put_s(&b, ": ");
         put_s(&b, diag);
     }
 
     s2l_error_set(err, status, scim_type, "%s", detail);
     err->retry_after = 0;
-    if (status == 503)
+    if (status == 503 || (flags & ROW_RETRY))
         err->retry_after = retry_after ? (int)retry_after : 1;
 }
 
@@ -371,4 +440,15 @@ bool s2l_ldap_rc_breaks_connection(int rc)
 {
     const ldap_error_row *row = find_row(rc);
     return row != NULL && (row->flags & ROW_BREAKS) != 0;
+}
+
+bool s2l_ldap_diag_attr(const char *diag, char *out, size_t cap)
+{
+    return attr_from_diag(diag, out, cap);
+}
+
+const char *s2l_ldap_rc_name(int rc)
+{
+    const ldap_error_row *row = find_row(rc);
+    return row ? row->name : unknown_row.name;
 }

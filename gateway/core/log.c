@@ -1,8 +1,10 @@
-/* log.c — single-write log lines, so lines from one process never interleave. */
+/* log.c — single-write log lines, so lines from one process never interleave;
+ * escaping and bounding in log_text.c. */
 #include "s2l/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -39,22 +41,39 @@ void s2l_log(s2l_log_level level, const char *fmt, ...)
 {
     if (level > current)
         return;
-    char line[2048];
+    char msg[S2L_LOG_LINE_MAX];
+    char *whole = NULL;
+    va_list ap, again;
+    va_start(ap, fmt);
+    va_copy(again, ap);
+    int m = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const char *text = msg;
+    size_t tlen = m < 0 ? 0 : (size_t)m;
+    if (m >= 0 && (size_t)m >= sizeof msg) {
+        /* Longer than a line: format it whole so that s2l_log_fit can keep its
+         * end (status, latency) and cut its middle. */
+        whole = malloc((size_t)m + 1);
+        if (whole != NULL && vsnprintf(whole, (size_t)m + 1, fmt, again) == m)
+            text = whole;
+        else
+            tlen = sizeof msg - 1;
+    }
+    va_end(again);
+
+    char line[S2L_LOG_LINE_MAX];
     struct timeval tv;
     struct tm tm;
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);
-    int n = (int)strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
-    n += snprintf(line + n, sizeof line - (size_t)n, ".%03ldZ %s ", (long)(tv.tv_usec / 1000), names[level]);
-    va_list ap;
-    va_start(ap, fmt);
-    int m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
-    va_end(ap);
-    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
-    if (len > sizeof line - 2)
-        len = sizeof line - 2;
-    line[len++] = '\n';
+    size_t n = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
+    int p = snprintf(line + n, sizeof line - n, ".%03ldZ %s ", (long)(tv.tv_usec / 1000), names[level]);
+    n += p > 0 ? (size_t)p : 0;
+    /* One byte stays free for the newline. */
+    n += s2l_log_fit(line + n, sizeof line - n - 1, text, tlen);
+    line[n++] = '\n';
+    free(whole);
     /* One write(2) per line; a short write to stderr is not worth retrying. */
-    ssize_t w = write(STDERR_FILENO, line, len);
+    ssize_t w = write(STDERR_FILENO, line, n);
     (void)w;
 }

@@ -17,7 +17,21 @@
 #include "s2l/error.h"
 #include "s2l/mapping.h"
 #include "s2l/password.h"
+#include "s2l/resource.h"
 #include "s2l/schema.h"
+#include "ldap_syntax.h"
+#include "s2l/subschema.h"
+
+/* What the directory can decide about one LDAP attribute: its matching rules
+ * and syntax, from the directory's subschema or the built-in standard schema,
+ * with the mapping's "ldap_attribute_types" on top (mapping_caps.c). Read by
+ * the filter translator (mapping_filter*.c); computed once, never per request. */
+typedef struct s2l_ldap_caps {
+    bool known;                 /* the schema describes the attribute */
+    bool single_value;          /* SINGLE-VALUE: the first value is every value */
+    s2l_mr_kind eq, ord, sub;   /* equality, ordering and substrings rules (NONE when absent) */
+    s2l_syntax_kind syntax;     /* what stored values may contain */
+} s2l_ldap_caps;
 
 /* One "{...}" or literal piece of a template. */
 typedef struct s2l_tpart {
@@ -46,6 +60,10 @@ typedef enum {
 typedef struct s2l_me_sub {
     char *scim;                 /* "streetAddress" */
     char *ldap;                 /* "street" */
+    char *also;                 /* a second LDAP attribute written when the value fits its syntax
+                                   ("country": ["co", "c"]: c only for ISO codes); read when ldap is empty */
+    s2l_ldap_caps caps;
+    s2l_ldap_caps also_caps;    /* of also, when set */
 } s2l_me_sub;
 
 /* A derived value's rule (mapping_transform.c), e.g. sAMAccountName from
@@ -79,11 +97,13 @@ typedef struct s2l_mentry {
     const s2l_attr_def *leaf;   /* SIMPLE: the definition holding the value (top or its sub) */
     /* LDAP side */
     char *ldap;                 /* the LDAP attribute (NULL for MULTI with subs) */
+    s2l_ldap_caps caps;         /* of ldap */
     s2l_me_sub *subs;           /* MULTI of a complex type without "value": per sub-attribute */
     size_t n_subs;
     /* MULTI */
     char *type;                 /* the "type" these values carry, or NULL (untyped) */
     bool primary;               /* render primary:true on the first value; also takes untyped values */
+    bool catch_all;             /* "type": "*": every value no other entry stores, each kept as JSON text */
     /* SIMPLE fallbacks / DERIVED templates */
     s2l_template *templates;
     size_t n_templates;
@@ -167,6 +187,11 @@ struct s2l_rmap {
     char **default_groups;      /* provisioning.default_groups (DNs) */
     size_t n_default_groups;
     char *boundary;             /* provisioning.boundary; defaults to base_dn */
+    char *keep_attr;            /* ldap.keep_attribute: where content kept by policy lives (JSON values) */
+    s2l_policies policies;      /* the mapping's policies with this type's full schemas */
+    s2l_resource_type full_rt;  /* the type with its complete schemas (policies.full) */
+    s2l_attr_policy unknown_manager; /* single-valued references that do not resolve: KEEP or REJECT */
+    s2l_ldap_caps id_caps, created_caps, modified_caps;
     /* the resource type and its views */
     s2l_resource_type rt;
     const s2l_schema *core;     /* full schemas */
@@ -188,6 +213,13 @@ struct s2l_mapping {
     bool ignore_unknown;
     bool refint_by_gateway;     /* "referential_integrity": "gateway" */
     char **secret_attrs;        /* NULL-terminated: write-only LDAP attributes + "secret_attributes" */
+    /* policies (mappings/README.md "Policies") */
+    s2l_attr_policy unknown_attrs, unmapped_attrs, unknown_schemas;
+    int unknown_manager;        /* -1: default (KEEP where a type has keep_attribute, else REJECT) */
+    bool skip_unknown_members;  /* "unknown_members": "skip" (default) */
+    json_t *warnings;           /* array of strings: what the loader found risky (narrow syntaxes) */
+    s2l_mapping_limits limits;  /* s2l_mapping_set_limits; defaults at load */
+    s2l_subschema *ldap_overrides; /* "ldap_attribute_types", or NULL */
 };
 
 /* ---- directory features: loading (each fills *e on failure) ---- */
@@ -249,6 +281,12 @@ bool s2l_ldap_filter_syntax_ok(const char *f, const char **why);
  * bytes (text or "<attr>;base64"), malloc'd with *len; NULL when absent. */
 unsigned char *s2l_map_entry_bytes(const json_t *entry, const char *attr, size_t *len);
 
+/* ---- LDAP capabilities (mapping_caps.c) ---- */
+
+/* Parses "ldap_attribute_types" (an array of RFC 4512 attribute type
+ * descriptions) into m->ldap_overrides; false + a message naming the entry. */
+bool s2l_map_load_overrides(s2l_mapping *m, const json_t *list, char *msg, size_t msglen);
+
 /* Appends every LDAP attribute rm writes, each once (mapping_write.c). */
 int s2l_map_written_attrs(const s2l_rmap *rm, json_t *names);
 
@@ -256,6 +294,9 @@ int s2l_map_written_attrs(const s2l_rmap *rm, json_t *names);
 
 /* Case-insensitive member lookup in a JSON object. */
 json_t *s2l_map_get_ci(const json_t *obj, const char *key);
+
+/* Removes every member of obj whose key equals key case-insensitively. */
+void s2l_map_del_ci(json_t *obj, const char *key);
 
 /* Values of LDAP attribute `name` in entry (an array of strings; a single string
  * is accepted as one value), or NULL when absent. */
@@ -279,6 +320,9 @@ char *s2l_map_scalar_text(const json_t *v, size_t *len);
 /* GeneralizedTime "20261123201200Z" <-> RFC 3339 "2026-11-23T20:12:00Z". NULL when malformed. */
 char *s2l_gtime_to_rfc3339(const char *gt);
 char *s2l_rfc3339_to_gtime(const char *ts);
+/* Whether two GeneralizedTimes name the same instant ("000001010000Z" and
+ * "00000101000000Z"), as generalizedTimeMatch says. */
+bool s2l_gtime_same_instant(const char *a, const char *b);
 
 /* 8-4-4-4-12 hex digits. */
 bool s2l_is_uuid(const char *s);
@@ -296,12 +340,46 @@ int s2l_dn_first_rdn(const char *dn, char **attr_out, char **value_out, size_t *
 /* "<rdn_attr>=<escaped value>" from the RDN templates; NULL + *err when no
  * template applies. *raw_out (when not NULL) receives the unescaped value. */
 char *s2l_map_rdn(const s2l_rmap *rm, const json_t *resource, char **raw_out, s2l_error *err);
+/* 0 when an RDN from s2l_map_rdn is within the mapping's max_rdn_bytes (as the
+ * directory stores it); else -1 and *err (400 invalidValue naming the SCIM
+ * attribute). For RDNs about to be written (add, rename). */
+int s2l_map_check_rdn(const s2l_rmap *rm, const char *rdn, s2l_error *err);
+
+/* Long value lists in linear time (mapping_util.c). s2l_map_dedupe_strings
+ * removes repeated strings from arr in place, keeping first occurrences in
+ * order (arrays holding anything but strings are left alone); 0, or -1 on
+ * allocation failure. s2l_map_strings_within: 1 when every string of a is
+ * in b, 0 when one is not, -1 when either holds a non-string or on
+ * allocation failure (the caller compares another way). */
+int s2l_map_dedupe_strings(json_t *arr);
+int s2l_map_strings_within(const json_t *a, const json_t *b);
 
 /* LDAP attribute set of a resource (mapping_write.c): {"attr": ["v", ...]} with
  * every written attribute, without objectClass. lenient: references whose id is
  * missing from ids become an opaque marker instead of an error (old side of a plan). */
 json_t *s2l_map_ldap_attrs(const s2l_rmap *rm, const json_t *resource, const json_t *ids, bool lenient,
                            s2l_error *err);
+/* The same, recording in notes (may be NULL) what the policies did: values no
+ * entry stores ("ignored"), ids that do not resolve ("skipped_members",
+ * "kept_references"). */
+json_t *s2l_map_ldap_attrs_noted(const s2l_rmap *rm, const json_t *resource, const json_t *ids, bool lenient,
+                                 json_t *notes, s2l_error *err);
+
+/* ---- the keep attribute (mapping_keep.c) ---- */
+
+/* Serialised kept items of a residual (what no entry stores): one JSON text
+ * per top-level key, one per value for delta attributes. Appends to vals. */
+int s2l_keep_serialize(const s2l_rmap *rm, const json_t *residual, json_t *vals);
+/* Merges the kept items of entry into a rendered resource. */
+int s2l_keep_merge(const s2l_rmap *rm, const json_t *entry, json_t *resource);
+/* Whether a kept JSON text belongs to a delta attribute (managed by
+ * s2l_rmap_delta_kept_mods, never by plans). When item_out is not NULL it
+ * receives the parsed value (new reference) and attr_out the attribute. */
+bool s2l_keep_item_is_delta(const s2l_rmap *rm, const char *text, const char **attr_out, json_t **item_out);
+
+/* Canonical JSON text of one value kept by a catch-all entry: "value" first,
+ * then the other keys sorted (so "value eq" is a prefix match). malloc'd. */
+char *s2l_map_json_value_text(const json_t *value);
 
 /* A growable string with a hard cap: the one of ldap_text.h (s2l_buf) under
  * the names the mapping code uses. */

@@ -6,6 +6,7 @@
  * the structures without re-checking them.
  */
 #include "mapping_internal.h"
+#include "s2l/config.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -373,6 +374,7 @@ static void mentry_fini(s2l_mentry *me)
     for (size_t i = 0; i < me->n_subs; i++) {
         free(me->subs[i].scim);
         free(me->subs[i].ldap);
+        free(me->subs[i].also);
     }
     free(me->subs);
     free(me->type);
@@ -560,12 +562,29 @@ static bool parse_multi(load_ctx *c, const json_t *j, const char *where, s2l_men
         return false;
     }
     if (json_object_get(j, "type") != NULL) {
-        if (ref->top->type != S2L_T_COMPLEX || s2l_attr_find_sub(ref->top, "type") == NULL) {
+        const char *tv = json_string_value(json_object_get(j, "type"));
+        if (ref->top->type != S2L_T_COMPLEX ||
+            (s2l_attr_find_sub(ref->top, "type") == NULL && (tv == NULL || strcmp(tv, "*") != 0))) {
             lerr(c, where, "\"type\": %s has no \"type\" sub-attribute", ref->top->name);
             return false;
         }
         if (!get_string(c, j, "type", where, true, false, &me->type))
             return false;
+        if (strcmp(me->type, "*") == 0) {
+            /* Values no other entry stores, each as JSON text: nothing is lost. */
+            me->catch_all = true;
+            free(me->type);
+            me->type = NULL;
+            if (json_object_get(j, "primary") != NULL) {
+                lerr(c, where, "\"primary\" does not apply to \"type\": \"*\" (the values keep their own)");
+                return false;
+            }
+            if (!json_is_string(l)) {
+                lerr(c, where, "\"type\": \"*\" needs one LDAP attribute in \"ldap\" (values are stored as JSON)");
+                return false;
+            }
+            return get_ldap_attr(c, j, "ldap", where, true, &me->ldap);
+        }
     }
     if (!get_bool(c, j, "primary", where, &me->primary))
         return false;
@@ -593,14 +612,21 @@ static bool parse_multi(load_ctx *c, const json_t *j, const char *where, s2l_men
                 lerr(c, lw, "\"%s\" is not a string sub-attribute of %s", k, ref->top->name);
                 return false;
             }
-            if (!json_is_string(v) || !ldap_attr_ok(json_string_value(v))) {
-                lerr(c, lw, "\"%s\" must name an LDAP attribute", k);
+            /* "attr" or ["attr", "also"]: the second gets the value when it fits its syntax */
+            const json_t *first = json_is_array(v) ? json_array_get(v, 0) : v;
+            const json_t *second = json_is_array(v) ? json_array_get(v, 1) : NULL;
+            if (!json_is_string(first) || !ldap_attr_ok(json_string_value(first)) ||
+                (json_is_array(v) && (json_array_size(v) > 2 || json_array_size(v) == 0)) ||
+                (second != NULL && (!json_is_string(second) || !ldap_attr_ok(json_string_value(second))))) {
+                lerr(c, lw, "\"%s\" must name an LDAP attribute, or two in an array", k);
                 return false;
             }
             me->subs[i].scim = strdup(sd->name);
-            me->subs[i].ldap = strdup(json_string_value(v));
+            me->subs[i].ldap = strdup(json_string_value(first));
+            me->subs[i].also = second ? strdup(json_string_value(second)) : NULL;
             me->n_subs = ++i;
-            if (me->subs[i - 1].scim == NULL || me->subs[i - 1].ldap == NULL)
+            if (me->subs[i - 1].scim == NULL || me->subs[i - 1].ldap == NULL ||
+                (second != NULL && me->subs[i - 1].also == NULL))
                 return oom(c, lw);
         }
         return true;
@@ -794,6 +820,13 @@ static bool check_entries(load_ctx *c, const s2l_rmap *rm)
             const s2l_mentry *b = &rm->entries[k];
             if (b->top != a->top)
                 continue;
+            if (a->kind == S2L_ME_MULTI && b->kind == S2L_ME_MULTI && (a->catch_all || b->catch_all)) {
+                if (a->catch_all && b->catch_all) {
+                    lerr(c, a->where, "%s has a \"type\": \"*\" entry already at %s", a->attr, b->where);
+                    return false;
+                }
+                continue;
+            }
             if (a->kind == S2L_ME_MULTI && b->kind == S2L_ME_MULTI) {
                 /* an untyped entry takes every value, so it cannot share the attribute */
                 if (a->type == NULL || b->type == NULL || strcasecmp(a->type, b->type) == 0) {
@@ -842,6 +875,8 @@ static bool keep_def(const s2l_attr_def *def, void *arg)
         case S2L_ME_REFERENCE:
             return true; /* value, $ref, type, display: all rendered from the reference */
         case S2L_ME_MULTI:
+            if (me->catch_all)
+                return true; /* JSON text holds every sub-attribute */
             if (strcasecmp(def->name, "type") == 0 && me->type != NULL)
                 return true;
             if (strcasecmp(def->name, "primary") == 0 && me->primary)
@@ -863,6 +898,12 @@ static bool keep_def(const s2l_attr_def *def, void *arg)
  * normalisation, PATCH and /Schemas all take it from there. */
 static void apply_overrides(s2l_rmap *rm, s2l_schema *view, const s2l_schema *full)
 {
+    /* RFC 7643 §4.2 calls Group.displayName REQUIRED (the §8.7.1 schema says
+     * otherwise); normalisation enforces it, so /Schemas says so. */
+    if (s2l_schema_is(full, S2L_URN_GROUP))
+        for (size_t k = 0; k < view->n_attrs; k++)
+            if (strcasecmp(view->attrs[k].name, "displayName") == 0)
+                view->attrs[k].required = true;
     for (size_t i = 0; i < rm->n_entries; i++) {
         const s2l_mentry *me = &rm->entries[i];
         if (me->schema != full || !me->read_only)
@@ -902,6 +943,7 @@ static bool build_views(load_ctx *c, s2l_rmap *rm, const char *where)
     rm->rt.ext = rm->ext_views_const;
     rm->rt.ext_required = rm->ext_required;
     rm->rt.n_ext = rm->n_ext;
+    rm->rt.json_limits = &rm->mapping->limits.json;
     return true;
 }
 
@@ -973,7 +1015,7 @@ static bool parse_ldap_settings(load_ctx *c, s2l_rmap *rm, const s2l_resource_ty
     static const char *const keys[] = {"base_dn", "scope", "object_classes", "object_filter", "rdn",
                                        "id_attribute", "id_syntax", "created_attribute", "modified_attribute",
                                        "version_attribute", "sort_attribute", "unique_attribute",
-                                       "ordering_rules", NULL};
+                                       "ordering_rules", "keep_attribute", NULL};
     char *scope = NULL, *syntax = NULL, **rdn_texts = NULL;
     size_t n_rdn_texts = 0;
     bool ok = false;
@@ -988,7 +1030,8 @@ static bool parse_ldap_settings(load_ctx *c, s2l_rmap *rm, const s2l_resource_ty
         !get_string(c, l, "object_filter", where, true, false, &rm->object_filter) ||
         !get_ldap_attr(c, l, "id_attribute", where, false, &rm->id_attr) ||
         !get_string(c, l, "id_syntax", where, false, false, &syntax) ||
-        !get_strv(c, l, "rdn", where, false, &rdn_texts, &n_rdn_texts))
+        !get_strv(c, l, "rdn", where, false, &rdn_texts, &n_rdn_texts) ||
+        !get_ldap_attr(c, l, "keep_attribute", where, false, &rm->keep_attr))
         goto out; /* "rdn" is required: get_strv refuses a missing member */
     if (scope == NULL || strcmp(scope, "one") == 0) {
         rm->info.scope = S2L_SCOPE_ONE;
@@ -1211,6 +1254,117 @@ out:
     return ok;
 }
 
+static const char *policy_name(s2l_attr_policy p)
+{
+    return p == S2L_POLICY_KEEP ? "keep" : p == S2L_POLICY_IGNORE ? "ignore" : "reject";
+}
+
+/* The mapping's policies as this type applies them; "keep" needs a place. */
+static bool finish_policies(load_ctx *c, s2l_rmap *rm, const char *where)
+{
+    const s2l_mapping *m = c->m;
+    static const char *const keys[] = {"unknown_attributes", "unmapped_attributes", "unknown_schemas"};
+    const s2l_attr_policy vals[] = {m->unknown_attrs, m->unmapped_attrs, m->unknown_schemas};
+
+    for (size_t i = 0; i < 3; i++) {
+        if (vals[i] == S2L_POLICY_KEEP && rm->keep_attr == NULL) {
+            lerr(c, where, "\"%s\": \"keep\" needs \"ldap.keep_attribute\" (where kept content is stored)", keys[i]);
+            return false;
+        }
+    }
+    rm->full_rt.name = rm->name;
+    rm->full_rt.endpoint = rm->endpoint;
+    rm->full_rt.description = rm->description;
+    rm->full_rt.core = rm->core;
+    rm->full_rt.ext = rm->ext;
+    rm->full_rt.ext_required = rm->ext_required;
+    rm->full_rt.n_ext = rm->n_ext;
+    rm->full_rt.json_limits = rm->rt.json_limits;
+    rm->policies.unknown = m->unknown_attrs;
+    rm->policies.unmapped = m->unmapped_attrs;
+    rm->policies.schemas = m->unknown_schemas;
+    rm->policies.full = &rm->full_rt;
+    if (m->unknown_manager == S2L_POLICY_KEEP && rm->keep_attr == NULL) {
+        for (size_t i = 0; i < rm->n_entries; i++) {
+            const s2l_mentry *me = &rm->entries[i];
+            if (me->kind == S2L_ME_REFERENCE && !me->top->multi_valued && !me->read_only) {
+                lerr(c, where, "\"unknown_manager\": \"keep\" needs \"ldap.keep_attribute\" (where %s is kept)",
+                     me->attr);
+                return false;
+            }
+        }
+    }
+    rm->unknown_manager = m->unknown_manager >= 0 ? (s2l_attr_policy)m->unknown_manager
+                          : rm->keep_attr ? S2L_POLICY_KEEP : S2L_POLICY_REJECT;
+    (void)policy_name;
+    return true;
+}
+
+/* A SCIM value that may not fit the LDAP syntax chosen for it is refused at
+ * run time (400 naming the SCIM path) unless it has somewhere else to go: say
+ * so at start, so the admin can map it differently. */
+static int warn_syntax(load_ctx *c, const s2l_rmap *rm, const s2l_mentry *me, const char *scim_path,
+                       const char *ldap, const char *also, const s2l_attr_def *leaf)
+{
+    s2l_ldap_syntax syn = s2l_ldap_syntax_of(ldap);
+    char msg[768];
+
+    if (!s2l_ldap_syntax_narrow(syn))
+        return 0;
+    if (also != NULL && !s2l_ldap_syntax_narrow(s2l_ldap_syntax_of(also)))
+        return 0;
+    if (leaf != NULL && ((leaf->type == S2L_T_INTEGER && syn == S2L_LSYN_INTEGER) ||
+                         (leaf->type == S2L_T_BOOLEAN) || (leaf->type == S2L_T_DATETIME && syn == S2L_LSYN_GENTIME)))
+        return 0;
+    /* values of a multi-valued attribute that do not fit go to its "type": "*" entry */
+    if (me->kind == S2L_ME_MULTI) {
+        for (size_t i = 0; i < rm->n_entries; i++)
+            if (rm->entries[i].catch_all && rm->entries[i].top == me->top)
+                return 0;
+    }
+    snprintf(msg, sizeof msg,
+             "%s: %s: %s is stored in LDAP attribute %s (%s syntax), which is narrower than a SCIM %s: "
+             "values outside it are refused with 400",
+             c->file, me->where, scim_path, ldap, s2l_ldap_syntax_name(syn),
+             leaf ? s2l_attr_type_name(leaf->type) : "string");
+    return json_array_append_new(c->m->warnings, json_string(msg));
+}
+
+static int collect_warnings(load_ctx *c, const s2l_rmap *rm)
+{
+    char path[300];
+
+    for (size_t i = 0; i < rm->n_entries; i++) {
+        const s2l_mentry *me = &rm->entries[i];
+        int rc = 0;
+        if (me->read_only || me->kind == S2L_ME_REFERENCE || me->kind == S2L_ME_CONSTANT || me->catch_all ||
+            (me->kind == S2L_ME_SIMPLE && me->is_bool))
+            continue;
+        if (me->kind == S2L_ME_DERIVED) {
+            snprintf(path, sizeof path, "a template");
+            rc = warn_syntax(c, rm, me, path, me->ldap, NULL, NULL);
+        } else if (me->kind == S2L_ME_SIMPLE) {
+            snprintf(path, sizeof path, "%s%s%s", me->attr, me->sub ? "." : "", me->sub ? me->sub : "");
+            rc = warn_syntax(c, rm, me, path, me->ldap, NULL, me->leaf);
+        } else if (me->ldap != NULL) {
+            const s2l_attr_def *vd = s2l_attr_find_sub(me->top, "value");
+            snprintf(path, sizeof path, "%s%s%s%s", me->attr, me->type ? "[type eq \"" : "", me->type ? me->type : "",
+                     me->type ? "\"]" : "");
+            rc = warn_syntax(c, rm, me, path, me->ldap, NULL, vd ? vd : me->top);
+        } else {
+            for (size_t k = 0; k < me->n_subs && rc == 0; k++) {
+                snprintf(path, sizeof path, "%s%s%s%s.%s", me->attr, me->type ? "[type eq \"" : "",
+                         me->type ? me->type : "", me->type ? "\"]" : "", me->subs[k].scim);
+                rc = warn_syntax(c, rm, me, path, me->subs[k].ldap, me->subs[k].also,
+                                 s2l_attr_find_sub(me->top, me->subs[k].scim));
+            }
+        }
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Settings that depend on the entries or on other resource types. */
 static bool finish_rmap(load_ctx *c, s2l_rmap *rm, const char *where)
 {
@@ -1258,6 +1412,8 @@ static bool finish_rmap(load_ctx *c, s2l_rmap *rm, const char *where)
             return false;
         }
     }
+    if (!finish_policies(c, rm, where))
+        return false;
 
     rm->info.name = rm->name;
     rm->info.endpoint = rm->endpoint;
@@ -1288,6 +1444,7 @@ static void rmap_fini(s2l_rmap *rm)
     free(rm->sort_attr);
     s2l_strv_free(rm->ordering_rules);
     free(rm->unique_attr);
+    free(rm->keep_attr);
     s2l_strv_free(rm->default_read_attrs);
     s2l_strv_free(rm->update_read_attrs);
     json_decref(rm->written_names);
@@ -1324,7 +1481,9 @@ void s2l_mapping_destroy(s2l_mapping *m)
         s2l_schema_destroy(m->schemas[i]);
     free(m->schemas);
     s2l_strv_free(m->secret_attrs);
+    s2l_subschema_destroy(m->ldap_overrides);
     free(m->path);
+    json_decref(m->warnings);
     free(m);
 }
 
@@ -1443,7 +1602,29 @@ static bool load_secret_attrs(load_ctx *c, const json_t *j)
 
 /* Attributes read before an update: the defaults minus delta attributes (a
  * group's members are never read to be changed). */
+static char **update_attrs_of_(const s2l_rmap *rm);
+
+/* ... plus objectClass: an update adds the mapping's classes an entry lacks
+ * (s2l_rmap_adopt_mods), so entries made by other tools become manageable. */
 static char **update_attrs_of(const s2l_rmap *rm)
+{
+    char **v = update_attrs_of_(rm);
+    size_t n = 0;
+
+    if (v == NULL)
+        return NULL;
+    while (v[n])
+        n++;
+    char **w = realloc(v, (n + 2) * sizeof *w);
+    if (w == NULL || (w[n] = strdup("objectClass")) == NULL) {
+        s2l_strv_free(w ? w : v);
+        return NULL;
+    }
+    w[n + 1] = NULL;
+    return w;
+}
+
+static char **update_attrs_of_(const s2l_rmap *rm)
 {
     if (rm->delta_attrs == NULL || rm->delta_attrs[0] == NULL)
         return s2l_rmap_read_attrs(rm, NULL);
@@ -1462,10 +1643,71 @@ static char **update_attrs_of(const s2l_rmap *rm)
     return attrs;
 }
 
+/* One policy key: a string among `allowed` ('|'-separated), or the default. */
+static bool get_policy(load_ctx *c, const json_t *j, const char *key, const char *allowed, int dflt, int *out)
+{
+    const json_t *v = json_object_get(j, key);
+    char where[64];
+
+    *out = dflt;
+    if (v == NULL)
+        return true;
+    snprintf(where, sizeof where, "$.%s", key);
+    const char *s = json_string_value(v);
+    if (s != NULL) {
+        static const struct { const char *name; int val; } names[] = {
+            {"keep", S2L_POLICY_KEEP}, {"ignore", S2L_POLICY_IGNORE}, {"reject", S2L_POLICY_REJECT},
+            {"skip", S2L_POLICY_IGNORE}};
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            size_t n = strlen(names[i].name);
+            const char *hit = strstr(allowed, names[i].name);
+            if (strcmp(s, names[i].name) == 0 && hit && (hit[n] == '|' || hit[n] == 0)) {
+                *out = names[i].val;
+                return true;
+            }
+        }
+    }
+    s2l_strbuf b = {0};
+    for (const char *p = allowed; *p;) {
+        const char *e = strchr(p, '|');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        s2l_sb_adds(&b, p == allowed ? "\"" : e ? ", \"" : " or \"");
+        s2l_sb_add(&b, p, n);
+        s2l_sb_adds(&b, "\"");
+        p += n + (e ? 1 : 0);
+    }
+    char *list = s2l_sb_take(&b);
+    lerr(c, where, "must be %s", list ? list : allowed);
+    free(list);
+    return false;
+}
+
+/* Top-level policies (mappings/README.md, "Policies"). */
+static bool parse_policies(load_ctx *c, const json_t *j)
+{
+    int ua, um, us, mgr, mem;
+
+    if (!get_policy(c, j, "unknown_attributes", "keep|ignore|reject", S2L_POLICY_IGNORE, &ua) ||
+        !get_policy(c, j, "unmapped_attributes", "keep|ignore|reject", S2L_POLICY_IGNORE, &um) ||
+        !get_policy(c, j, "unknown_schemas", "keep|ignore|reject", S2L_POLICY_IGNORE, &us) ||
+        !get_policy(c, j, "unknown_manager", "keep|reject", -1, &mgr) ||
+        !get_policy(c, j, "unknown_members", "skip|reject", S2L_POLICY_IGNORE, &mem))
+        return false;
+    c->m->unknown_attrs = (s2l_attr_policy)ua;
+    c->m->unmapped_attrs = (s2l_attr_policy)um;
+    c->m->unknown_schemas = (s2l_attr_policy)us;
+    c->m->unknown_manager = mgr;
+    c->m->skip_unknown_members = mem == S2L_POLICY_IGNORE;
+    c->m->ignore_unknown = ua != S2L_POLICY_REJECT;
+    return true;
+}
+
 s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *errbuf, size_t errlen)
 {
     static const char *const keys[] = {"unknown_attributes", "referential_integrity", "resource_types",
-                                       "secret_attributes", "description", NULL};
+                                       "secret_attributes", "description", "unmapped_attributes",
+                                       "unknown_schemas", "unknown_manager", "unknown_members",
+                                       "ldap_attribute_types", NULL};
     load_ctx c = {.file = path, .errbuf = errbuf, .errlen = errlen};
     json_error_t je;
     json_t *j = NULL;
@@ -1480,6 +1722,10 @@ s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *er
         oom(&c, "$");
         goto out;
     }
+    c.m->limits = (s2l_mapping_limits){.max_rdn_bytes = S2L_MAX_RDN_BYTES_DEFAULT,
+                                       .json = {.max_depth = S2L_JSON_MAX_DEPTH_DEFAULT,
+                                                .max_nodes = S2L_JSON_MAX_NODES_DEFAULT,
+                                                .max_values = S2L_JSON_MAX_VALUES_DEFAULT}};
     j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (j == NULL) {
         snprintf(errbuf, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
@@ -1493,14 +1739,12 @@ s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *er
     }
     if (!check_keys(&c, j, "$", keys))
         goto out;
-    ua = json_object_get(j, "unknown_attributes");
-    if (ua != NULL) {
-        if (!json_is_string(ua) || (strcmp(json_string_value(ua), "reject") != 0 &&
-                                    strcmp(json_string_value(ua), "ignore") != 0)) {
-            lerr(&c, "$.unknown_attributes", "must be \"reject\" or \"ignore\"");
-            goto out;
-        }
-        c.m->ignore_unknown = strcmp(json_string_value(ua), "ignore") == 0;
+    (void)ua;
+    if (!parse_policies(&c, j))
+        goto out;
+    if ((c.m->warnings = json_array()) == NULL) {
+        oom(&c, "$");
+        goto out;
     }
     /* Default "gateway": where the directory does maintain references (refint),
      * the gateway's own search simply finds nothing left to fix. */
@@ -1513,6 +1757,14 @@ s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *er
             goto out;
         }
         c.m->refint_by_gateway = strcmp(json_string_value(ri), "gateway") == 0;
+    }
+    const json_t *over = json_object_get(j, "ldap_attribute_types");
+    if (over != NULL) {
+        char msg[400];
+        if (!s2l_map_load_overrides(c.m, over, msg, sizeof msg)) {
+            lerr(&c, "$.ldap_attribute_types", "%s", msg);
+            goto out;
+        }
     }
     rts = json_object_get(j, "resource_types");
     if (!json_is_array(rts) || json_array_size(rts) == 0) {
@@ -1550,13 +1802,19 @@ s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *er
         rm->update_read_attrs = update_attrs_of(rm);
         rm->written_names = json_array();
         if (rm->default_read_attrs == NULL || rm->update_read_attrs == NULL || rm->written_names == NULL ||
-            s2l_map_written_attrs(rm, rm->written_names) < 0) {
+            s2l_map_written_attrs(rm, rm->written_names) < 0 || collect_warnings(&c, rm) < 0) {
             lerr(&c, "$", "out of memory");
             goto out;
         }
     }
     if (!load_secret_attrs(&c, j))
         goto out;
+    /* Filters work from the start with the standard schema; the gateway applies
+     * the directory's own subschema once it has read it. */
+    if (s2l_mapping_apply_subschema(c.m, NULL, NULL, 0) < 0) {
+        lerr(&c, "$", "out of memory");
+        goto out;
+    }
     ok = true;
 out:
     json_decref(j);
@@ -1570,6 +1828,25 @@ out:
 /* ---- accessors ---- */
 
 size_t s2l_mapping_count(const s2l_mapping *m) { return m->n_rmaps; }
+
+void s2l_mapping_set_limits(s2l_mapping *m, const s2l_mapping_limits *lim)
+{
+    /* Every resource type's view points at m->limits.json, so this one copy
+     * reaches s2l_resource_normalize and s2l_patch_apply. */
+    m->limits = *lim;
+}
+
+void s2l_mapping_set_config_limits(s2l_mapping *m, const s2l_config *cfg)
+{
+    s2l_mapping_set_limits(m, &(s2l_mapping_limits){
+                                  .max_rdn_bytes = cfg->limits.max_rdn_bytes,
+                                  .json = {.max_depth = cfg->limits.max_json_depth,
+                                           .max_nodes = cfg->limits.max_json_nodes,
+                                           .max_values = cfg->limits.max_values_per_attribute},
+                              });
+}
+
+const s2l_mapping_limits *s2l_mapping_limits_of(const s2l_mapping *m) { return &m->limits; }
 
 char *const *s2l_rmap_default_read_attrs(const s2l_rmap *rm) { return rm->default_read_attrs; }
 
@@ -1601,3 +1878,5 @@ const char *const *s2l_rmap_delta_attrs(const s2l_rmap *rm) { return (const char
 const s2l_rmap_groups *s2l_rmap_groups_of(const s2l_rmap *rm) { return &rm->groups; }
 s2l_deprovision s2l_rmap_deprovision(const s2l_rmap *rm) { return rm->deprovision; }
 const char *const *s2l_mapping_secret_attrs(const s2l_mapping *m) { return (const char *const *)m->secret_attrs; }
+const s2l_policies *s2l_rmap_policies(const s2l_rmap *rm) { return &rm->policies; }
+const json_t *s2l_mapping_warnings(const s2l_mapping *m) { return m->warnings; }

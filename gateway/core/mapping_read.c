@@ -57,7 +57,8 @@ char **s2l_rmap_read_attrs(const s2l_rmap *rm, const s2l_projection *p)
 {
     char **v = NULL;
     size_t n = 0, cap = 0;
-    const char *always[] = {rm->id_attr, rm->rdn_attr, rm->created_attr, rm->modified_attr, rm->version_attr};
+    const char *always[] = {rm->id_attr, rm->rdn_attr, rm->created_attr, rm->modified_attr, rm->version_attr,
+                            rm->keep_attr};
 
     for (size_t i = 0; i < sizeof always / sizeof always[0]; i++)
         if (strv_add_unique(&v, &n, &cap, always[i]) < 0)
@@ -76,7 +77,8 @@ char **s2l_rmap_read_attrs(const s2l_rmap *rm, const s2l_projection *p)
                 goto fail;
         }
         for (size_t k = 0; k < me->n_subs; k++)
-            if (strv_add_unique(&v, &n, &cap, me->subs[k].ldap) < 0)
+            if (strv_add_unique(&v, &n, &cap, me->subs[k].ldap) < 0 ||
+                strv_add_unique(&v, &n, &cap, me->subs[k].also) < 0)
                 goto fail;
     }
     return v;
@@ -294,6 +296,50 @@ static json_t *typed_value(const s2l_attr_def *def, const char *text)
     }
 }
 
+/* SCIM text of an LDAP value of attribute name: Postal Address lines ('$')
+ * become newlines again (see ldap_form in mapping_write.c). malloc'd. */
+static char *scim_form(const char *name, const char *text)
+{
+    s2l_strbuf b = {0};
+
+    if (s2l_ldap_syntax_of(name) != S2L_LSYN_POSTAL || (strchr(text, '$') == NULL && strchr(text, '\\') == NULL))
+        return strdup(text);
+    for (const char *p = text; *p; p++) {
+        if (*p == '$') {
+            s2l_sb_adds(&b, "\n");
+        } else if (*p == '\\' && (strncasecmp(p + 1, "24", 2) == 0 || strncasecmp(p + 1, "5c", 2) == 0)) {
+            s2l_sb_adds(&b, p[1] == '2' ? "$" : "\\");
+            p += 2;
+        } else {
+            s2l_sb_add(&b, p, 1);
+        }
+    }
+    if (b.len == 0 && !b.failed)
+        s2l_sb_adds(&b, "");
+    return s2l_sb_take(&b);
+}
+
+static json_t *typed_ldap_value(const s2l_attr_def *def, const char *ldap_attr, const char *text)
+{
+    char *t = scim_form(ldap_attr, text);
+    json_t *v = t ? typed_value(def, t) : NULL;
+    free(t);
+    return v;
+}
+
+/* Whether LDAP value v is the representation repr: compared case-insensitively,
+ * and as an instant on a GeneralizedTime attribute (a lock time written
+ * "00000101000000Z" is the "000001010000Z" one), as the directory's equality
+ * does, so that filters on the boolean can be left to LDAP. */
+static bool is_repr(const s2l_mentry *me, const char *v, const char *repr)
+{
+    if (repr == NULL)
+        return false;
+    if (strcasecmp(v, repr) == 0)
+        return true;
+    return me->caps.eq == S2L_MR_GENERALIZED_TIME && s2l_gtime_same_instant(v, repr);
+}
+
 static json_t *bool_value(const s2l_mentry *me, const json_t *entry)
 {
     const json_t *vals = s2l_map_entry_values(entry, me->ldap);
@@ -302,9 +348,9 @@ static json_t *bool_value(const s2l_mentry *me, const json_t *entry)
 
     if (vals == NULL || first == NULL) {
         b = me->boolean.absent;
-    } else if (me->boolean.when_false && strcasecmp(first, me->boolean.when_false) == 0) {
+    } else if (is_repr(me, first, me->boolean.when_false)) {
         b = 0;
-    } else if (me->boolean.when_true && strcasecmp(first, me->boolean.when_true) == 0) {
+    } else if (is_repr(me, first, me->boolean.when_true)) {
         b = 1;
     } else {
         b = me->boolean.other;
@@ -327,7 +373,7 @@ static int render_simple(const s2l_rmap *rm, const s2l_mentry *me, const json_t 
         v = bool_value(me, entry);
     } else {
         const char *text = s2l_map_entry_first(entry, me->ldap);
-        v = text ? typed_value(me->leaf, text) : NULL;
+        v = text ? typed_ldap_value(me->leaf, me->ldap, text) : NULL;
     }
     if (v == NULL)
         return 0;
@@ -344,11 +390,37 @@ static int render_simple(const s2l_rmap *rm, const s2l_mentry *me, const json_t 
     return json_object_set_new(obj, me->sub, v);
 }
 
+/* Values of a "type": "*" entry: JSON texts as written (a text that is not
+ * JSON, written by another tool, reads as its "value"). */
+static int render_catch_all(const s2l_mentry *me, const json_t *entry, json_t *arr)
+{
+    const json_t *vals = s2l_map_entry_values(entry, me->ldap);
+    json_t *list = json_is_string(vals) ? json_pack("[O]", vals) : json_incref((json_t *)vals);
+    size_t i;
+    json_t *e;
+    int rc = 0;
+
+    json_array_foreach(list, i, e) {
+        const char *text = json_string_value(e);
+        json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+        if (!json_is_object(v)) {
+            json_decref(v);
+            v = text ? json_pack("{s:s}", "value", text) : NULL;
+        }
+        if (v != NULL && json_array_append_new(arr, v) < 0)
+            rc = -1;
+    }
+    json_decref(list);
+    return rc;
+}
+
 static int render_multi(const s2l_mentry *me, const json_t *entry, json_t *arr, bool *primary_done)
 {
     const s2l_attr_def *top = me->top;
     bool complex = top->type == S2L_T_COMPLEX;
 
+    if (me->catch_all)
+        return render_catch_all(me, entry, arr);
     if (me->ldap != NULL) {
         const json_t *vals = s2l_map_entry_values(entry, me->ldap);
         json_t *list = json_is_string(vals) ? json_pack("[O]", vals) : json_incref((json_t *)vals);
@@ -357,7 +429,7 @@ static int render_multi(const s2l_mentry *me, const json_t *entry, json_t *arr, 
         int rc = 0;
         json_array_foreach(list, i, e) {
             const s2l_attr_def *vd = complex ? s2l_attr_find_sub(top, "value") : top;
-            json_t *tv = typed_value(vd, json_string_value(e)), *elem;
+            json_t *tv = typed_ldap_value(vd, me->ldap, json_string_value(e)), *elem;
             if (tv == NULL)
                 continue;
             if (!complex) {
@@ -381,10 +453,13 @@ static int render_multi(const s2l_mentry *me, const json_t *entry, json_t *arr, 
     json_t *elem = json_object();
     int rc = elem ? 0 : -1;
     for (size_t k = 0; rc == 0 && k < me->n_subs; k++) {
-        const char *text = s2l_map_entry_first(entry, me->subs[k].ldap);
+        const char *attr = me->subs[k].ldap;
+        const char *text = s2l_map_entry_first(entry, attr);
         const s2l_attr_def *sd = s2l_attr_find_sub(top, me->subs[k].scim);
+        if (text == NULL && me->subs[k].also != NULL)
+            text = s2l_map_entry_first(entry, attr = me->subs[k].also);
         if (text && sd)
-            rc = set_opt(elem, me->subs[k].scim, typed_value(sd, text));
+            rc = set_opt(elem, me->subs[k].scim, typed_ldap_value(sd, attr, text));
     }
     if (rc == 0 && json_object_size(elem) > 0) {
         if (me->type)
@@ -403,13 +478,28 @@ static int render_multi(const s2l_mentry *me, const json_t *entry, json_t *arr, 
 static int render_attr(const s2l_rmap *rm, const s2l_attr_def *def, const s2l_schema *full, const json_t *entry,
                        const json_t *refs, const char *base_url, json_t *container)
 {
-    json_t *arr = NULL;
+    json_t *arr = NULL, *kept = NULL;
     bool primary_done = false;
     int rc = 0;
 
+    /* Values kept as JSON carry their own primary flag: when one has it, the
+     * typed entries do not claim primary for their first value. */
+    for (size_t i = 0; def->multi_valued && i < rm->n_entries && rc == 0; i++) {
+        const s2l_mentry *me = &rm->entries[i];
+        if (!me->catch_all || me->schema != full || me->write_only || strcmp(me->attr, def->name) != 0)
+            continue;
+        if (kept == NULL && (kept = json_array()) == NULL)
+            return -1;
+        rc = render_catch_all(me, entry, kept);
+    }
+    for (size_t i = 0; i < json_array_size(kept); i++)
+        if (json_is_true(json_object_get(json_array_get(kept, i), "primary")))
+            primary_done = true;
+
     for (size_t i = 0; i < rm->n_entries && rc == 0; i++) {
         const s2l_mentry *me = &rm->entries[i];
-        if (me->schema != full || me->write_only || me->attr == NULL || strcmp(me->attr, def->name) != 0)
+        if (me->schema != full || me->write_only || me->attr == NULL || me->catch_all ||
+            strcmp(me->attr, def->name) != 0)
             continue;
         switch (me->kind) {
         case S2L_ME_SIMPLE:
@@ -446,9 +536,16 @@ static int render_attr(const s2l_rmap *rm, const s2l_attr_def *def, const s2l_sc
             break;
         }
     }
+    if (rc == 0 && json_array_size(kept) > 0) {
+        if (arr == NULL)
+            arr = json_incref(kept);
+        else
+            rc = json_array_extend(arr, kept);
+    }
     if (rc == 0 && arr != NULL && json_array_size(arr) > 0)
         rc = json_object_set(container, def->name, arr);
     json_decref(arr);
+    json_decref(kept);
     return rc;
 }
 
@@ -542,6 +639,8 @@ json_t *s2l_rmap_to_scim(const s2l_rmap *rm, const json_t *entry, const json_t *
         }
         json_decref(ext);
     }
+    if (s2l_keep_merge(rm, entry, res) < 0)
+        goto oom;
     json_decref(schemas);
     free(id);
     return res;

@@ -12,6 +12,20 @@
 
 /* ---- JSON access ---- */
 
+void s2l_map_del_ci(json_t *obj, const char *key)
+{
+    const char *k;
+    json_t *v;
+    void *tmp;
+
+    if (!json_is_object(obj))
+        return;
+    json_object_foreach_safe(obj, tmp, k, v) {
+        if (strcasecmp(k, key) == 0)
+            json_object_del(obj, k);
+    }
+}
+
 json_t *s2l_map_get_ci(const json_t *obj, const char *key)
 {
     return s2l_json_get_ci(obj, key);
@@ -141,6 +155,67 @@ static bool digits(const char *s, size_t n)
         if (!isdigit((unsigned char)s[i]))
             return false;
     return true;
+}
+
+/* Seconds of a GeneralizedTime from 0000-03-01 (a proleptic Gregorian day
+ * count, H. Hinnant's days_from_civil shifted to stay non-negative) and its
+ * fraction digits without trailing zeros; false when malformed. */
+static bool gtime_instant(const char *gt, long long *secs, const char **frac, size_t *frac_len)
+{
+    const char *p = gt;
+    int mm = 0, ss = 0;
+
+    if (gt == NULL || strlen(gt) < 11 || !digits(p, 10))
+        return false;
+    int y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
+    int mo = (p[4] - '0') * 10 + (p[5] - '0'), d = (p[6] - '0') * 10 + (p[7] - '0');
+    int h = (p[8] - '0') * 10 + (p[9] - '0');
+    p += 10;
+    if (digits(p, 2)) {
+        mm = (p[0] - '0') * 10 + (p[1] - '0');
+        p += 2;
+        if (digits(p, 2)) {
+            ss = (p[0] - '0') * 10 + (p[1] - '0');
+            p += 2;
+        }
+    }
+    *frac = p;
+    *frac_len = 0;
+    if (*p == '.' || *p == ',') {
+        *frac = ++p;
+        while (isdigit((unsigned char)*p))
+            p++;
+        *frac_len = (size_t)(p - *frac);
+        if (*frac_len == 0)
+            return false;
+        while (*frac_len > 0 && (*frac)[*frac_len - 1] == '0')
+            (*frac_len)--;
+    }
+    long long off = 0;
+    if (strcmp(p, "Z") != 0) {
+        if (!((p[0] == '+' || p[0] == '-') && strlen(p) == 5 && digits(p + 1, 4)))
+            return false;
+        off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600LL + ((p[3] - '0') * 10 + (p[4] - '0')) * 60LL;
+        if (p[0] == '-')
+            off = -off;
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > 31)
+        return false;
+    long yy = y - (mo <= 2);
+    long era = yy / 400, yoe = yy - era * 400;
+    long doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long long days = (long long)era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    *secs = days * 86400 + h * 3600LL + mm * 60LL + ss - off;
+    return true;
+}
+
+bool s2l_gtime_same_instant(const char *a, const char *b)
+{
+    long long sa, sb;
+    const char *fa, *fb;
+    size_t na, nb;
+    return gtime_instant(a, &sa, &fa, &na) && gtime_instant(b, &sb, &fb, &nb) && sa == sb && na == nb &&
+           memcmp(fa, fb, na) == 0;
 }
 
 char *s2l_gtime_to_rfc3339(const char *gt)
@@ -324,4 +399,142 @@ char *s2l_map_rdn(const s2l_rmap *rm, const json_t *resource, char **raw_out, s2
         s2l_error_set(err, 400, S2L_SCIM_INVALID_VALUE, "%s: the attributes naming the entry (%s=%s) are missing",
                       rm->name, rm->rdn_attr, rm->n_rdn ? rm->rdn[0].text : "");
     return NULL;
+}
+
+/* Bytes of an RDN built by s2l_map_rdn as the directory stores it: OpenLDAP
+ * keeps every escaped character in hex form ("\," is stored as "\2C"), and
+ * control bytes too, so each counts 3. */
+static size_t stored_rdn_size(const char *rdn)
+{
+    size_t n = 0;
+    for (const char *p = rdn; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '\\' && p[1] != '\0') {
+            bool hex = isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2]);
+            p += hex ? 2 : 1;
+            n += 3;
+        } else {
+            n += c < 0x20 || c == 0x7f ? 3 : 1;
+        }
+    }
+    return n;
+}
+
+int s2l_map_check_rdn(const s2l_rmap *rm, const char *rdn, s2l_error *err)
+{
+    unsigned max = rm->mapping ? rm->mapping->limits.max_rdn_bytes : 0;
+    size_t n = stored_rdn_size(rdn);
+    if (max == 0 || n <= max)
+        return 0;
+    /* Name what the IdP sent: "{userName}" -> userName. */
+    const char *what = rm->n_rdn ? rm->rdn[0].text : rm->rdn_attr;
+    size_t wl = strlen(what);
+    if (wl > 2 && what[0] == '{' && what[wl - 1] == '}' && memchr(what + 1, '{', wl - 2) == NULL) {
+        what++;
+        wl -= 2;
+    }
+    s2l_error_set(err, 400, S2L_SCIM_INVALID_VALUE,
+                  "%s: %.*s is too long for the directory: the entry name (%s=...) would be %zu bytes, at most %u "
+                  "are accepted (limits.max_rdn_bytes)",
+                  rm->name, (int)wl, what, rm->rdn_attr, n, max);
+    return -1;
+}
+
+/* ---- string sets (long value lists: 20,000 emails must not cost n²) ---- */
+
+static uint32_t bytes_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+/* Open addressing over the strings of arr: slot = index + 1, 0 = empty. */
+typedef struct str_set {
+    size_t *slots;
+    size_t cap;
+    const json_t *arr;
+} str_set;
+
+static int set_init(str_set *set, const json_t *arr, size_t n)
+{
+    set->cap = 16;
+    while (set->cap < 2 * n)
+        set->cap *= 2;
+    set->slots = calloc(set->cap, sizeof *set->slots);
+    set->arr = arr;
+    return set->slots ? 0 : -1;
+}
+
+/* The slot holding a string equal to (s, n), or the empty slot where it goes. */
+static size_t *set_find(const str_set *set, const char *s, size_t n)
+{
+    size_t i = bytes_hash(s, n) & (set->cap - 1);
+    for (;;) {
+        size_t *slot = &set->slots[i];
+        if (*slot == 0)
+            return slot;
+        const json_t *v = json_array_get(set->arr, *slot - 1);
+        if (json_string_length(v) == n && memcmp(json_string_value(v), s, n) == 0)
+            return slot;
+        i = (i + 1) & (set->cap - 1);
+    }
+}
+
+int s2l_map_dedupe_strings(json_t *arr)
+{
+    size_t n = json_array_size(arr);
+    if (n < 2)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!json_is_string(json_array_get(arr, i)))
+            return 0;
+    str_set set;
+    json_t *out = json_array();
+    if (out == NULL || set_init(&set, out, n) < 0) {
+        json_decref(out);
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        json_t *v = json_array_get(arr, i);
+        size_t *slot = set_find(&set, json_string_value(v), json_string_length(v));
+        if (*slot != 0)
+            continue;
+        rc = json_array_append(out, v);
+        *slot = json_array_size(out);
+    }
+    if (rc == 0 && json_array_size(out) != n)
+        rc = json_array_clear(arr) < 0 || json_array_extend(arr, out) < 0 ? -1 : 0;
+    free(set.slots);
+    json_decref(out);
+    return rc;
+}
+
+int s2l_map_strings_within(const json_t *a, const json_t *b)
+{
+    size_t nb = json_array_size(b);
+    for (size_t i = 0; i < nb; i++)
+        if (!json_is_string(json_array_get(b, i)))
+            return -1;
+    str_set set;
+    if (set_init(&set, b, nb) < 0)
+        return -1;
+    for (size_t i = 0; i < nb; i++) {
+        json_t *v = json_array_get(b, i);
+        size_t *slot = set_find(&set, json_string_value(v), json_string_length(v));
+        if (*slot == 0)
+            *slot = i + 1;
+    }
+    int rc = 1;
+    for (size_t i = 0; i < json_array_size(a) && rc == 1; i++) {
+        json_t *v = json_array_get(a, i);
+        if (!json_is_string(v))
+            rc = -1;
+        else if (*set_find(&set, json_string_value(v), json_string_length(v)) == 0)
+            rc = 0;
+    }
+    free(set.slots);
+    return rc;
 }

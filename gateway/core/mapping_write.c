@@ -12,6 +12,7 @@
 #include <ctype.h>
 
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -33,7 +34,13 @@ static json_t *values_of(json_t *attrs, const char *name)
     return v;
 }
 
-/* Adds one value (not empty: LDAP has no empty values) unless already there. */
+/* Values a linear scan checks for duplicates as they are added; a longer
+ * list is de-duplicated once when complete (s2l_map_dedupe_strings), so
+ * 20,000 emails cost linear time instead of 200 million comparisons. */
+#define SCAN_MAX 16
+
+/* Adds one value (not empty: LDAP has no empty values) unless already there
+ * (past SCAN_MAX values: removed later by s2l_map_ldap_attrs). */
 static int add_value(json_t *attrs, const char *name, const char *val, size_t len)
 {
     json_t *arr, *e;
@@ -43,11 +50,64 @@ static int add_value(json_t *attrs, const char *name, const char *val, size_t le
         return 0;
     if ((arr = values_of(attrs, name)) == NULL)
         return -1;
-    json_array_foreach(arr, i, e) {
-        if (json_string_length(e) == len && memcmp(json_string_value(e), val, len) == 0)
-            return 0;
+    if (json_array_size(arr) < SCAN_MAX) {
+        json_array_foreach(arr, i, e) {
+            if (json_string_length(e) == len && memcmp(json_string_value(e), val, len) == 0)
+                return 0;
+        }
     }
     return json_array_append_new(arr, json_stringn(val, len));
+}
+
+/* The LDAP form of a text for attribute `name`: Postal Address lines are
+ * separated by '$' (RFC 4517 §3.3.28), where SCIM "formatted" has newlines;
+ * a country code is upper case. malloc'd, *len set. */
+static char *ldap_form(const char *name, const char *text, size_t *len)
+{
+    s2l_ldap_syntax syn = s2l_ldap_syntax_of(name);
+    s2l_strbuf b = {0};
+
+    if (syn == S2L_LSYN_COUNTRY && *len == 2) {
+        char *c = malloc(3);
+        if (c) {
+            c[0] = (char)toupper((unsigned char)text[0]);
+            c[1] = (char)toupper((unsigned char)text[1]);
+            c[2] = '\0';
+        }
+        return c;
+    }
+    if (syn != S2L_LSYN_POSTAL) {
+        char *c = malloc(*len + 1);
+        if (c) {
+            memcpy(c, text, *len);
+            c[*len] = '\0';
+        }
+        return c;
+    }
+    for (size_t i = 0; i < *len; i++) {
+        if (text[i] == '\\')
+            s2l_sb_adds(&b, "\\5C");
+        else if (text[i] == '$')
+            s2l_sb_adds(&b, "\\24");
+        else if (text[i] == '\n')
+            s2l_sb_adds(&b, "$");
+        else if (!(text[i] == '\r' && i + 1 < *len && text[i + 1] == '\n'))
+            s2l_sb_add(&b, &text[i], 1);
+    }
+    if (b.len == 0 && !b.failed)
+        s2l_sb_adds(&b, "");
+    *len = b.len;
+    return s2l_sb_take(&b);
+}
+
+static int add_text(json_t *attrs, const char *name, const char *text, size_t len)
+{
+    char *f = ldap_form(name, text, &len);
+    if (f == NULL)
+        return -1;
+    int rc = add_value(attrs, name, f, len);
+    free(f);
+    return rc;
 }
 
 static int add_scalar(json_t *attrs, const char *name, const json_t *v)
@@ -58,9 +118,21 @@ static int add_scalar(json_t *attrs, const char *name, const json_t *v)
     char *text = s2l_map_scalar_text(v, &len);
     if (text == NULL)
         return -1;
-    int rc = add_value(attrs, name, text, len);
+    int rc = add_text(attrs, name, text, len);
     free(text);
     return rc;
+}
+
+/* Whether a scalar SCIM value fits LDAP attribute name (unknown syntaxes: yes). */
+static bool scalar_fits(const char *name, const json_t *v)
+{
+    size_t len = 0;
+    if (!json_is_string(v) && !json_is_integer(v) && !json_is_real(v))
+        return true;
+    char *text = s2l_map_scalar_text(v, &len);
+    bool ok = text == NULL || len == 0 || s2l_ldap_value_fits(s2l_ldap_syntax_of(name), text, len);
+    free(text);
+    return ok;
 }
 
 static int add_template(json_t *attrs, const s2l_mentry *me, const json_t *resource, bool *done)
@@ -123,11 +195,104 @@ static int password_attrs(json_t *attrs, const s2l_mentry *me, const json_t *v)
     return rc;
 }
 
-static int simple_attrs(json_t *attrs, const s2l_mentry *me, const json_t *resource)
+/* ---- one write: LDAP attributes plus what no entry stores ---- */
+
+typedef struct wctx {
+    const s2l_rmap *rm;
+    const json_t *ids;
+    bool lenient;               /* the old side of a plan: nothing is refused or noted */
+    json_t *notes;              /* NULL on the old side */
+    s2l_error *err;
+    json_t *rest;               /* the residual: a copy of the resource minus what is stored (copy on write) */
+} wctx;
+
+static int w_oom(wctx *w)
+{
+    s2l_error_set(w->err, 500, NULL, "out of memory");
+    return -1;
+}
+
+/* The container of me's attribute in the residual, made private to it (the
+ * residual shares values with the resource until it changes them). */
+static json_t *rest_container(wctx *w, const s2l_mentry *me)
+{
+    if (!me->in_ext)
+        return w->rest;
+    json_t *c = s2l_map_get_ci(w->rest, me->schema->id);
+    return json_is_object(c) ? c : NULL; /* made private by rest_start */
+}
+
+/* The residual starts as a shallow copy of the resource, with private copies
+ * of its extension objects (entries delete their parts from them). */
+static json_t *rest_start(const s2l_rmap *rm, const json_t *resource)
+{
+    json_t *rest = json_is_object(resource) ? json_copy((json_t *)resource) : json_object();
+
+    for (size_t i = 0; rest != NULL && i < rm->n_ext; i++) {
+        json_t *c = s2l_map_get_ci(rest, rm->ext[i]->id);
+        if (!json_is_object(c))
+            continue;
+        json_t *copy = json_copy(c);
+        if (copy == NULL || json_object_set_new(rest, rm->ext[i]->id, copy) < 0) {
+            json_decref(rest);
+            return NULL;
+        }
+    }
+    return rest;
+}
+
+/* Removes me's attribute (or me->sub of it) from the residual. */
+static int rest_drop(wctx *w, const s2l_mentry *me)
+{
+    json_t *c = rest_container(w, me);
+    if (c == NULL)
+        return 0;
+    json_t *v = s2l_map_get_ci(c, me->attr);
+    if (v == NULL)
+        return 0;
+    if (me->sub == NULL || !json_is_object(v)) {
+        s2l_map_del_ci(c, me->attr);
+        return 0;
+    }
+    json_t *copy = json_copy(v);
+    if (copy == NULL)
+        return w_oom(w);
+    s2l_map_del_ci(copy, me->sub);
+    s2l_map_del_ci(c, me->attr);
+    if (json_object_size(copy) == 0) {
+        json_decref(copy);
+        return 0;
+    }
+    return json_object_set_new(c, me->attr, copy) < 0 ? w_oom(w) : 0;
+}
+
+/* Sets the residual of me's (top-level) attribute to v (stolen; NULL removes it). */
+static int rest_set(wctx *w, const s2l_mentry *me, json_t *v)
+{
+    json_t *c = rest_container(w, me);
+    if (c == NULL) {
+        json_decref(v);
+        return 0;
+    }
+    s2l_map_del_ci(c, me->attr);
+    if (v == NULL)
+        return 0;
+    return json_object_set_new(c, me->attr, v) < 0 ? w_oom(w) : 0;
+}
+
+static void scim_path(const s2l_mentry *me, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s%s%s%s%s", me->in_ext ? me->schema->id : "", me->in_ext ? ":" : "", me->attr,
+             me->sub ? "." : "", me->sub ? me->sub : "");
+}
+
+static int simple_attrs(wctx *w, json_t *attrs, const s2l_mentry *me, const json_t *resource)
 {
     const json_t *v = scim_value(me, resource);
     bool done = false;
 
+    if (v != NULL && rest_drop(w, me) < 0)
+        return -1;
     if (me->by_policy)
         return 0; /* written by the deprovision policy (s2l_dp_create_attrs, s2l_dp_plan) */
     if (me->is_password)
@@ -146,57 +311,187 @@ static int simple_attrs(json_t *attrs, const s2l_mentry *me, const json_t *resou
             return rc;
         }
     }
-    if (v != NULL && !(json_is_string(v) && json_string_length(v) == 0))
+    if (v != NULL && !(json_is_string(v) && json_string_length(v) == 0)) {
+        if (!w->lenient && !scalar_fits(me->ldap, v)) {
+            char path[512];
+            scim_path(me, path, sizeof path);
+            s2l_error_set(w->err, 400, S2L_SCIM_INVALID_VALUE,
+                          "%s: the value cannot be stored: LDAP attribute %s takes a %s", path, me->ldap,
+                          s2l_ldap_syntax_name(s2l_ldap_syntax_of(me->ldap)));
+            return -2;
+        }
         return add_scalar(attrs, me->ldap, v);
+    }
     return add_template(attrs, me, resource, &done);
 }
 
-/* Whether a value of a multi-valued complex attribute belongs to entry me:
- * its type matches, or it has none and me is the preferred (primary) type. */
+/* Sub-attributes a split entry cannot hold make the catch-all the better home
+ * for the whole value (RFC 7643 §2.4 "display" is server-rendered, "type" and
+ * "primary" are the entry's own). */
+static bool subs_all_stored(const s2l_mentry *me, const json_t *elem)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)elem, k, v) {
+        bool ok = json_is_null(v) || strcasecmp(k, "type") == 0 || strcasecmp(k, "primary") == 0 ||
+                  strcasecmp(k, "display") == 0;
+        for (size_t i = 0; !ok && i < me->n_subs; i++)
+            ok = strcasecmp(k, me->subs[i].scim) == 0;
+        if (!ok && me->ldap != NULL)
+            ok = strcasecmp(k, "value") == 0;
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* Whether entry me can store value elem (its type matched already). n_taken:
+ * values of this attribute me took so far. */
+static bool entry_accepts(const s2l_mentry *me, const json_t *elem, size_t n_taken, bool have_catch_all)
+{
+    if (me->ldap != NULL) {
+        const json_t *val = json_is_object(elem) ? s2l_map_get_ci(elem, "value") : elem;
+        if (!scalar_fits(me->ldap, val))
+            return false;
+        return !have_catch_all || !json_is_object(elem) || subs_all_stored(me, elem);
+    }
+    /* Sub-attributes spread over several LDAP attributes cannot keep two
+     * values apart, so only the first value of this type is stored there. */
+    if (n_taken > 0)
+        return false;
+    for (size_t k = 0; k < me->n_subs; k++) {
+        const json_t *sv = s2l_map_get_ci(elem, me->subs[k].scim);
+        if (sv == NULL || json_is_null(sv))
+            continue;
+        if (!scalar_fits(me->subs[k].ldap, sv) && !(me->subs[k].also && scalar_fits(me->subs[k].also, sv)))
+            return false;
+    }
+    return !have_catch_all || subs_all_stored(me, elem);
+}
+
+/* Whether a value of a multi-valued complex attribute belongs to entry me by
+ * its type: the type matches, or it has none and me is the preferred
+ * (primary) type; an untyped entry takes every value. */
 static bool value_is_mine(const s2l_mentry *me, const json_t *elem)
 {
     if (me->type == NULL)
         return true;
+    if (!json_is_object(elem))
+        return me->primary;
     const json_t *t = s2l_map_get_ci(elem, "type");
     if (json_is_string(t) && json_string_length(t) > 0)
         return strcasecmp(json_string_value(t), me->type) == 0;
     return me->primary;
 }
 
-static int multi_attrs(json_t *attrs, const s2l_mentry *me, const json_t *resource)
+static int store_value(json_t *attrs, const s2l_mentry *me, const json_t *elem)
 {
-    const json_t *v = scim_value(me, resource), *elem;
-    /* canonical form has arrays; a lone value (OneLogin) is still unambiguous */
+    int rc = 0;
+    if (me->catch_all) {
+        char *text = s2l_map_json_value_text(elem);
+        if (text == NULL)
+            return -1;
+        rc = add_value(attrs, me->ldap, text, strlen(text));
+        free(text);
+        return rc;
+    }
+    if (!json_is_object(elem))
+        return add_scalar(attrs, me->ldap, elem);
+    if (me->ldap)
+        return add_scalar(attrs, me->ldap, s2l_map_get_ci(elem, "value"));
+    for (size_t k = 0; k < me->n_subs && rc == 0; k++) {
+        const json_t *sv = s2l_map_get_ci(elem, me->subs[k].scim);
+        if (sv == NULL || json_is_null(sv))
+            continue;
+        if (scalar_fits(me->subs[k].ldap, sv))
+            rc = add_scalar(attrs, me->subs[k].ldap, sv);
+        if (rc == 0 && me->subs[k].also && scalar_fits(me->subs[k].also, sv))
+            rc = add_scalar(attrs, me->subs[k].also, sv);
+    }
+    return rc;
+}
+
+/* Every MULTI entry of the attribute `first` maps, together: each value goes
+ * to the first entry of its type that can store it, else to the "type": "*"
+ * entry, else it is left over (policy for unmapped content). */
+static int multi_group(wctx *w, json_t *attrs, const s2l_mentry *first, const json_t *resource)
+{
+    const s2l_rmap *rm = w->rm;
+    const json_t *v = scim_value(first, resource), *elem;
     json_t *list = json_is_array(v) ? json_incref((json_t *)v) : v ? json_pack("[O]", v) : NULL;
+    json_t *left = json_array();
+    size_t *taken = calloc(rm->n_entries, sizeof *taken);
+    const s2l_mentry *catch_all = NULL;
     size_t i;
     int rc = 0;
 
-    if (v != NULL && list == NULL)
-        return -1;
-    json_array_foreach(list, i, elem) {
-        if (!json_is_object(elem)) {
-            rc = me->ldap ? add_scalar(attrs, me->ldap, elem) : 0;
-        } else if (!value_is_mine(me, elem)) {
-            continue;
-        } else if (me->ldap) {
-            rc = add_scalar(attrs, me->ldap, s2l_map_get_ci(elem, "value"));
-        } else {
-            /* Sub-attributes spread over several LDAP attributes cannot keep
-             * two values apart, so only the first value of this type is stored. */
-            for (size_t k = 0; k < me->n_subs && rc == 0; k++)
-                rc = add_scalar(attrs, me->subs[k].ldap, s2l_map_get_ci(elem, me->subs[k].scim));
-            break;
-        }
-        if (rc < 0)
-            break;
+    if (v == NULL) {
+        rc = 0; /* nothing sent: nothing to place */
+        goto out;
     }
+    if (list == NULL || left == NULL || taken == NULL) {
+        rc = w_oom(w);
+        goto out;
+    }
+    for (size_t e = 0; e < rm->n_entries; e++)
+        if (rm->entries[e].kind == S2L_ME_MULTI && rm->entries[e].top == first->top && rm->entries[e].catch_all &&
+            !rm->entries[e].read_only)
+            catch_all = &rm->entries[e];
+    json_array_foreach(list, i, elem) {
+        const s2l_mentry *owner = NULL;
+        for (size_t e = 0; e < rm->n_entries && owner == NULL; e++) {
+            const s2l_mentry *me = &rm->entries[e];
+            if (me->kind != S2L_ME_MULTI || me->top != first->top || me->catch_all || me->read_only)
+                continue;
+            if (value_is_mine(me, elem) && entry_accepts(me, elem, taken[e], catch_all != NULL)) {
+                owner = me;
+                taken[e]++;
+            }
+        }
+        if (owner == NULL && catch_all != NULL && json_is_object(elem))
+            owner = catch_all;
+        if (owner != NULL) {
+            if (store_value(attrs, owner, elem) < 0) {
+                rc = w_oom(w);
+                goto out;
+            }
+            continue;
+        }
+        /* nowhere to store it */
+        if (!w->lenient) {
+            const json_t *t = json_is_object(elem) ? s2l_map_get_ci(elem, "type") : NULL;
+            char path[512];
+            snprintf(path, sizeof path, "%s%s%s%s%s", first->in_ext ? first->schema->id : "",
+                     first->in_ext ? ":" : "", first->attr, json_is_string(t) ? "[type eq \"" : "",
+                     json_is_string(t) ? json_string_value(t) : "");
+            if (json_is_string(t))
+                strncat(path, "\"]", sizeof path - strlen(path) - 1);
+            s2l_attr_policy p = rm->policies.unmapped;
+            if (p == S2L_POLICY_REJECT) {
+                s2l_notes_add(w->notes, "rejected", path);
+                s2l_error_set(w->err, 400, S2L_SCIM_INVALID_SYNTAX, "this server does not store %s", path);
+                rc = -2;
+                goto out;
+            }
+            s2l_notes_add(w->notes, p == S2L_POLICY_KEEP ? "kept" : "ignored", path);
+            if (p != S2L_POLICY_KEEP)
+                continue;
+        }
+        if (json_array_append(left, (json_t *)elem) < 0) {
+            rc = w_oom(w);
+            goto out;
+        }
+    }
+    rc = rest_set(w, first, json_array_size(left) ? json_incref(left) : NULL);
+out:
     json_decref(list);
+    json_decref(left);
+    free(taken);
     return rc;
 }
 
 /* The LDAP form of a referenced id: its DN, or its RDN value. NULL + *err when
- * id is unknown (unless lenient) or on allocation failure; *skip when unknown
- * and the caller should leave it out. */
+ * id is unknown (unless lenient) or on allocation failure. */
 static char *ref_ldap_value(const s2l_rmap *rm, const s2l_mentry *me, const char *id, const json_t *ids,
                             bool lenient, s2l_error *err)
 {
@@ -224,27 +519,78 @@ static char *ref_ldap_value(const s2l_rmap *rm, const s2l_mentry *me, const char
     return val;
 }
 
-static int ref_attrs(json_t *attrs, const s2l_rmap *rm, const s2l_mentry *me, const json_t *resource,
-                     const json_t *ids, bool lenient, s2l_error *err)
+/* Sub-attributes of a reference value beyond what the reference renders
+ * (value, $ref, type, display): present only when the unknown-attributes
+ * policy kept them (Azure's members[].displayName). */
+static json_t *ref_extras(const json_t *elem, const char *id)
 {
+    const char *k;
+    json_t *v;
+    json_t *out = NULL;
+
+    if (!json_is_object(elem))
+        return NULL;
+    json_object_foreach((json_t *)elem, k, v) {
+        if (strcasecmp(k, "value") == 0 || strcasecmp(k, "$ref") == 0 || strcasecmp(k, "type") == 0 ||
+            strcasecmp(k, "display") == 0 || json_is_null(v))
+            continue;
+        if (out == NULL && (out = json_pack("{s:s}", "value", id)) == NULL)
+            return NULL;
+        json_object_set(out, k, v);
+    }
+    return out;
+}
+
+/* The kept item of one member: {"<attr>": {...}} as mapping_keep.c writes it. */
+static char *item_text_of(const char *attr, json_t *value)
+{
+    json_t *o = json_object();
+    char *text = NULL;
+
+    if (o != NULL && json_object_set(o, attr, value) == 0)
+        text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    return text;
+}
+
+static int ref_attrs(wctx *w, json_t *attrs, const s2l_mentry *me, const json_t *resource)
+{
+    const s2l_rmap *rm = w->rm;
     const json_t *v = scim_value(me, resource), *elem;
     json_t *list = json_is_array(v) ? json_incref((json_t *)v) : v ? json_pack("[O]", v) : json_array();
     json_t *seen = json_object(); /* duplicates by hash: member lists can be long */
+    json_t *extras = json_array();
+    bool keep_unresolved = false;
     size_t i, added = 0;
     int rc = -1;
 
-    if (list == NULL || seen == NULL) {
-        json_decref(list);
-        json_decref(seen);
-        s2l_error_set(err, 500, NULL, "out of memory");
-        return -1;
+    if (list == NULL || seen == NULL || extras == NULL) {
+        w_oom(w);
+        goto out;
     }
     json_array_foreach(list, i, elem) {
         const json_t *idv = json_is_object(elem) ? s2l_map_get_ci(elem, "value") : elem;
         const char *id = json_string_value(idv);
         if (id == NULL || *id == 0)
             continue;
-        char *lv = ref_ldap_value(rm, me, id, ids, lenient, err);
+        bool known = json_object_get(w->ids, id) != NULL;
+        if (!known && me->top->multi_valued && rm->mapping->skip_unknown_members && !w->lenient) {
+            /* a member whose create failed at the IdP: the others still go in */
+            s2l_notes_add(w->notes, "skipped_members", id);
+            continue;
+        }
+        if (!known && !me->top->multi_valued && rm->unknown_manager == S2L_POLICY_KEEP) {
+            /* not a User id (Okta's free-text managerId): kept and read back as sent */
+            if (!w->lenient) {
+                char note[512];
+                snprintf(note, sizeof note, "%s%s%s=%s", me->in_ext ? me->schema->id : "", me->in_ext ? ":" : "",
+                         me->attr, id);
+                s2l_notes_add(w->notes, "kept_references", note);
+            }
+            keep_unresolved = true;
+            continue;
+        }
+        char *lv = ref_ldap_value(rm, me, id, w->ids, w->lenient, w->err);
         if (lv == NULL)
             goto out;
         int arc = 0;
@@ -254,8 +600,9 @@ static int ref_attrs(json_t *attrs, const s2l_rmap *rm, const s2l_mentry *me, co
                 arc = json_array_append_new(values_of(attrs, me->ldap), json_string(lv));
         }
         free(lv);
-        if (arc < 0) {
-            s2l_error_set(err, 500, NULL, "out of memory");
+        json_t *x = known && rm->keep_attr ? ref_extras(elem, id) : NULL;
+        if (arc < 0 || (x != NULL && json_array_append_new(extras, x) < 0)) {
+            w_oom(w);
             goto out;
         }
         added++;
@@ -264,46 +611,115 @@ static int ref_attrs(json_t *attrs, const s2l_rmap *rm, const s2l_mentry *me, co
         /* not add_value: the placeholder may be the empty DN, which add_value would drop */
         json_t *arr = values_of(attrs, me->ldap);
         if (arr == NULL || json_array_append_new(arr, json_string(me->placeholder)) < 0) {
-            s2l_error_set(err, 500, NULL, "out of memory");
+            w_oom(w);
             goto out;
         }
     }
-    rc = 0;
+    if (keep_unresolved || v == NULL)
+        rc = 0; /* the whole value stays in the residual (or there is none) */
+    else if (me->top->multi_valued && json_array_size(extras) > 0)
+        rc = rest_set(w, me, json_incref(extras));
+    else
+        rc = rest_drop(w, me);
 out:
     json_decref(list);
     json_decref(seen);
+    json_decref(extras);
     return rc;
 }
 
-json_t *s2l_map_ldap_attrs(const s2l_rmap *rm, const json_t *resource, const json_t *ids, bool lenient,
-                           s2l_error *err)
+/* The residual without what is never stored: the server's own attributes,
+ * the type's schema URNs and empty containers. */
+static void rest_finish(const s2l_rmap *rm, json_t *rest)
+{
+    const char *k;
+    json_t *v;
+    void *tmp;
+
+    json_object_foreach_safe(rest, tmp, k, v) {
+        if (strcasecmp(k, "id") == 0 || strcasecmp(k, "meta") == 0) {
+            json_object_del(rest, k);
+        } else if (strcasecmp(k, "schemas") == 0) {
+            json_t *kept = json_array();
+            size_t i;
+            json_t *u;
+            json_array_foreach(v, i, u) {
+                const char *urn = json_string_value(u);
+                bool own = urn == NULL || s2l_schema_is(rm->core, urn);
+                for (size_t e = 0; !own && e < rm->n_ext; e++)
+                    own = s2l_schema_is(rm->ext[e], urn);
+                if (!own)
+                    json_array_append(kept, u);
+            }
+            if (kept != NULL && json_array_size(kept) > 0)
+                json_object_set_new(rest, k, kept);
+            else {
+                json_decref(kept);
+                json_object_del(rest, k);
+            }
+        } else if ((json_is_object(v) && json_object_size(v) == 0) || json_is_null(v) ||
+                   (json_is_array(v) && json_array_size(v) == 0)) {
+            json_object_del(rest, k);
+        }
+    }
+}
+
+json_t *s2l_map_ldap_attrs_noted(const s2l_rmap *rm, const json_t *resource, const json_t *ids, bool lenient,
+                                 json_t *notes, s2l_error *err)
 {
     json_t *attrs = json_object();
+    const s2l_attr_def **done = calloc(rm->n_entries + 1, sizeof *done);
+    s2l_error scratch;
+    wctx w = {.rm = rm, .ids = ids, .lenient = lenient, .notes = lenient ? NULL : notes, .err = err};
     int rc = 0;
 
-    if (attrs == NULL) {
+    if (err == NULL)
+        w.err = err = &scratch;
+    s2l_error_clear(err);
+
+    w.rest = rest_start(rm, resource);
+    if (attrs == NULL || done == NULL || w.rest == NULL) {
         s2l_error_set(err, 500, NULL, "out of memory");
-        return NULL;
+        goto fail;
     }
     for (size_t i = 0; i < rm->n_entries && rc == 0; i++) {
         const s2l_mentry *me = &rm->entries[i];
-        if (me->read_only)
+        if (me->read_only) {
+            if (me->attr != NULL && scim_value(me, resource) != NULL)
+                rc = rest_drop(&w, me);
             continue;
+        }
         switch (me->kind) {
         case S2L_ME_SIMPLE:
-            rc = simple_attrs(attrs, me, resource);
+            rc = simple_attrs(&w, attrs, me, resource);
             break;
-        case S2L_ME_MULTI:
-            rc = multi_attrs(attrs, me, resource);
+        case S2L_ME_MULTI: {
+            bool seen = false;
+            size_t n = 0;
+            for (; done[n] != NULL; n++)
+                seen = seen || done[n] == me->top;
+            if (!seen) {
+                done[n] = me->top;
+                rc = multi_group(&w, attrs, me, resource);
+            }
             break;
+        }
         case S2L_ME_REFERENCE:
-            rc = ref_attrs(attrs, rm, me, resource, ids, lenient, err);
-            if (rc < 0)
-                goto fail;
+            rc = ref_attrs(&w, attrs, me, resource);
             break;
         case S2L_ME_DERIVED: {
-            bool done;
-            rc = add_template(attrs, me, resource, &done);
+            bool d;
+            rc = add_template(attrs, me, resource, &d);
+            const json_t *vals = s2l_map_get_ci(attrs, me->ldap);
+            const char *text = json_string_value(json_array_get(vals, json_array_size(vals) - 1));
+            if (rc == 0 && d && !lenient && text != NULL &&
+                !s2l_ldap_value_fits(s2l_ldap_syntax_of(me->ldap), text, strlen(text))) {
+                s2l_error_set(err, 400, S2L_SCIM_INVALID_VALUE,
+                              "the value of LDAP attribute %s made from template \"%s\" is not a valid %s; "
+                              "change the attributes it uses", me->ldap, me->templates[0].text,
+                              s2l_ldap_syntax_name(s2l_ldap_syntax_of(me->ldap)));
+                rc = -2;
+            }
             break;
         }
         case S2L_ME_CONSTANT:
@@ -312,9 +728,20 @@ json_t *s2l_map_ldap_attrs(const s2l_rmap *rm, const json_t *resource, const jso
             break;
         }
     }
+    if (rc < 0 && err->status != 0)
+        goto fail;
     if (rc < 0) {
         s2l_error_set(err, 500, NULL, "out of memory");
         goto fail;
+    }
+    /* What no entry stores goes to the keep attribute, as JSON texts. */
+    rest_finish(rm, w.rest);
+    if (rm->keep_attr != NULL && json_object_size(w.rest) > 0) {
+        json_t *vals = values_of(attrs, rm->keep_attr);
+        if (vals == NULL || s2l_keep_serialize(rm, w.rest, vals) < 0) {
+            s2l_error_set(err, 500, NULL, "out of memory");
+            goto fail;
+        }
     }
     /* attributes that ended up without values are "absent" */
     const char *k;
@@ -323,27 +750,44 @@ json_t *s2l_map_ldap_attrs(const s2l_rmap *rm, const json_t *resource, const jso
     json_object_foreach_safe(attrs, tmp, k, v) {
         if (json_array_size(v) == 0)
             json_object_del(attrs, k);
+        else if (json_array_size(v) > SCAN_MAX && s2l_map_dedupe_strings(v) < 0)
+            goto oom;
     }
+    json_decref(w.rest);
+    free(done);
     return attrs;
+oom:
+    s2l_error_set(err, 500, NULL, "out of memory");
 fail:
+    json_decref(w.rest);
     json_decref(attrs);
+    free(done);
     return NULL;
+}
+
+json_t *s2l_map_ldap_attrs(const s2l_rmap *rm, const json_t *resource, const json_t *ids, bool lenient,
+                           s2l_error *err)
+{
+    return s2l_map_ldap_attrs_noted(rm, resource, ids, lenient, NULL, err);
 }
 
 json_t *s2l_rmap_to_ldap(const s2l_rmap *rm, const json_t *resource, const json_t *ids, s2l_error *err)
 {
-    json_t *attrs = NULL, *oc = NULL, *out = NULL;
+    json_t *attrs = NULL, *oc = NULL, *out = NULL, *notes = json_object();
     char *rdn = NULL, *raw = NULL, *dn = NULL;
     s2l_strbuf b = {0};
 
     const char *container = rm->base_dn;
-    attrs = s2l_map_ldap_attrs(rm, resource, ids, false, err);
-    if (attrs == NULL)
+    attrs = notes ? s2l_map_ldap_attrs_noted(rm, resource, ids, false, notes, err) : NULL;
+    if (attrs == NULL) {
+        if (notes == NULL)
+            s2l_error_set(err, 500, NULL, "out of memory");
         goto out;
+    }
     if (s2l_dp_create_attrs(rm, resource, attrs, &container, err) < 0)
         goto fail;
     rdn = s2l_map_rdn(rm, resource, &raw, err);
-    if (rdn == NULL)
+    if (rdn == NULL || s2l_map_check_rdn(rm, rdn, err) < 0)
         goto fail;
     /* LDAP refuses an entry whose naming value is not among its attribute values. */
     if (add_value(attrs, rm->rdn_attr, raw, strlen(raw)) < 0)
@@ -367,7 +811,7 @@ json_t *s2l_rmap_to_ldap(const s2l_rmap *rm, const json_t *resource, const json_
         goto oom;
     }
     out = json_pack("{s:s, s:o}", "dn", dn, "attrs", ordered);
-    if (out == NULL)
+    if (out == NULL || (json_object_size(notes) > 0 && json_object_set(out, "notes", notes) < 0))
         goto oom;
     goto out;
 oom:
@@ -377,6 +821,7 @@ fail:
     out = NULL;
 out:
     json_decref(attrs);
+    json_decref(notes);
     json_decref(oc);
     free(rdn);
     free(raw);
@@ -393,6 +838,12 @@ static bool same_set(const json_t *a, const json_t *b)
 
     if (json_array_size(a) != json_array_size(b))
         return false;
+    /* Long lists of strings (what LDAP values are) by hashing, not n². */
+    if (json_array_size(a) > SCAN_MAX) {
+        int within = s2l_map_strings_within(a, b);
+        if (within >= 0)
+            return within == 1;
+    }
     json_array_foreach(a, i, x) {
         bool found = false;
         json_array_foreach(b, k, y) {
@@ -448,8 +899,9 @@ int s2l_map_written_attrs(const s2l_rmap *rm, json_t *names)
         const s2l_mentry *me = &rm->entries[i];
         if (me->read_only)
             continue;
-        for (size_t k = 0; k <= me->n_subs; k++) {
-            const char *a = k < me->n_subs ? me->subs[k].ldap : me->write_key ? me->write_key : me->ldap;
+        for (size_t k = 0; k <= 2 * me->n_subs; k++) {
+            const char *a = k == 2 * me->n_subs ? (me->write_key ? me->write_key : me->ldap)
+                            : k % 2 ? me->subs[k / 2].also : me->subs[k / 2].ldap;
             if (a == NULL)
                 continue;
             bool seen = false;
@@ -462,7 +914,51 @@ int s2l_map_written_attrs(const s2l_rmap *rm, json_t *names)
                 return -1;
         }
     }
+    if (rm->keep_attr != NULL && json_array_append_new(names, json_string(rm->keep_attr)) < 0)
+        return -1;
     return 0;
+}
+
+/* The keep attribute changes item by item (the plan never sees the items
+ * of delta attributes, which member changes manage): delete what went, add
+ * what came. */
+static int keep_mods(const s2l_rmap *rm, const json_t *ov, const json_t *nv, json_t *mods)
+{
+    json_t *del = json_array(), *add = json_array();
+    size_t i, k;
+    json_t *x, *y;
+    int rc = -1;
+
+    if (del == NULL || add == NULL)
+        goto out;
+    for (int side = 0; side < 2; side++) {
+        const json_t *from = side ? nv : ov, *other = side ? ov : nv;
+        json_array_foreach((json_t *)from, i, x) {
+            bool found = false;
+            if (s2l_keep_item_is_delta(rm, json_string_value(x), NULL, NULL))
+                continue;
+            json_array_foreach((json_t *)other, k, y) {
+                found = found || json_equal(x, y);
+            }
+            if (!found && json_array_append(side ? add : del, x) < 0)
+                goto out;
+        }
+    }
+    if (json_array_size(del) > 0) {
+        json_t *mod = json_pack("{s:s, s:s, s:O}", "op", "delete", "attr", rm->keep_attr, "values", del);
+        if (mod == NULL || json_array_append_new(mods, mod) < 0)
+            goto out;
+    }
+    if (json_array_size(add) > 0) {
+        json_t *mod = json_pack("{s:s, s:s, s:O}", "op", "add", "attr", rm->keep_attr, "values", add);
+        if (mod == NULL || json_array_append_new(mods, mod) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    json_decref(del);
+    json_decref(add);
+    return rc;
 }
 
 json_t *s2l_rmap_plan_update(const s2l_rmap *rm, const json_t *old_resource, const json_t *new_resource,
@@ -476,12 +972,15 @@ json_t *s2l_rmap_plan_update_entry(const s2l_rmap *rm, const json_t *entry, cons
 {
     const char *newsuperior = NULL;
     json_t *a_old = NULL, *a_new = NULL, *names = NULL, *mods = NULL, *plan = NULL, *empty = NULL;
+    json_t *notes = json_object();
     char *rdn_old = NULL, *rdn_new = NULL;
     s2l_error ignored = {0};
     size_t i;
     json_t *e;
 
-    a_new = s2l_map_ldap_attrs(rm, new_resource, ids, false, err);
+    if (notes == NULL)
+        goto oom;
+    a_new = s2l_map_ldap_attrs_noted(rm, new_resource, ids, false, notes, err);
     if (a_new == NULL)
         goto out;
     a_old = s2l_map_ldap_attrs(rm, old_resource, ids, true, err);
@@ -491,6 +990,9 @@ json_t *s2l_rmap_plan_update_entry(const s2l_rmap *rm, const json_t *entry, cons
     if (rdn_new == NULL)
         goto out;
     rdn_old = s2l_map_rdn(rm, old_resource, NULL, &ignored);
+    /* Only a new name must fit: an entry the directory already holds keeps its own. */
+    if ((rdn_old == NULL || strcmp(rdn_old, rdn_new) != 0) && s2l_map_check_rdn(rm, rdn_new, err) < 0)
+        goto out;
     names = json_incref(rm->written_names);
     mods = json_array();
     empty = json_array();
@@ -503,6 +1005,11 @@ json_t *s2l_rmap_plan_update_entry(const s2l_rmap *rm, const json_t *entry, cons
         json_t *ov = s2l_map_get_ci(a_old, a), *nv = s2l_map_get_ci(a_new, a);
         if (same_set(ov ? ov : empty, nv ? nv : empty))
             continue;
+        if (rm->keep_attr != NULL && strcasecmp(a, rm->keep_attr) == 0) {
+            if (keep_mods(rm, ov ? ov : empty, nv ? nv : empty, mods) < 0)
+                goto oom;
+            continue;
+        }
         json_t *mod = json_pack("{s:s, s:s, s:O}", "op", "replace", "attr", a, "values", nv ? nv : empty);
         if (mod == NULL || json_array_append_new(mods, mod) < 0)
             goto oom;
@@ -512,7 +1019,8 @@ json_t *s2l_rmap_plan_update_entry(const s2l_rmap *rm, const json_t *entry, cons
         goto out;
     plan = json_pack("{s:o, s:O}", "newrdn",
                      rdn_old && strcmp(rdn_old, rdn_new) == 0 ? json_null() : json_string(rdn_new), "mods", mods);
-    if (plan == NULL || (newsuperior && json_object_set_new(plan, "newsuperior", json_string(newsuperior)) < 0))
+    if (plan == NULL || (newsuperior && json_object_set_new(plan, "newsuperior", json_string(newsuperior)) < 0) ||
+        (json_object_size(notes) > 0 && json_object_set(plan, "notes", notes) < 0))
         goto oom;
     goto out;
 oom:
@@ -525,6 +1033,7 @@ out:
     json_decref(names);
     json_decref(mods);
     json_decref(empty);
+    json_decref(notes);
     free(rdn_old);
     free(rdn_new);
     return plan;
@@ -604,7 +1113,7 @@ int s2l_rmap_delta_mods(const s2l_rmap *rm, const json_t *deltas, const json_t *
             goto out;
         }
         const json_t *jadd = json_object_get(d, "add"), *jrem = json_object_get(d, "remove");
-        add = delta_values(rm, me, jadd, ids, true, err);
+        add = delta_values(rm, me, jadd, ids, !rm->mapping->skip_unknown_members, err);
         rem = add ? delta_values(rm, me, jrem, ids, false, err) : NULL;
         ph = me->has_placeholder ? json_pack("[s]", me->placeholder) : json_array();
         if (add == NULL || rem == NULL)
@@ -697,4 +1206,183 @@ char *s2l_rmap_placeholder_filter(const s2l_rmap *rm)
         return s2l_ldap_eq_filter(me->ldap, me->placeholder);
     }
     return NULL;
+}
+
+/* ---- policies around member changes ---- */
+
+int s2l_rmap_check_deltas(const s2l_rmap *rm, const json_t *deltas, const json_t *ids, json_t *notes,
+                          s2l_error *err)
+{
+    size_t i, k;
+    json_t *d, *v;
+    json_t *unknown = json_array();
+
+    if (unknown == NULL) {
+        s2l_error_set(err, 500, NULL, "out of memory");
+        return -1;
+    }
+    json_array_foreach((json_t *)deltas, i, d) {
+        json_array_foreach(json_object_get(d, "add"), k, v) {
+            const json_t *id = json_is_object(v) ? s2l_map_get_ci(v, "value") : v;
+            if (json_is_string(id) && json_object_get(ids, json_string_value(id)) == NULL)
+                json_array_append(unknown, (json_t *)id);
+        }
+    }
+    if (json_array_size(unknown) > 0 && !rm->mapping->skip_unknown_members) {
+        s2l_error_set(err, 400, S2L_SCIM_INVALID_VALUE, "members: no resource with id \"%s\"%s",
+                      json_string_value(json_array_get(unknown, 0)),
+                      json_array_size(unknown) > 1 ? " (and others)" : "");
+        json_decref(unknown);
+        return -1;
+    }
+    json_array_foreach(unknown, i, v) s2l_notes_add(notes, "skipped_members", json_string_value(v));
+    json_decref(unknown);
+    return 0;
+}
+
+/* Kept member items of entry, by folded id: {"<id>": ["<text>", ...]}. */
+static json_t *kept_member_items(const s2l_rmap *rm, const json_t *entry, const char *attr)
+{
+    json_t *out = json_object();
+    const json_t *vals = rm->keep_attr ? s2l_map_entry_values(entry, rm->keep_attr) : NULL;
+    json_t *list = json_is_string(vals) ? json_pack("[O]", vals) : json_incref((json_t *)vals);
+    size_t i;
+    json_t *t;
+
+    json_array_foreach(list, i, t) {
+        const char *a = NULL;
+        json_t *item = NULL;
+        if (!s2l_keep_item_is_delta(rm, json_string_value(t), &a, &item))
+            continue;
+        const char *id = json_string_value(s2l_map_get_ci(item, "value"));
+        if (strcasecmp(a, attr) == 0 && id != NULL && out != NULL) {
+            char *key = strdup(id);
+            for (char *p = key; p && *p; p++)
+                *p = (char)tolower((unsigned char)*p);
+            json_t *arr = key ? json_object_get(out, key) : NULL;
+            if (key && arr == NULL) {
+                arr = json_array();
+                json_object_set_new(out, key, arr);
+            }
+            json_array_append(arr, t);
+            free(key);
+        }
+        json_decref(item);
+    }
+    json_decref(list);
+    return out;
+}
+
+static int append_values_mod(json_t *mods, const char *op, const char *attr, json_t *values)
+{
+    if (json_array_size(values) == 0)
+        return 0;
+    json_t *mod = json_pack("{s:s, s:s, s:O}", "op", op, "attr", attr, "values", values);
+    return mod ? json_array_append_new(mods, mod) : -1;
+}
+
+int s2l_rmap_delta_kept_mods(const s2l_rmap *rm, const json_t *deltas, const json_t *entry, json_t *mods,
+                             s2l_error *err)
+{
+    size_t i;
+    json_t *d;
+    int rc = -1;
+
+    if (rm->keep_attr == NULL)
+        return 0;
+    json_array_foreach((json_t *)deltas, i, d) {
+        const char *attr = json_string_value(json_object_get(d, "attr"));
+        json_t *old = attr ? kept_member_items(rm, entry, attr) : NULL;
+        json_t *del = json_array(), *add = json_array();
+        const char *key;
+        json_t *texts, *v;
+        size_t k;
+        if (old == NULL || del == NULL || add == NULL)
+            goto next_oom;
+        /* replace_all: every kept item goes; otherwise those of the ids touched */
+        json_object_foreach(old, key, texts) {
+            bool touched = json_is_true(json_object_get(d, "replace_all"));
+            const char *lists[] = {"add", "remove"};
+            for (size_t l = 0; l < 2 && !touched; l++) {
+                json_array_foreach(json_object_get(d, lists[l]), k, v) {
+                    const char *id = json_string_value(json_is_object(v) ? s2l_map_get_ci(v, "value") : v);
+                    touched = touched || (id && strcasecmp(id, key) == 0);
+                }
+            }
+            if (touched)
+                json_array_extend(del, texts);
+        }
+        json_array_foreach(json_object_get(d, "add"), k, v) {
+            const char *id = json_string_value(json_is_object(v) ? s2l_map_get_ci(v, "value") : v);
+            json_t *x = id ? ref_extras(v, id) : NULL;
+            if (x == NULL)
+                continue;
+            char *text = item_text_of(attr, x);
+            json_decref(x);
+            if (text == NULL)
+                goto next_oom;
+            /* the same text deleted and added: leave it alone */
+            bool same = false;
+            for (size_t j = json_array_size(del); j-- > 0;) {
+                if (strcmp(json_string_value(json_array_get(del, j)), text) == 0) {
+                    json_array_remove(del, j);
+                    same = true;
+                }
+            }
+            if (!same)
+                json_array_append_new(add, json_string(text));
+            free(text);
+        }
+        if (append_values_mod(mods, "delete", rm->keep_attr, del) < 0 ||
+            append_values_mod(mods, "add", rm->keep_attr, add) < 0)
+            goto next_oom;
+        json_decref(old);
+        json_decref(del);
+        json_decref(add);
+        continue;
+next_oom:
+        json_decref(old);
+        json_decref(del);
+        json_decref(add);
+        s2l_error_set(err, 500, NULL, "out of memory");
+        goto out;
+    }
+    rc = 0;
+out:
+    return rc;
+}
+
+/* ---- adopting entries made by other tools ---- */
+
+int s2l_rmap_adopt_mods(const s2l_rmap *rm, const json_t *entry, json_t *mods)
+{
+    const json_t *have = s2l_map_entry_values(entry, "objectClass");
+    json_t *missing;
+    size_t i;
+    json_t *v;
+
+    if (json_array_size(mods) == 0 || have == NULL)
+        return 0; /* nothing written, or the classes were not read: nothing to decide */
+    missing = json_array();
+    if (missing == NULL)
+        return -1;
+    for (size_t c = 0; c < rm->n_object_classes; c++) {
+        bool found = false;
+        if (json_is_string(have))
+            found = strcasecmp(json_string_value(have), rm->object_classes[c]) == 0;
+        json_array_foreach((json_t *)have, i, v) {
+            found = found || strcasecmp(json_string_value(v), rm->object_classes[c]) == 0;
+        }
+        if (!found && json_array_append_new(missing, json_string(rm->object_classes[c])) < 0) {
+            json_decref(missing);
+            return -1;
+        }
+    }
+    int rc = 0;
+    if (json_array_size(missing) > 0) {
+        json_t *mod = json_pack("{s:s, s:s, s:O}", "op", "add", "attr", "objectClass", "values", missing);
+        rc = mod ? json_array_insert_new(mods, 0, mod) : -1;
+    }
+    json_decref(missing);
+    return rc;
 }

@@ -14,6 +14,7 @@
  */
 #include "s2l/resource.h"
 #include "s2l/filter.h"
+#include "s2l/json_limits.h"
 #include "resource_internal.h"
 #include "patch_internal.h"
 
@@ -53,7 +54,7 @@ static int drop_attr(s2l_patch_ctx *c, json_t *cont, const s2l_schema *schema, c
 
 static int coerce(s2l_patch_ctx *c, const s2l_attr_def *def, const json_t *in, bool element, json_t **out)
 {
-    return s2l_res_coerce(def, in, element, c->ignore_unknown, out, c->err);
+    return s2l_res_coerce(def, in, element, &c->pol, out, c->err);
 }
 
 /* Copies the sub-attributes of nv into the equal value ov, leaving those
@@ -77,6 +78,10 @@ static int merge_into(const s2l_attr_def *def, json_t *ov, json_t *nv)
     return 0;
 }
 
+/* Below this many comparisons a plain scan is cheapest; above it the values
+ * are indexed (value_index.c): 20,000 added to 20,000 is linear, not 4e8. */
+#define SCAN_PAIRS 4096u
+
 /* Appends the values of `add` (a coerced array) to multi-valued attribute
  * `arr`; a value equal to an existing one updates it instead, so repeating an
  * add is harmless. *last: the last element touched, for the primary rule. */
@@ -84,26 +89,69 @@ static int merge_values(const s2l_attr_def *def, json_t *arr, json_t *add, json_
 {
     size_t i, j;
     json_t *nv, *ov;
+    s2l_value_index *ix = NULL;
+    int rc = -1;
 
+    if (json_array_size(arr) * json_array_size(add) > SCAN_PAIRS && (ix = s2l_value_index_create(def, arr)) == NULL)
+        return -1;
     json_array_foreach(add, i, nv) {
         json_t *hit = NULL;
-        json_array_foreach(arr, j, ov) {
-            if (s2l_res_value_equal(def, ov, nv)) {
-                hit = ov;
-                break;
+        if (ix != NULL) {
+            hit = s2l_value_index_find(ix, nv);
+        } else {
+            json_array_foreach(arr, j, ov) {
+                if (s2l_res_value_equal(def, ov, nv)) {
+                    hit = ov;
+                    break;
+                }
             }
         }
         if (hit != NULL) {
             if (merge_into(def, hit, nv) != 0)
-                return -1;
+                goto out;
             *last = hit;
         } else {
-            if (json_array_append(arr, nv) != 0)
-                return -1;
+            if (json_array_append(arr, nv) != 0 || (ix && s2l_value_index_add(ix, json_array_size(arr) - 1) != 0))
+                goto out;
             *last = nv;
         }
     }
-    return 0;
+    rc = 0;
+out:
+    s2l_value_index_destroy(ix);
+    return rc;
+}
+
+/* Removes from `cur` every value equal to one of `gone` (keeping the order of
+ * the rest). -1 on allocation failure. */
+static int remove_values(const s2l_attr_def *def, json_t *cur, const json_t *gone)
+{
+    if (json_array_size(cur) * json_array_size(gone) <= SCAN_PAIRS) {
+        for (size_t i = json_array_size(cur); i-- > 0;) {
+            for (size_t j = 0; j < json_array_size(gone); j++) {
+                if (s2l_res_value_equal(def, json_array_get(cur, i), json_array_get(gone, j))) {
+                    json_array_remove(cur, i);
+                    break;
+                }
+            }
+        }
+        return 0;
+    }
+    s2l_value_index *ix = s2l_value_index_create(def, gone);
+    json_t *kept = json_array();
+    int rc = -1;
+    if (ix == NULL || kept == NULL)
+        goto out;
+    for (size_t i = 0; i < json_array_size(cur); i++) {
+        json_t *v = json_array_get(cur, i);
+        if (s2l_value_index_find(ix, v) == NULL && json_array_append(kept, v) != 0)
+            goto out;
+    }
+    rc = json_array_clear(cur) == 0 && json_array_extend(cur, kept) == 0 ? 0 : -1;
+out:
+    s2l_value_index_destroy(ix);
+    json_decref(kept);
+    return rc;
 }
 
 /* Immutable attributes (RFC 7643 §2.2) may be set once, never changed. */
@@ -141,13 +189,9 @@ static int op_whole(s2l_patch_ctx *c, s2l_patch_op op, const target *t, const js
             /* Only the listed values go (Entra removes one member/email this way). */
             if (coerce(c, t->def, value, false, &v) != 0)
                 goto out;
-            for (size_t i = json_array_size(cur); v != NULL && i-- > 0;) {
-                for (size_t j = 0; j < json_array_size(v); j++) {
-                    if (s2l_res_value_equal(t->def, json_array_get(cur, i), json_array_get(v, j))) {
-                        json_array_remove(cur, i);
-                        break;
-                    }
-                }
+            if (v != NULL && json_is_array(cur) && remove_values(t->def, cur, v) != 0) {
+                rc = nomem(c);
+                goto out;
             }
             if (cur == NULL || json_array_size(cur) > 0) {
                 rc = 0;
@@ -381,6 +425,128 @@ out:
     return rc;
 }
 
+/* ---- content outside the view (policies) ---- */
+
+/* The object holding attributes of the schema with URN `urn` (NULL or the
+ * core URN: the resource itself), created when `create` is set. */
+static json_t *raw_container(s2l_patch_ctx *c, const char *urn, bool create)
+{
+    json_t *cont;
+
+    if (urn == NULL || s2l_schema_is(c->rt->core, urn))
+        return c->resource;
+    cont = s2l_json_get_ci(c->resource, urn);
+    if (json_is_object(cont) || !create)
+        return json_is_object(cont) ? cont : NULL;
+    cont = json_object();
+    if (cont == NULL || s2l_res_set_ci(c->resource, urn, cont) != 0)
+        return NULL;
+    return cont;
+}
+
+/* Applies op to cont[key] (or cont[key][sub]) as sent: what KEEP means for
+ * attributes the mapping stores as they come. An unassigned value clears. */
+static int raw_apply(s2l_patch_ctx *c, s2l_patch_op op, json_t *cont, const char *key, const char *sub,
+                     const json_t *value)
+{
+    json_t *cur;
+
+    if (cont == NULL)
+        return op == S2L_PATCH_REMOVE || s2l_res_is_unassigned(value) ? 0 : nomem(c);
+    if (sub != NULL) {
+        json_t *obj = s2l_json_get_ci(cont, key);
+        if (!json_is_object(obj)) {
+            if (op == S2L_PATCH_REMOVE || s2l_res_is_unassigned(value))
+                return 0;
+            obj = json_object();
+            if (obj == NULL || s2l_res_set_ci(cont, key, obj) != 0)
+                return nomem(c);
+        }
+        int rc = raw_apply(c, op, obj, sub, NULL, value);
+        if (rc == 0 && json_object_size(obj) == 0)
+            s2l_res_del_ci(cont, key);
+        return rc;
+    }
+    if (op == S2L_PATCH_REMOVE || s2l_res_is_unassigned(value)) {
+        if (op != S2L_PATCH_ADD)
+            s2l_res_del_ci(cont, key);
+        return 0;
+    }
+    cur = s2l_json_get_ci(cont, key);
+    if (op == S2L_PATCH_ADD && json_is_array(cur)) {
+        json_t *more = json_is_array(value) ? json_deep_copy(value) : json_pack("[O]", value);
+        if (more == NULL || json_array_extend(cur, more) != 0) {
+            json_decref(more);
+            return nomem(c);
+        }
+        json_decref(more);
+        return 0;
+    }
+    if (s2l_res_set_ci(cont, key, json_deep_copy(value)) != 0)
+        return nomem(c);
+    return 0;
+}
+
+/* The definition in the full schemas of attribute attr (in schema urn, or
+ * any), with the schema it lives in; NULL when unknown. */
+static const s2l_attr_def *full_find(const s2l_patch_ctx *c, const char *urn, const char *attr,
+                                     const s2l_schema **schema)
+{
+    *schema = NULL;
+    if (c->pol.full == NULL)
+        return NULL;
+    return s2l_rtype_find(c->pol.full, urn, attr, NULL, schema);
+}
+
+/* A key of a path-less value that the view does not know. */
+static int op_key_unknown(s2l_patch_ctx *c, s2l_patch_op op, const s2l_schema *within, const char *key,
+                          const json_t *value)
+{
+    const char *urn = within != NULL && within != c->rt->core ? within->id : NULL;
+    const s2l_schema *fs = NULL;
+    const s2l_attr_def *fd;
+    char path[512];
+    s2l_attr_policy p;
+    const char *dot = strchr(key, '.');
+    char attr[256];
+
+    if (s2l_res_is_unassigned(value)) {
+        /* replace with null says "unassigned": a kept value goes */
+        if (op == S2L_PATCH_REPLACE && urn == NULL && strncasecmp(key, "urn:", 4) != 0)
+            s2l_res_del_ci(c->resource, key);
+        return 0;
+    }
+    if (urn != NULL)
+        snprintf(path, sizeof path, "%s:%s", urn, key);
+    else
+        snprintf(path, sizeof path, "%s", key);
+    if (urn == NULL && strncasecmp(key, "urn:", 4) == 0 && json_is_object(value)) {
+        p = s2l_res_pol_schema(&c->pol, key, c->err);
+        if (!c->pol.schemas_strict)
+            p = s2l_res_pol_apply(&c->pol, false, path, c->err);
+        if (p != S2L_POLICY_KEEP)
+            return p == S2L_POLICY_REJECT ? -1 : 0;
+        return raw_apply(c, op, c->resource, key, NULL, value);
+    }
+    snprintf(attr, sizeof attr, "%.*s", dot ? (int)(dot - key) : (int)strlen(key), key);
+    fd = full_find(c, urn, attr, &fs);
+    if (fd != NULL && dot != NULL && s2l_attr_find_sub(fd, dot + 1) == NULL)
+        fd = NULL;
+    p = s2l_res_pol_apply(&c->pol, fd != NULL, path, c->err);
+    if (p != S2L_POLICY_KEEP)
+        return p == S2L_POLICY_REJECT ? -1 : 0;
+    if (fd != NULL) {
+        const s2l_attr_def *fsub = dot ? s2l_attr_find_sub(fd, dot + 1) : NULL;
+        return raw_apply(c, op, raw_container(c, fs ? fs->id : NULL, true), fd->name, fsub ? fsub->name : NULL,
+                         value);
+    }
+    char uurn[400];
+    const char *uattr;
+    if (urn == NULL && !json_is_object(value) && s2l_res_split_urn_key(key, uurn, sizeof uurn, &uattr))
+        return raw_apply(c, op, raw_container(c, uurn, true), uattr, NULL, value);
+    return raw_apply(c, op, raw_container(c, urn, true), key, NULL, value);
+}
+
 static int op_value(s2l_patch_ctx *c, s2l_patch_op op, const s2l_schema *within, const json_t *value);
 
 static int apply_target(s2l_patch_ctx *c, s2l_patch_op op, const s2l_schema *schema, const s2l_attr_def *def,
@@ -410,13 +576,7 @@ static int op_key(s2l_patch_ctx *c, s2l_patch_op op, const s2l_schema *within, c
         break;
     case S2L_RES_UNKNOWN:
     default:
-        if (c->ignore_unknown)
-            return 0;
-        if (within != NULL && within != c->rt->core)
-            s2l_error_set(c->err, 400, S2L_SCIM_INVALID_VALUE, "unknown attribute '%s:%s'", within->id, key);
-        else
-            s2l_error_set(c->err, 400, S2L_SCIM_INVALID_VALUE, "unknown attribute '%s'", key);
-        return -1;
+        return op_key_unknown(c, op, within, key, value);
     }
     /* Okta sends {"id": ..., "displayName": ...}: readOnly keys are ignored here. */
     if (ref.def->mutability == S2L_MUT_READ_ONLY || (ref.sub && ref.sub->mutability == S2L_MUT_READ_ONLY))
@@ -473,14 +633,18 @@ static int op_value(s2l_patch_ctx *c, s2l_patch_op op, const s2l_schema *within,
     return 0;
 }
 
-/* Resolves an explicit path; *skip when it names an unknown attribute that is to be ignored. */
-static int resolve_path(s2l_patch_ctx *c, const char *text, s2l_path **pp, target *t, bool *skip)
+/* Resolves an explicit path; *unknown when it names something outside the
+ * view (the caller applies the policies), with *urn_schema the schema of a
+ * URN prefix the type knows. */
+static int resolve_path(s2l_patch_ctx *c, const char *text, s2l_path **pp, target *t, bool *unknown,
+                        const s2l_schema **urn_schema)
 {
     const char *rest = text;
     const s2l_schema *schema = s2l_rtype_split_urn(c->rt, text, &rest);
     s2l_path *p;
 
-    *skip = false;
+    *unknown = false;
+    *urn_schema = schema;
     /* The schemas are known here, so the URN is split off before parsing:
      * "urn:...:2.0:User:manager" is ambiguous to a grammar alone. */
     p = s2l_path_parse(rest, strlen(rest), c->err);
@@ -497,6 +661,7 @@ static int resolve_path(s2l_patch_ctx *c, const char *text, s2l_path **pp, targe
             if (s2l_schema_is(s, p->attr.urn))
                 schema = s;
         }
+        *urn_schema = schema;
         if (schema == NULL)
             goto unknown;
     }
@@ -518,23 +683,68 @@ static int resolve_path(s2l_patch_ctx *c, const char *text, s2l_path **pp, targe
     if (subname != NULL) {
         t->sub = s2l_attr_find_sub(t->def, subname);
         if (t->sub == NULL) {
-            if (c->ignore_unknown && !s2l_patch_is_delta(c, t->def)) {
-                *skip = true;
-                return 0;
+            if (s2l_patch_is_delta(c, t->def)) {
+                s2l_error_set(c->err, 400, S2L_SCIM_INVALID_PATH, "unknown attribute '%s.%s' in path",
+                              t->def->name, subname);
+                return -1;
             }
-            s2l_error_set(c->err, 400, S2L_SCIM_INVALID_PATH, "unknown attribute '%s.%s' in path",
-                          t->def->name, subname);
-            return -1;
+            goto unknown;
         }
     }
     return 0;
 unknown:
-    if (c->ignore_unknown) {
-        *skip = true;
+    *unknown = true;
+    return 0;
+}
+
+/* An explicit path outside the view: the policies decide; KEEP applies the
+ * operation to the raw resource (whole attribute or attr.sub, no filters). */
+static int op_path_unknown(s2l_patch_ctx *c, s2l_patch_op op, const char *text, const s2l_path *p,
+                           const s2l_schema *urn_schema, const json_t *value)
+{
+    const char *urn = urn_schema ? urn_schema->id : p->attr.urn;
+    const char *subname = p->filter ? p->filter_sub : p->attr.sub;
+    const s2l_schema *fs = NULL;
+    const s2l_attr_def *fd = NULL;
+    s2l_attr_policy pol;
+
+    if (urn_schema != NULL || p->attr.urn == NULL)
+        fd = full_find(c, urn, p->attr.attr, &fs);
+    if (fd != NULL && subname != NULL && s2l_attr_find_sub(fd, subname) == NULL)
+        fd = NULL;
+    if (op != S2L_PATCH_REMOVE && s2l_res_is_unassigned(value)) {
+        /* unassigned says nothing to keep; a value kept earlier goes */
+        if (p->filter != NULL || op == S2L_PATCH_ADD)
+            return 0;
+        if (fd != NULL) {
+            const s2l_attr_def *fsub = subname ? s2l_attr_find_sub(fd, subname) : NULL;
+            return raw_apply(c, op, raw_container(c, fs ? fs->id : NULL, false), fd->name,
+                             fsub ? fsub->name : NULL, value);
+        }
+        return raw_apply(c, op, raw_container(c, urn, false), p->attr.attr, subname, value);
+    }
+    if (p->attr.urn != NULL && urn_schema == NULL && c->pol.schemas_strict) {
+        pol = s2l_res_pol_schema(&c->pol, p->attr.urn, c->err);
+    } else {
+        pol = s2l_res_pol_apply(&c->pol, fd != NULL, text, c->err);
+    }
+    if (pol == S2L_POLICY_REJECT) {
+        c->err->scim_type = S2L_SCIM_INVALID_PATH; /* RFC 7644 §3.5.2: the path names nothing we store */
+        return -1;
+    }
+    if (pol == S2L_POLICY_IGNORE)
+        return 0;
+    if (p->filter != NULL) {
+        /* values kept as sent cannot be selected by a filter: nothing to do */
+        s2l_notes_add(c->pol.notes, "ignored", text);
         return 0;
     }
-    s2l_error_set(c->err, 400, S2L_SCIM_INVALID_PATH, "unknown attribute in path '%s'", text);
-    return -1;
+    if (fd != NULL) {
+        const s2l_attr_def *fsub = subname ? s2l_attr_find_sub(fd, subname) : NULL;
+        return raw_apply(c, op, raw_container(c, fs ? fs->id : NULL, op != S2L_PATCH_REMOVE), fd->name,
+                         fsub ? fsub->name : NULL, value);
+    }
+    return raw_apply(c, op, raw_container(c, urn, op != S2L_PATCH_REMOVE), p->attr.attr, subname, value);
 }
 
 static int op_path(s2l_patch_ctx *c, s2l_patch_op op, const char *text, const json_t *value)
@@ -542,16 +752,17 @@ static int op_path(s2l_patch_ctx *c, s2l_patch_op op, const char *text, const js
     s2l_res_ref ref;
     s2l_path *p = NULL;
     target t = {0};
-    bool skip = false;
+    bool unknown = false;
+    const s2l_schema *urn_schema = NULL;
     int rc = -1;
 
     /* A bare extension URN as path addresses the extension as a whole. */
     if (s2l_res_resolve(c->rt, NULL, text, &ref) == S2L_RES_SCHEMA)
         return op == S2L_PATCH_REMOVE ? remove_schema(c, ref.schema) : op_value(c, op, ref.schema, value);
-    if (resolve_path(c, text, &p, &t, &skip) != 0)
+    if (resolve_path(c, text, &p, &t, &unknown, &urn_schema) != 0)
         goto out;
-    if (skip) {
-        rc = 0;
+    if (unknown) {
+        rc = op_path_unknown(c, op, text, p, urn_schema, value);
         goto out;
     }
     if (s2l_patch_is_delta(c, t.def)) {
@@ -660,11 +871,13 @@ int s2l_patch_apply(const s2l_resource_type *rt, json_t *resource, const json_t 
     if (deltas != NULL)
         *deltas = NULL;
     c.delta_names = opts ? opts->delta_attrs : NULL;
-    c.ignore_unknown = opts && opts->ignore_unknown;
+    s2l_res_pol_init(&c.pol, opts && opts->ignore_unknown, opts ? opts->policies : NULL, opts ? opts->notes : NULL);
     if (rt == NULL || rt->core == NULL || !json_is_object(resource)) {
         s2l_error_set(c.err, 500, NULL, "no resource to patch");
         goto out;
     }
+    if (s2l_json_check(patch_request, rt->json_limits, c.err) < 0)
+        goto out;
     if (check_envelope(patch_request, max_ops, &ops, c.err) != 0)
         goto out;
     json_array_foreach(ops, i, o) {

@@ -18,6 +18,7 @@
 
 #include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -111,7 +112,32 @@ static int member_of(s2l_patch_ctx *c, const s2l_attr_def *def, const json_t *in
     }
     *out = json_is_string(type) ? json_pack("{s:O,s:O}", "value", id, "type", type)
                                 : json_pack("{s:O}", "value", id);
-    return *out == NULL ? nomem(c) : 0;
+    if (*out == NULL)
+        return nomem(c);
+    /* Sub-attributes beyond the view's (Azure sends "displayName") follow the
+     * policy for unknown attributes; KEEP carries them along with the id. */
+    if (json_is_object(in)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)in, k, v) {
+            if (s2l_attr_find_sub(def, k) != NULL || s2l_res_is_unassigned(v) || strcasecmp(k, "value") == 0 ||
+                strcasecmp(k, "type") == 0 || strcasecmp(k, "display") == 0 || strcasecmp(k, "$ref") == 0 ||
+                strcasecmp(k, "primary") == 0)
+                continue;
+            char path[256];
+            snprintf(path, sizeof path, "%s.%s", def->name, k);
+            const s2l_attr_def *full = s2l_res_full_def(&c->pol, def);
+            s2l_attr_policy p = s2l_res_pol_apply(&c->pol, full && s2l_attr_find_sub(full, k), path, c->err);
+            if (p == S2L_POLICY_REJECT) {
+                json_decref(*out);
+                *out = NULL;
+                return -1;
+            }
+            if (p == S2L_POLICY_KEEP && json_object_set_new(*out, k, json_deep_copy(v)) != 0)
+                return nomem(c);
+        }
+    }
+    return 0;
 }
 
 static int delta_add(s2l_patch_ctx *c, s2l_patch_delta_state *st, json_t *member)

@@ -14,6 +14,7 @@
 #include "s2l/error.h"
 #include "s2l/filter.h"
 #include "s2l/schema.h"
+#include "resource_internal.h"
 
 typedef enum { S2L_PATCH_ADD, S2L_PATCH_REPLACE, S2L_PATCH_REMOVE } s2l_patch_op;
 
@@ -29,7 +30,7 @@ typedef struct s2l_patch_ctx {
     const s2l_resource_type *rt;
     json_t *resource;
     const char *const *delta_names;   /* NULL-terminated, or NULL */
-    bool ignore_unknown;
+    s2l_res_pol pol;                  /* policies for content outside the view */
     s2l_patch_delta_state *deltas;
     size_t n_deltas, cap_deltas;
     s2l_error *err;

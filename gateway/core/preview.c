@@ -282,7 +282,7 @@ static bool norm_same_error(const json_t *doc, void *arg)
     norm_check *nc = arg;
     s2l_error err;
     s2l_error_clear(&err);
-    s2l_norm_opts opts = {.ignore_unknown = s2l_rmap_ignores_unknown(nc->rm)};
+    s2l_norm_opts opts = {.policies = s2l_rmap_policies(nc->rm)};
     json_t *r = s2l_resource_normalize(s2l_rmap_rtype(nc->rm), doc, nc->mode, &opts, &err);
     json_decref(r);
     return r == NULL && strcmp(err.detail, nc->detail) == 0;
@@ -294,7 +294,7 @@ static json_t *normalize(const s2l_rmap *rm, const json_t *doc, s2l_norm_mode mo
 {
     s2l_error err;
     s2l_error_clear(&err);
-    s2l_norm_opts opts = {.ignore_unknown = s2l_rmap_ignores_unknown(rm)};
+    s2l_norm_opts opts = {.policies = s2l_rmap_policies(rm)};
     json_t *r = s2l_resource_normalize(s2l_rmap_rtype(rm), doc, mode, &opts, &err);
     if (r == NULL) {
         char path[256];
@@ -417,10 +417,11 @@ out:
 }
 
 /* The update's view of the stored entry: the entry written for `current`,
- * with only the attributes an update reads, rendered as the handler's old
- * resource; ids learns current's references. *dn_out receives the DN. */
+ * with only the attributes an update reads (*entry_out), rendered as the
+ * handler's old resource; ids learns current's references. *dn_out receives
+ * the DN. */
 static json_t *stored_resource(const s2l_preview_in *in, json_t *ids, char **dn_out, json_t **current_out,
-                               s2l_preview_err *e)
+                               json_t **entry_out, s2l_preview_err *e)
 {
     const s2l_rmap_info *info = s2l_rmap_info_of(in->rm);
     json_t *cur = normalize(in->rm, in->current, S2L_NORM_REPLACE, S2L_PREVIEW_IN_CURRENT, e);
@@ -483,6 +484,7 @@ out:
         cur = NULL;
     }
     *current_out = cur;
+    *entry_out = old ? json_incref(entry) : NULL;
     json_decref(refids);
     json_decref(written);
     json_decref(entry);
@@ -516,7 +518,7 @@ static bool patch_same_error(const json_t *doc, void *arg)
     s2l_error_clear(&err);
     s2l_patch_opts opts = {.delta_attrs = s2l_rmap_delta_attrs(pc->in->rm),
                            .max_operations = pc->in->max_patch_operations,
-                           .ignore_unknown = s2l_rmap_ignores_unknown(pc->in->rm)};
+                           .policies = s2l_rmap_policies(pc->in->rm)};
     int rc = copy ? s2l_patch_apply(s2l_rmap_rtype(pc->in->rm), copy, doc, &opts, &deltas, &err) : 0;
     json_decref(copy);
     json_decref(deltas);
@@ -644,6 +646,7 @@ static json_t *preview_update(const s2l_preview_in *in, s2l_preview_err *e)
 {
     json_t *ids = json_object(), *ops = json_array();
     json_t *old = NULL, *cur = NULL, *new_res = NULL, *deltas = NULL, *more = NULL, *plan = NULL, *mods = NULL;
+    json_t *entry = NULL;
     char *dn = NULL, *new_dn = NULL;
     unsigned ph_flags = 0;
     bool ph_retry = false;
@@ -664,7 +667,7 @@ static json_t *preview_update(const s2l_preview_in *in, s2l_preview_err *e)
         set_err(e, S2L_PREVIEW_IN_BODY, &err, "$");
         goto fail;
     }
-    if ((old = stored_resource(in, ids, &dn, &cur, e)) == NULL)
+    if ((old = stored_resource(in, ids, &dn, &cur, &entry, e)) == NULL)
         goto fail;
 
     if (in->kind == S2L_PREVIEW_REPLACE) {
@@ -693,7 +696,7 @@ static json_t *preview_update(const s2l_preview_in *in, s2l_preview_err *e)
         }
         s2l_patch_opts opts = {.delta_attrs = s2l_rmap_delta_attrs(in->rm),
                                .max_operations = in->max_patch_operations,
-                               .ignore_unknown = s2l_rmap_ignores_unknown(in->rm)};
+                               .policies = s2l_rmap_policies(in->rm)};
         if (s2l_patch_apply(s2l_rmap_rtype(in->rm), new_res, in->body, &opts, &deltas, &err) < 0) {
             char path[256];
             if (err.status == 0)
@@ -742,10 +745,18 @@ static json_t *preview_update(const s2l_preview_in *in, s2l_preview_err *e)
         set_oom(e, S2L_PREVIEW_IN_BODY);
         goto fail;
     }
-    if (deltas && s2l_rmap_delta_mods(in->rm, deltas, ids, ph_flags, mods, &err) < 0) {
+    /* as update.c: unknown members per policy (every id resolves here, to a
+     * symbolic DN at least), kept sub-attributes of members, adoption */
+    if (deltas && (s2l_rmap_check_deltas(in->rm, deltas, ids, NULL, &err) < 0 ||
+                   s2l_rmap_delta_mods(in->rm, deltas, ids, ph_flags, mods, &err) < 0 ||
+                   s2l_rmap_delta_kept_mods(in->rm, deltas, entry, mods, &err) < 0)) {
         if (err.status == 0)
             s2l_error_set(&err, 400, S2L_SCIM_INVALID_VALUE, "invalid member change");
         set_err(e, S2L_PREVIEW_IN_BODY, &err, "$");
+        goto fail;
+    }
+    if (s2l_rmap_adopt_mods(in->rm, entry, mods) < 0) {
+        set_oom(e, S2L_PREVIEW_IN_BODY);
         goto fail;
     }
 
@@ -801,6 +812,7 @@ out:
     json_decref(more);
     json_decref(plan);
     json_decref(mods);
+    json_decref(entry);
     free(dn);
     free(new_dn);
     return ops;

@@ -5,6 +5,7 @@
  * one view of a resource type still works with another view of it.
  */
 #include "s2l/resource.h"
+#include "s2l/filter.h"
 #include "resource_internal.h"
 
 #include <stdint.h>
@@ -16,6 +17,7 @@ typedef struct proj_item {
     const s2l_schema *schema;   /* schema of the attribute, or the whole schema when def is NULL */
     const s2l_attr_def *def;    /* top-level attribute, or NULL for "every attribute of schema" */
     const s2l_attr_def *sub;    /* sub-attribute or NULL for the whole attribute */
+    s2l_filter *filter;         /* attributes=emails[type eq "work"]: only the values matching (owned) */
 } proj_item;
 
 typedef struct proj_list {
@@ -47,6 +49,78 @@ static int list_push(proj_list *l, const proj_item *it)
     return 0;
 }
 
+/* End of one comma-separated name at p: commas inside brackets or quotes
+ * (attributes=emails[value eq "a,b"]) do not split. */
+static const char *name_end(const char *p)
+{
+    int depth = 0;
+    bool quoted = false;
+
+    for (; *p; p++) {
+        if (quoted) {
+            if (*p == '\\' && p[1])
+                p++;
+            else if (*p == '"')
+                quoted = false;
+        } else if (*p == '"') {
+            quoted = true;
+        } else if (*p == '[') {
+            depth++;
+        } else if (*p == ']') {
+            depth--;
+        } else if (*p == ',' && depth <= 0) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* "attr[filter]" or "attr[filter].sub": RFC 7644 §3.9 allows only attribute
+ * names, but clients (the Azure reference suite) ask for emails[type eq
+ * "work"]; the values the filter selects are returned. name is modified. */
+static int parse_filtered(const s2l_resource_type *rt, char *name, const char *param, proj_item *it,
+                          s2l_error *err)
+{
+    char *open = strchr(name, '[');
+    char *close = NULL;
+    bool quoted = false;
+    s2l_res_ref ref;
+
+    for (char *q = open + 1; *q && close == NULL; q++) {
+        if (quoted && *q == '\\' && q[1])
+            q++;
+        else if (*q == '"')
+            quoted = !quoted;
+        else if (!quoted && *q == ']')
+            close = q;
+    }
+    if (close == NULL || (close[1] != '\0' && close[1] != '.') || open == name) {
+        s2l_error_set(err, 400, S2L_SCIM_INVALID_VALUE, "%s: malformed attribute '%s'", param, name);
+        return -1;
+    }
+    *open = '\0';
+    if (s2l_res_resolve(rt, NULL, name, &ref) != S2L_RES_ATTR || ref.sub != NULL || !ref.def->multi_valued ||
+        ref.def->type != S2L_T_COMPLEX) {
+        s2l_error_set(err, 400, S2L_SCIM_INVALID_VALUE, "%s: '%s' is not a multi-valued complex attribute", param,
+                      name);
+        return -1;
+    }
+    *it = (proj_item){ref.schema, ref.def, NULL, NULL};
+    if (close[1] == '.') {
+        it->sub = s2l_attr_find_sub(ref.def, close + 2);
+        if (it->sub == NULL) {
+            s2l_error_set(err, 400, S2L_SCIM_INVALID_VALUE, "%s: unknown attribute '%s.%s'", param, name, close + 2);
+            return -1;
+        }
+    }
+    it->filter = s2l_filter_parse(open + 1, (size_t)(close - open - 1), NULL, err);
+    if (it->filter == NULL) {
+        err->status = err->status == 500 ? 500 : 400;
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_list(const s2l_resource_type *rt, const char *text, const char *param, proj_list *l,
                       s2l_error *err)
 {
@@ -55,7 +129,7 @@ static int parse_list(const s2l_resource_type *rt, const char *text, const char 
     int rc = -1;
 
     while (p != NULL && *p != '\0') {
-        const char *end = strchr(p, ',');
+        const char *end = name_end(p);
         size_t len = end ? (size_t)(end - p) : strlen(p);
         const char *s = p;
         s2l_res_ref ref;
@@ -76,19 +150,30 @@ static int parse_list(const s2l_resource_type *rt, const char *text, const char 
             s2l_error_set(err, 500, NULL, "out of memory");
             goto out;
         }
-        switch (s2l_res_resolve(rt, NULL, name, &ref)) {
-        case S2L_RES_SCHEMA:
-            it.schema = ref.schema;
-            break;
-        case S2L_RES_ATTR:
-            it = (proj_item){ref.schema, ref.def, ref.sub};
-            break;
-        case S2L_RES_UNKNOWN:
-        default:
-            s2l_error_set(err, 400, S2L_SCIM_INVALID_VALUE, "%s: unknown attribute '%s'", param, name);
-            goto out;
+        if (strchr(name, '[') != NULL) {
+            if (strcmp(param, "attributes") != 0) {
+                s2l_error_set(err, 400, S2L_SCIM_INVALID_VALUE, "%s: value filters are not supported here ('%s')",
+                              param, name);
+                goto out;
+            }
+            if (parse_filtered(rt, name, param, &it, err) != 0)
+                goto out;
+        } else {
+            switch (s2l_res_resolve(rt, NULL, name, &ref)) {
+            case S2L_RES_SCHEMA:
+                it.schema = ref.schema;
+                break;
+            case S2L_RES_ATTR:
+                it = (proj_item){ref.schema, ref.def, ref.sub, NULL};
+                break;
+            case S2L_RES_UNKNOWN:
+            default:
+                s2l_error_set(err, 400, S2L_SCIM_INVALID_VALUE, "%s: unknown attribute '%s'", param, name);
+                goto out;
+            }
         }
         if (list_push(l, &it) != 0) {
+            s2l_filter_destroy(it.filter);
             s2l_error_set(err, 500, NULL, "out of memory");
             goto out;
         }
@@ -120,6 +205,10 @@ void s2l_projection_destroy(s2l_projection *p)
 {
     if (p == NULL)
         return;
+    for (size_t i = 0; i < p->incl.n; i++)
+        s2l_filter_destroy(p->incl.items[i].filter);
+    for (size_t i = 0; i < p->excl.n; i++)
+        s2l_filter_destroy(p->excl.items[i].filter);
     free(p->incl.items);
     free(p->excl.items);
     free(p);
@@ -235,8 +324,28 @@ static void trim_complex(const s2l_projection *p, const s2l_schema *schema, cons
     }
 }
 
-static void apply_attr(const s2l_projection *p, const s2l_schema *schema, const s2l_attr_def *def,
-                       json_t *cont, const char *key)
+/* Whether value el of def is returned: when attributes= names def only with
+ * value filters, el must match one of them; otherwise every value is. */
+static bool value_selected(const s2l_projection *p, const s2l_resource_type *rt, const s2l_schema *schema,
+                           const s2l_attr_def *def, const json_t *el)
+{
+    bool filtered = false, whole = false;
+
+    for (size_t i = 0; p != NULL && i < p->incl.n; i++) {
+        const proj_item *it = &p->incl.items[i];
+        if (!item_names(it, schema, def, &whole))
+            continue;
+        if (it->filter == NULL)
+            return true; /* the attribute is asked for as such too */
+        filtered = true;
+        if (s2l_filter_match(it->filter, el, rt, def))
+            return true;
+    }
+    return !filtered;
+}
+
+static void apply_attr(const s2l_projection *p, const s2l_resource_type *rt, const s2l_schema *schema,
+                       const s2l_attr_def *def, json_t *cont, const char *key)
 {
     json_t *v = json_object_get(cont, key);
     want w = attr_want(p, schema, def);
@@ -247,6 +356,11 @@ static void apply_attr(const s2l_projection *p, const s2l_schema *schema, const 
     }
     if (def->type != S2L_T_COMPLEX)
         return;
+    if (json_is_array(v)) {
+        for (size_t i = json_array_size(v); i-- > 0;)
+            if (!value_selected(p, rt, schema, def, json_array_get(v, i)))
+                json_array_remove(v, i);
+    }
     if (json_is_array(v)) {
         for (size_t i = json_array_size(v); i-- > 0;) {
             json_t *el = json_array_get(v, i);
@@ -297,7 +411,7 @@ static void apply_container(const s2l_projection *p, const s2l_resource_type *rt
                 json_object_del(cont, k);
             continue;
         }
-        apply_attr(p, where, def, cont, k);
+        apply_attr(p, rt, where, def, cont, k);
     }
 }
 

@@ -7,9 +7,11 @@
  * else that does not fit the schema view is a 400 naming the attribute.
  */
 #include "s2l/resource.h"
+#include "s2l/json_limits.h"
 #include "resource_internal.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -91,6 +93,121 @@ json_t *s2l_res_container(json_t *resource, const s2l_resource_type *rt, const s
     if (c == NULL || s2l_res_set_ci(resource, schema->id, c) != 0)
         return NULL;
     return c;
+}
+
+/* ---- policies and notes ---- */
+
+void s2l_notes_add(json_t *notes, const char *key, const char *text)
+{
+    json_t *arr;
+    size_t i;
+    json_t *e;
+
+    if (!json_is_object(notes) || key == NULL || text == NULL)
+        return;
+    arr = json_object_get(notes, key);
+    if (arr == NULL) {
+        arr = json_array();
+        if (arr == NULL || json_object_set_new(notes, key, arr) < 0)
+            return;
+    }
+    json_array_foreach(arr, i, e) {
+        if (strcmp(json_string_value(e), text) == 0)
+            return;
+    }
+    json_array_append_new(arr, json_string(text));
+}
+
+void s2l_res_pol_init(s2l_res_pol *p, bool ignore_unknown, const s2l_policies *pol, json_t *notes)
+{
+    memset(p, 0, sizeof *p);
+    p->notes = notes;
+    if (pol != NULL) {
+        p->unknown = pol->unknown;
+        p->unmapped = pol->unmapped;
+        p->schemas = pol->schemas;
+        p->full = pol->full;
+        p->schemas_strict = true;
+        return;
+    }
+    p->unknown = p->unmapped = ignore_unknown ? S2L_POLICY_IGNORE : S2L_POLICY_REJECT;
+    p->schemas = S2L_POLICY_KEEP; /* before policies, schemas were kept as given */
+}
+
+s2l_attr_policy s2l_res_pol_apply(const s2l_res_pol *p, bool unmapped, const char *path, s2l_error *err)
+{
+    s2l_attr_policy pol = unmapped ? p->unmapped : p->unknown;
+
+    switch (pol) {
+    case S2L_POLICY_KEEP:
+        s2l_notes_add(p->notes, "kept", path);
+        break;
+    case S2L_POLICY_IGNORE:
+        s2l_notes_add(p->notes, "ignored", path);
+        break;
+    case S2L_POLICY_REJECT:
+    default:
+        s2l_notes_add(p->notes, "rejected", path);
+        s2l_error_set(err, 400, S2L_SCIM_INVALID_SYNTAX, "%s attribute '%s'",
+                      unmapped ? "this server does not store" : "unknown", path);
+        pol = S2L_POLICY_REJECT;
+        break;
+    }
+    return pol;
+}
+
+s2l_attr_policy s2l_res_pol_schema(const s2l_res_pol *p, const char *urn, s2l_error *err)
+{
+    if (!p->schemas_strict)
+        return S2L_POLICY_KEEP;
+    switch (p->schemas) {
+    case S2L_POLICY_KEEP:
+        s2l_notes_add(p->notes, "kept_schemas", urn);
+        return S2L_POLICY_KEEP;
+    case S2L_POLICY_IGNORE:
+        s2l_notes_add(p->notes, "ignored_schemas", urn);
+        return S2L_POLICY_IGNORE;
+    case S2L_POLICY_REJECT:
+    default:
+        s2l_notes_add(p->notes, "rejected_schemas", urn);
+        s2l_error_set(err, 400, S2L_SCIM_INVALID_SYNTAX, "unknown schema '%s'", urn);
+        return S2L_POLICY_REJECT;
+    }
+}
+
+const s2l_attr_def *s2l_res_full_def(const s2l_res_pol *p, const s2l_attr_def *def)
+{
+    const s2l_attr_def *top;
+
+    if (p == NULL || p->full == NULL || def == NULL || def->schema == NULL)
+        return NULL;
+    top = s2l_rtype_find(p->full, s2l_attr_is_common(def->parent ? def->parent : def) ? NULL : def->schema->id,
+                         def->parent ? def->parent->name : def->name, NULL, NULL);
+    if (top == NULL || def->parent == NULL)
+        return top;
+    return s2l_attr_find_sub(top, def->name);
+}
+
+bool s2l_res_split_urn_key(const char *key, char *urn, size_t cap, const char **attr)
+{
+    const char *colon = strrchr(key, ':');
+    size_t n;
+
+    if (strncasecmp(key, "urn:", 4) != 0 || colon == NULL || colon - key < 5 || colon[1] == '\0')
+        return false;
+    n = (size_t)(colon - key);
+    if (n >= cap)
+        return false;
+    memcpy(urn, key, n);
+    urn[n] = '\0';
+    *attr = colon + 1;
+    return true;
+}
+
+bool s2l_res_is_unassigned(const json_t *v)
+{
+    return v == NULL || json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0) ||
+           (json_is_object(v) && json_object_size(v) == 0);
 }
 
 /* ---- name resolution ---- */
@@ -289,7 +406,7 @@ static bool is_default_sub(const s2l_attr_def *def, const char *name)
     return false;
 }
 
-static int coerce_complex(const s2l_attr_def *def, const json_t *in, bool ignore_unknown, json_t **out,
+static int coerce_complex(const s2l_attr_def *def, const json_t *in, const s2l_res_pol *pol, json_t **out,
                           s2l_error *err)
 {
     const s2l_attr_def *vsub = s2l_attr_find_sub(def, "value");
@@ -320,17 +437,23 @@ static int coerce_complex(const s2l_attr_def *def, const json_t *in, bool ignore
         const s2l_attr_def *sub = s2l_attr_find_sub(def, k);
         json_t *cv = NULL;
         if (sub == NULL) {
-            if (ignore_unknown || is_default_sub(def, k))
+            if (is_default_sub(def, k) || s2l_res_is_unassigned(v))
                 continue;
             const char *parent = def->parent ? def->parent->name : "";
-            s2l_error_set(err, 400, S2L_SCIM_INVALID_VALUE, "unknown attribute '%s%s%s.%s'", parent,
-                          def->parent ? "." : "", def->name, k);
-            goto out;
+            char path[512];
+            snprintf(path, sizeof path, "%s%s%s.%s", parent, def->parent ? "." : "", def->name, k);
+            const s2l_attr_def *full = s2l_res_full_def(pol, def);
+            s2l_attr_policy p = s2l_res_pol_apply(pol, full && s2l_attr_find_sub(full, k), path, err);
+            if (p == S2L_POLICY_REJECT)
+                goto out;
+            if (p == S2L_POLICY_KEEP && s2l_res_set_ci(obj, k, json_deep_copy(v)) != 0)
+                goto nomem;
+            continue;
         }
         /* RFC 7643 §2.2: readOnly values sent by clients are ignored. */
         if (sub->mutability == S2L_MUT_READ_ONLY)
             continue;
-        if (s2l_res_coerce(sub, v, false, ignore_unknown, &cv, err) != 0)
+        if (s2l_res_coerce(sub, v, false, pol, &cv, err) != 0)
             goto out;
         if (cv == NULL)
             s2l_res_del_ci(obj, sub->name);
@@ -374,7 +497,7 @@ void s2l_res_fix_primary(const s2l_attr_def *def, json_t *arr, const json_t *kee
     }
 }
 
-int s2l_res_coerce(const s2l_attr_def *def, const json_t *in, bool element, bool ignore_unknown,
+int s2l_res_coerce(const s2l_attr_def *def, const json_t *in, bool element, const s2l_res_pol *pol,
                    json_t **out, s2l_error *err)
 {
     json_t *arr = NULL;
@@ -382,7 +505,8 @@ int s2l_res_coerce(const s2l_attr_def *def, const json_t *in, bool element, bool
     json_t *item;
 
     *out = NULL;
-    if (in == NULL || json_is_null(in))
+    /* RFC 7643 §2.5: null, [] and {} are "unassigned", whatever the attribute's type */
+    if (s2l_res_is_unassigned(in))
         return 0;
     if (def->multi_valued && !element) {
         arr = json_array();
@@ -391,14 +515,14 @@ int s2l_res_coerce(const s2l_attr_def *def, const json_t *in, bool element, bool
         if (!json_is_array(in)) {
             /* OneLogin sends one object where an array is due (IDP-QUIRKS.md). */
             json_t *one = NULL;
-            if (s2l_res_coerce(def, in, true, ignore_unknown, &one, err) != 0)
+            if (s2l_res_coerce(def, in, true, pol, &one, err) != 0)
                 goto fail;
             if (one != NULL && json_array_append_new(arr, one) != 0)
                 goto nomem;
         } else {
             json_array_foreach(in, i, item) {
                 json_t *one = NULL;
-                if (s2l_res_coerce(def, item, true, ignore_unknown, &one, err) != 0)
+                if (s2l_res_coerce(def, item, true, pol, &one, err) != 0)
                     goto fail;
                 if (one != NULL && json_array_append_new(arr, one) != 0)
                     goto nomem;
@@ -415,12 +539,12 @@ int s2l_res_coerce(const s2l_attr_def *def, const json_t *in, bool element, bool
     if (json_is_array(in)) {
         /* Entra may wrap manager in a one-element array. */
         if (def->type == S2L_T_COMPLEX && !def->multi_valued && json_array_size(in) <= 1)
-            return s2l_res_coerce(def, json_array_get(in, 0), true, ignore_unknown, out, err);
+            return s2l_res_coerce(def, json_array_get(in, 0), true, pol, out, err);
         s2l_res_error_attr(err, S2L_SCIM_INVALID_VALUE, def, "expected a single value for");
         return -1;
     }
     if (def->type == S2L_T_COMPLEX)
-        return coerce_complex(def, in, ignore_unknown, out, err);
+        return coerce_complex(def, in, pol, out, err);
     return coerce_simple(def, in, out, err);
 nomem:
     s2l_error_set(err, 500, NULL, "out of memory");
@@ -473,17 +597,26 @@ bool s2l_res_value_equal(const s2l_attr_def *def, const json_t *a, const json_t 
 
 typedef struct norm_ctx {
     const s2l_resource_type *rt;
-    const s2l_norm_opts *opts;
+    s2l_res_pol pol;
     json_t *out;
     s2l_error *err;
 } norm_ctx;
 
 static int norm_key(norm_ctx *c, const s2l_schema *within, const char *key, const json_t *val);
 
+static bool is_type_schema(const s2l_resource_type *rt, const char *urn)
+{
+    for (size_t i = 0; i <= rt->n_ext; i++)
+        if (s2l_schema_is(i == 0 ? rt->core : rt->ext[i - 1], urn))
+            return true;
+    return false;
+}
+
 static int norm_schemas(norm_ctx *c, const json_t *val)
 {
     size_t i;
     json_t *v;
+    json_t *kept = NULL;
 
     if (!json_is_array(val)) {
         s2l_error_set(c->err, 400, S2L_SCIM_INVALID_SYNTAX, "'schemas' must be an array of URNs");
@@ -495,13 +628,34 @@ static int norm_schemas(norm_ctx *c, const json_t *val)
             return -1;
         }
     }
-    /* Kept as given: unknown URNs (Entra's ADSCIM one, OneLogin's
-     * urn:scim:schemas:core:2.0) are not an error. */
-    if (s2l_res_set_ci(c->out, "schemas", json_deep_copy(val)) != 0) {
-        s2l_error_set(c->err, 500, NULL, "out of memory");
-        return -1;
+    /* The type's own URNs always stay; others (Entra's ADSCIM one, OneLogin's
+     * urn:scim:schemas:core:2.0) follow the schemas policy. */
+    kept = json_array();
+    if (kept == NULL)
+        goto nomem;
+    json_array_foreach(val, i, v) {
+        const char *urn = json_string_value(v);
+        if (!is_type_schema(c->rt, urn)) {
+            s2l_attr_policy p = s2l_res_pol_schema(&c->pol, urn, c->err);
+            if (p == S2L_POLICY_REJECT) {
+                json_decref(kept);
+                return -1;
+            }
+            if (p == S2L_POLICY_IGNORE)
+                continue;
+        }
+        if (json_array_append(kept, v) != 0)
+            goto nomem;
+    }
+    if (s2l_res_set_ci(c->out, "schemas", kept) != 0) {
+        kept = NULL;
+        goto nomem;
     }
     return 0;
+nomem:
+    json_decref(kept);
+    s2l_error_set(c->err, 500, NULL, "out of memory");
+    return -1;
 }
 
 static int norm_nested(norm_ctx *c, const s2l_schema *schema, const json_t *val)
@@ -538,7 +692,7 @@ static int norm_attr(norm_ctx *c, const s2l_res_ref *ref, const json_t *val)
                            "a dotted name cannot address a multi-valued attribute:");
         return -1;
     }
-    if (s2l_res_coerce(target, val, false, c->opts && c->opts->ignore_unknown, &v, c->err) != 0)
+    if (s2l_res_coerce(target, val, false, &c->pol, &v, c->err) != 0)
         return -1;
     cont = s2l_res_container(c->out, c->rt, ref->schema, v != NULL);
     if (cont == NULL) {
@@ -584,6 +738,111 @@ out:
     return rc;
 }
 
+/* The full-schema counterpart of a view schema (same URN). */
+static const s2l_schema *full_schema_of(const s2l_resource_type *full, const s2l_schema *view)
+{
+    for (size_t i = 0; full && view && i <= full->n_ext; i++) {
+        const s2l_schema *s = i == 0 ? full->core : full->ext[i - 1];
+        if (s2l_schema_is(s, view->id))
+            return s;
+    }
+    return NULL;
+}
+
+/* Stores val (as sent) at the canonical place of an attribute kept by policy:
+ * the schema spelling and container when the full schemas know it, else the
+ * key as written (under the extension URN when nested in one). */
+static int keep_raw(norm_ctx *c, const s2l_schema *within, const char *key, const s2l_res_ref *fref,
+                    const json_t *val)
+{
+    json_t *cont, *copy;
+
+    if (fref != NULL && fref->def != NULL) {
+        cont = fref->schema == NULL || fref->schema == c->pol.full->core
+                   ? c->out
+                   : s2l_res_container(c->out, c->rt, fref->schema, true);
+        if (cont == NULL)
+            goto nomem;
+        if (fref->sub != NULL) {
+            json_t *obj = s2l_json_get_ci(cont, fref->def->name);
+            if (!json_is_object(obj)) {
+                obj = json_object();
+                if (obj == NULL || s2l_res_set_ci(cont, fref->def->name, obj) != 0)
+                    goto nomem;
+            }
+            cont = obj;
+            key = fref->sub->name;
+        } else {
+            key = fref->def->name;
+        }
+    } else {
+        cont = within != NULL && within != c->rt->core ? s2l_res_container(c->out, c->rt, within, true) : c->out;
+        if (cont == NULL)
+            goto nomem;
+    }
+    copy = json_deep_copy(val);
+    if (copy == NULL || s2l_res_set_ci(cont, key, copy) != 0)
+        goto nomem;
+    return 0;
+nomem:
+    s2l_error_set(c->err, 500, NULL, "out of memory");
+    return -1;
+}
+
+/* A key the view does not know: unmapped (in the type's full schemas),
+ * an unknown extension (a URN-keyed object), or unknown. */
+static int norm_unknown(norm_ctx *c, const s2l_schema *within, const char *key, const json_t *val)
+{
+    s2l_res_ref fref;
+    s2l_res_kind kind = S2L_RES_UNKNOWN;
+    char path[512];
+    s2l_attr_policy p;
+
+    /* RFC 7643 §2.5: unassigned says nothing, about any attribute. */
+    if (s2l_res_is_unassigned(val))
+        return 0;
+    memset(&fref, 0, sizeof fref);
+    if (c->pol.full != NULL)
+        kind = s2l_res_resolve(c->pol.full, full_schema_of(c->pol.full, within), key, &fref);
+    if (within != NULL && within != c->rt->core)
+        snprintf(path, sizeof path, "%s:%s", within->id, key);
+    else
+        snprintf(path, sizeof path, "%s", key);
+    if (kind != S2L_RES_ATTR && within == NULL && strncasecmp(key, "urn:", 4) == 0 && json_is_object(val)) {
+        /* attributes of an extension the type does not have */
+        p = s2l_res_pol_schema(&c->pol, key, c->err);
+        if (!c->pol.schemas_strict)
+            p = s2l_res_pol_apply(&c->pol, false, path, c->err);
+    } else {
+        p = s2l_res_pol_apply(&c->pol, kind == S2L_RES_ATTR, path, c->err);
+    }
+    if (p == S2L_POLICY_REJECT)
+        return -1;
+    if (p == S2L_POLICY_IGNORE)
+        return 0;
+    char urn[400];
+    const char *attr;
+    if (kind != S2L_RES_ATTR && within == NULL && !json_is_object(val) &&
+        s2l_res_split_urn_key(key, urn, sizeof urn, &attr)) {
+        /* "urn:...:attr": under its URN, as if sent nested */
+        json_t *cont = s2l_json_get_ci(c->out, urn), *copy = json_deep_copy(val);
+        if (!json_is_object(cont)) {
+            cont = json_object();
+            if (cont == NULL || s2l_res_set_ci(c->out, urn, cont) != 0) {
+                json_decref(copy);
+                s2l_error_set(c->err, 500, NULL, "out of memory");
+                return -1;
+            }
+        }
+        if (copy == NULL || s2l_res_set_ci(cont, attr, copy) != 0) {
+            s2l_error_set(c->err, 500, NULL, "out of memory");
+            return -1;
+        }
+        return 0;
+    }
+    return keep_raw(c, within, key, kind == S2L_RES_ATTR ? &fref : NULL, val);
+}
+
 static int norm_key(norm_ctx *c, const s2l_schema *within, const char *key, const json_t *val)
 {
     s2l_res_ref ref;
@@ -597,13 +856,7 @@ static int norm_key(norm_ctx *c, const s2l_schema *within, const char *key, cons
     default:
         break;
     }
-    if (c->opts != NULL && c->opts->ignore_unknown)
-        return 0;
-    if (within != NULL && within != c->rt->core)
-        s2l_error_set(c->err, 400, S2L_SCIM_INVALID_VALUE, "unknown attribute '%s:%s'", within->id, key);
-    else
-        s2l_error_set(c->err, 400, S2L_SCIM_INVALID_VALUE, "unknown attribute '%s'", key);
-    return -1;
+    return norm_unknown(c, within, key, val);
 }
 
 static int check_required(norm_ctx *c, const s2l_schema *schema)
@@ -625,17 +878,20 @@ static int check_required(norm_ctx *c, const s2l_schema *schema)
 json_t *s2l_resource_normalize(const s2l_resource_type *rt, const json_t *body, s2l_norm_mode mode,
                                const s2l_norm_opts *opts, s2l_error *err)
 {
-    norm_ctx c = {.rt = rt, .opts = opts, .err = err};
+    norm_ctx c = {.rt = rt, .err = err};
     const char *k;
     json_t *v;
     json_t *result = NULL;
 
     /* Both modes need the required attributes: PUT replaces the whole resource. */
     (void)mode;
+    s2l_res_pol_init(&c.pol, opts && opts->ignore_unknown, opts ? opts->policies : NULL, opts ? opts->notes : NULL);
     if (rt == NULL || rt->core == NULL) {
         s2l_error_set(err, 500, NULL, "no resource type");
         goto out;
     }
+    if (s2l_json_check(body, rt->json_limits, err) < 0)
+        goto out;
     if (!json_is_object(body)) {
         s2l_error_set(err, 400, S2L_SCIM_INVALID_SYNTAX, "the request body must be a JSON object");
         goto out;
@@ -653,8 +909,14 @@ json_t *s2l_resource_normalize(const s2l_resource_type *rt, const json_t *body, 
     for (size_t i = 0; i <= rt->n_ext; i++) {
         const s2l_schema *s = i == 0 ? rt->core : rt->ext[i - 1];
         json_t *cont = s2l_res_container(c.out, rt, s, false);
-        if (i > 0 && cont != NULL && json_object_size(cont) == 0)
+        if (i > 0 && cont != NULL && json_object_size(cont) == 0) {
             s2l_res_del_ci(c.out, s->id);
+            cont = NULL;
+        }
+        if (i > 0 && cont == NULL && rt->ext_required && rt->ext_required[i - 1]) {
+            s2l_error_set(err, 400, S2L_SCIM_INVALID_VALUE, "missing required extension '%s'", s->id);
+            goto out;
+        }
         if (check_required(&c, s) != 0)
             goto out;
     }

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "s2l/error.h"
+#include "s2l/resource.h"
 #include "s2l/schema.h"
 
 typedef enum {
@@ -34,6 +35,37 @@ typedef struct s2l_res_ref {
 s2l_res_kind s2l_res_resolve(const s2l_resource_type *rt, const s2l_schema *within, const char *name,
                              s2l_res_ref *out);
 
+/* The policies in effect for one request (from s2l_norm_opts / s2l_patch_opts). */
+typedef struct s2l_res_pol {
+    s2l_attr_policy unknown, unmapped, schemas;
+    const s2l_resource_type *full;  /* NULL: nothing counts as unmapped */
+    json_t *notes;                  /* borrowed, may be NULL */
+    bool schemas_strict;            /* policies given: unknown schema URNs follow `schemas` */
+} s2l_res_pol;
+
+void s2l_res_pol_init(s2l_res_pol *p, bool ignore_unknown, const s2l_policies *pol, json_t *notes);
+
+/* Applies the policy for content outside the view at `path` (as written):
+ * `unmapped` when the full schemas know it. REJECT sets *err (400
+ * invalidSyntax naming the path) and notes "rejected"; IGNORE and KEEP note
+ * "ignored" / "kept". Returns the policy applied. */
+s2l_attr_policy s2l_res_pol_apply(const s2l_res_pol *p, bool unmapped, const char *path, s2l_error *err);
+
+/* The same for a schema URN that is not one of the type's. */
+s2l_attr_policy s2l_res_pol_schema(const s2l_res_pol *p, const char *urn, s2l_error *err);
+
+/* The definition of view attribute def (top-level or sub) in the full
+ * schemas, or NULL. */
+const s2l_attr_def *s2l_res_full_def(const s2l_res_pol *p, const s2l_attr_def *def);
+
+/* "urn:example:ext:1.0:User:badge" (an attribute of an extension the type
+ * does not have): the URN (copied into urn, cap bytes) and *attr pointing
+ * at "badge" (split at the last ':'). False when key is no such name. */
+bool s2l_res_split_urn_key(const char *key, char *urn, size_t cap, const char **attr);
+
+/* null, [], {}: "unassigned" (RFC 7643 §2.5). */
+bool s2l_res_is_unassigned(const json_t *v);
+
 /* Canonicalises a value for def (RFC 7643 types, IdP quirks: "True"/"False",
  * a single object where an array is due, a bare id or one-element array for a
  * single-valued complex attribute with a "value" sub-attribute). `element`:
@@ -41,14 +73,26 @@ s2l_res_kind s2l_res_resolve(const s2l_resource_type *rt, const s2l_schema *with
  * Returns 0 with *out set to a new reference, or to NULL when the value is
  * "absent" (null, empty array, empty object, manager ""); -1 with *err
  * (400 invalidValue naming the attribute) otherwise. readOnly sub-attributes
- * are dropped; unknown sub-attributes are dropped or rejected. */
-int s2l_res_coerce(const s2l_attr_def *def, const json_t *in, bool element, bool ignore_unknown,
+ * are dropped; sub-attributes outside the view follow pol (KEEP copies them
+ * into the value as sent). */
+int s2l_res_coerce(const s2l_attr_def *def, const json_t *in, bool element, const s2l_res_pol *pol,
                    json_t **out, s2l_error *err);
 
 /* Whether two values of def denote the same value: strings honour caseExact;
  * complex values with a "value" sub-attribute compare value (and type when both
  * carry one), other complex values compare every sub-attribute. */
 bool s2l_res_value_equal(const s2l_attr_def *def, const json_t *a, const json_t *b);
+
+/* The values of a multi-valued attribute indexed for s2l_res_value_equal
+ * (value_index.c), so that matching thousands of values against thousands
+ * costs linear time. The index borrows arr; positions are arr's.
+ * _find returns the first (lowest position) indexed value equal to v, or
+ * NULL; _add indexes the element at pos after an append (-1: no memory). */
+typedef struct s2l_value_index s2l_value_index;
+s2l_value_index *s2l_value_index_create(const s2l_attr_def *def, const json_t *arr);
+json_t *s2l_value_index_find(const s2l_value_index *ix, const json_t *v);
+int s2l_value_index_add(s2l_value_index *ix, size_t pos);
+void s2l_value_index_destroy(s2l_value_index *ix);
 
 /* Enforces "at most one primary:true" (RFC 7643 §2.4) in the array of a
  * multi-valued complex attribute: `keep` (an element of arr, or NULL for the

@@ -15,6 +15,7 @@
 #include "s2l/ldap_errors.h"
 #include "s2l/ldap_text.h"
 #include "s2l/log.h"
+#include "s2l/mapping.h"
 
 struct s2l_req_adopted {
     void *ptr;
@@ -140,18 +141,30 @@ static void release(s2l_req *req)
     free(req);
 }
 
+/* The access line. The path is the client's (percent-decoded, so it may hold
+ * any byte): it goes in quoted and escaped, and bounded, so that it can neither
+ * forge a line or a field nor push the fields after it out of the line. The
+ * credential's name comes from the configuration. */
+static void log_access(const s2l_req *req, int status)
+{
+    if (!s2l_log_enabled(S2L_LOG_INFO) && status < 500)
+        return;
+    char path[1024];
+    const char *p = req->path ? req->path : "?";
+    s2l_log_quote(path, sizeof path, p, strlen(p));
+    s2l_log(status >= 500 ? S2L_LOG_WARN : S2L_LOG_INFO,
+            "event=request req=%llu method=%s path=%s status=%d cred=%s ldap_ops=%d latency_us=%llu",
+            (unsigned long long)req->id, req->method_name ? req->method_name : "?", path, status,
+            req->cred ? s2l_auth_cred_name(req->cred) : "-", req->ldap_ops_done,
+            (unsigned long long)(s2l_now_us() - req->start_us));
+}
+
 /* The request ends here and only here: cancel what is pending, log, hand the
  * reply to the transport, free. */
 static void finish(s2l_req *req, int status, json_t *body, const char *const *headers)
 {
     stop(req);
-    if (s2l_log_enabled(S2L_LOG_INFO) || status >= 500)
-        s2l_log(status >= 500 ? S2L_LOG_WARN : S2L_LOG_INFO,
-                "event=request req=%llu method=%s path=%s status=%d cred=%s ldap_ops=%d latency_us=%llu",
-                (unsigned long long)req->id, req->method_name ? req->method_name : "?",
-                req->path ? req->path : "?", status, req->cred ? s2l_auth_cred_name(req->cred) : "-",
-                req->ldap_ops_done,
-                (unsigned long long)(s2l_now_us() - req->start_us));
+    log_access(req, status);
     s2l_reply reply = {status, body, headers};
     req->transport->reply(req, &reply);
     json_decref(body);
@@ -182,9 +195,12 @@ void s2l_req_reply_error(s2l_req *req, const s2l_error *err)
         finish(req, status, s2l_error_to_json(err), hdr);
         return;
     }
-    if (status >= 500)
-        s2l_log(S2L_LOG_ERROR, "event=internal_error req=%llu detail=\"%s\"", (unsigned long long)req->id,
-                err->detail);
+    if (status >= 500) {
+        /* the detail may quote the client (a name, a path): quoted and escaped */
+        char detail[sizeof err->detail + 64];
+        s2l_log_quote(detail, sizeof detail, err->detail, strlen(err->detail));
+        s2l_log(S2L_LOG_ERROR, "event=internal_error req=%llu detail=%s", (unsigned long long)req->id, detail);
+    }
     finish(req, status, s2l_error_to_json(err), NULL);
 }
 
@@ -207,7 +223,8 @@ void s2l_req_fail_ldap(s2l_req *req, const s2l_ldap_result *res, const char *wha
 {
     s2l_error err;
     s2l_error_clear(&err);
-    s2l_ldap_error_to_scim(res->rc, res->diag, what, s2l_pool_retry_after(req->gw->pool), &err);
+    /* names the SCIM attribute when the directory refused one of its values */
+    s2l_rmap_ldap_error(req->route ? req->route->resource : NULL, res->rc, res->diag, what, s2l_pool_retry_after(req->gw->pool), &err);
     s2l_log(err.status >= 500 ? S2L_LOG_WARN : S2L_LOG_DEBUG,
             "event=ldap_error req=%llu msgid=%d rc=%d status=%d", (unsigned long long)req->id, res->msgid,
             res->rc, err.status);
@@ -314,6 +331,24 @@ int s2l_req_ldap_add(s2l_req *req, const char *dn, const json_t *attrs, char *co
     return link_op(req, o, s2l_ldap_add_ext(req->gw->pool, dn, attrs, &wo, 0, on_op_done, o));
 }
 
+/* Adopting an entry made by another tool adds object classes; OpenLDAP
+ * refuses a new structural class (person -> inetOrgPerson) unless the
+ * modify carries the Relax Rules control. slapd does not list that control
+ * in its root DSE, and servers ignore a non-critical control they lack, so
+ * it goes with every modify that adds object classes. */
+static bool adds_object_class(const json_t *mods)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(mods, i, m) {
+        const char *attr = json_string_value(json_object_get(m, "attr"));
+        const char *op = json_string_value(json_object_get(m, "op"));
+        if (attr && op && strcasecmp(attr, "objectClass") == 0 && strcmp(op, "add") == 0)
+            return true;
+    }
+    return false;
+}
+
 int s2l_req_ldap_modify(s2l_req *req, const char *dn, const json_t *mods, char *const *post_read,
                         s2l_req_ldap_cb *cb, void *arg)
 {
@@ -322,7 +357,8 @@ int s2l_req_ldap_modify(s2l_req *req, const char *dn, const json_t *mods, char *
         return -1;
     /* Permissive: a member already present is success for an IdP, and the
      * whole PATCH stays one modify. */
-    s2l_write_opts wo = {.permissive = true, .post_read = post_read_if_supported(req, post_read)};
+    s2l_write_opts wo = {.permissive = true, .post_read = post_read_if_supported(req, post_read),
+                         .relax = adds_object_class(mods)};
     return link_op(req, o, s2l_ldap_modify_ext(req->gw->pool, dn, mods, &wo, 0, on_op_done, o));
 }
 

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "request-internal.h"
+#include "s2l/http_text.h"
 #include "route.h"
 #include "s2l/log.h"
 #include "tls.h"
@@ -138,7 +139,10 @@ static s2l_method method_of(enum evhttp_cmd_type m)
 }
 
 /* Base URL for Location and $ref: public_url when configured, otherwise from
- * the Host header the client used (so it works behind a port mapping). */
+ * the Host header the client used (so it works behind a port mapping). A Host
+ * that is no plain host[:port] (not ASCII, not UTF-8, quotes, spaces) would
+ * end up in every rendered URL, where it cannot be JSON text: the listen
+ * address stands in for it. */
 static void make_base_url(const s2l_config *cfg, struct evhttp_request *evreq, char *buf, size_t len)
 {
     if (cfg->public_url) {
@@ -146,8 +150,10 @@ static void make_base_url(const s2l_config *cfg, struct evhttp_request *evreq, c
     } else {
         const char *host = evhttp_find_header(evhttp_request_get_input_headers(evreq), "Host");
         char fallback[300];
-        if (host == NULL || host[0] == 0 || strpbrk(host, "/\\\"<> ") != NULL) {
-            snprintf(fallback, sizeof fallback, "%s:%u", cfg->listen_host, cfg->listen_port);
+        if (!s2l_http_host_ok(host)) {
+            bool v6 = strchr(cfg->listen_host, ':') != NULL;
+            snprintf(fallback, sizeof fallback, "%s%s%s:%u", v6 ? "[" : "", cfg->listen_host, v6 ? "]" : "",
+                     cfg->listen_port);
             host = fallback;
         }
         snprintf(buf, len, "%s://%s%s", cfg->tls_cert_file ? "https" : "http", host, cfg->base_path);

@@ -227,10 +227,13 @@ send_status s2l_op_send_(s2l_conn *c, s2l_ldap_op *op, int *rc_out)
         /* Both controls are non-critical: a server without them still does the write. */
         LDAPControl permissive = {.ldctl_oid = LDAP_CONTROL_X_PERMISSIVE_MODIFY, .ldctl_iscritical = 0};
         LDAPControl postread = {.ldctl_oid = LDAP_CONTROL_POST_READ, .ldctl_iscritical = 0};
-        LDAPControl *wctrls[3] = {NULL, NULL, NULL};
+        LDAPControl relax = {.ldctl_oid = S2L_CONTROL_RELAX, .ldctl_iscritical = 0};
+        LDAPControl *wctrls[4] = {NULL, NULL, NULL, NULL};
         size_t n = 0;
         if (op->permissive)
             wctrls[n++] = &permissive;
+        if (op->relax)
+            wctrls[n++] = &relax;
         if (op->post_read) {
             rc = s2l_read_control_value_(op->post_read, &postread.ldctl_value);
             if (rc != LDAP_SUCCESS) {
@@ -480,6 +483,7 @@ static int apply_write_opts(s2l_ldap_op *op, const s2l_write_opts *opts)
     if (opts == NULL)
         return LDAP_SUCCESS;
     op->permissive = opts->permissive;
+    op->relax = opts->relax;
     if (opts->post_read) {
         op->post_read = s2l_strv_dup(opts->post_read);
         if (op->post_read == NULL)

@@ -103,6 +103,7 @@ struct s2l_ldap_op {
     char *newrdn, *new_superior;
     bool delete_old_rdn;
     bool permissive;            /* modify: send the permissive-modify control */
+    bool relax;                 /* modify: send the Relax Rules control */
     char **post_read;           /* add / modify: post-read control attributes, or NULL */
 
     /* The result being built. */

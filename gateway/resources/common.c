@@ -4,6 +4,7 @@
  * patches, mapping.h turns resources into entries, plans and filters); this
  * layer only sequences I/O around them. */
 #include "common.h"
+#include "policy_report.h"
 
 #include <ldap.h>
 #include <stdlib.h>
@@ -102,10 +103,16 @@ bool res_directory_up(res_op *op)
 
 bool res_parse_projection(res_op *op)
 {
+    const char *attributes = s2l_req_query(op->req, "attributes");
+    const char *excluded = s2l_req_query(op->req, "excludedAttributes");
+    /* Neither: the defaults, whose LDAP attribute list the mapping computed
+     * at load (res_output_attrs); an empty projection would rebuild it for
+     * every request. */
+    if (attributes == NULL && excluded == NULL)
+        return true;
     s2l_error err;
     s2l_error_clear(&err);
-    op->proj = s2l_projection_parse(res_rtype(op), s2l_req_query(op->req, "attributes"),
-                                    s2l_req_query(op->req, "excludedAttributes"), &err);
+    op->proj = s2l_projection_parse(res_rtype(op), attributes, excluded, &err);
     if (op->proj == NULL && err.status) {
         s2l_req_reply_error(op->req, &err);
         return false;
@@ -134,8 +141,16 @@ bool res_normalize_body(res_op *op, s2l_norm_mode mode, json_t **out)
     }
     s2l_error err;
     s2l_error_clear(&err);
-    s2l_norm_opts opts = {.ignore_unknown = s2l_rmap_ignores_unknown(op->rm)};
+    json_t *notes = json_object();
+    if (notes == NULL) {
+        res_oom(op);
+        return false;
+    }
+    s2l_norm_opts opts = {.policies = s2l_rmap_policies(op->rm), .notes = notes};
     *out = s2l_resource_normalize(res_rtype(op), op->req->body, mode, &opts, &err);
+    /* reported whether or not it succeeded: rejections are counted too */
+    s2l_policy_report(op->req, op->rm, notes);
+    json_decref(notes);
     if (*out == NULL) {
         res_fail(op, &err, 400, S2L_SCIM_INVALID_VALUE, "invalid resource");
         return false;

@@ -15,6 +15,7 @@
 
 #include "common.h"
 #include "lookup.h"
+#include "policy_report.h"
 
 typedef struct create_op {
     res_op base;
@@ -76,6 +77,7 @@ static void create_advance(res_op *base, const s2l_ldap_result *res)
                 res_fail(base, &err, 400, S2L_SCIM_INVALID_VALUE, "the resource cannot be stored");
                 return;
             }
+            s2l_policy_report(req, base->rm, json_object_get(op->add_entry, "notes"));
             if ((op->dn = json_string_value(json_object_get(op->add_entry, "dn"))) == NULL) {
                 res_oom(base);
                 return;

@@ -60,9 +60,13 @@ static void on_fix_modified(s2l_req *req, const s2l_ldap_result *res, void *arg)
         if (start_modify(req, fm) == 0)
             return;
     }
-    if (res->rc != LDAP_SUCCESS && res->rc != LDAP_NO_SUCH_ATTRIBUTE && res->rc != LDAP_NO_SUCH_OBJECT)
-        s2l_log(S2L_LOG_ERROR, "event=refint_fix_failed req=%llu dn=\"%s\" attr=%s rc=%d",
-                (unsigned long long)req->id, fm->dn, json_string_value(json_object_get(fm->item, "attr")), res->rc);
+    if (res->rc != LDAP_SUCCESS && res->rc != LDAP_NO_SUCH_ATTRIBUTE && res->rc != LDAP_NO_SUCH_OBJECT) {
+        /* DNs hold client values (a userName): quoted and escaped */
+        char dn[1024];
+        s2l_log_quote(dn, sizeof dn, fm->dn, strlen(fm->dn));
+        s2l_log(S2L_LOG_ERROR, "event=refint_fix_failed req=%llu dn=%s attr=%s rc=%d", (unsigned long long)req->id, dn,
+                json_string_value(json_object_get(fm->item, "attr")), res->rc);
+    }
     finish_one(req, fs);
 }
 
@@ -95,8 +99,11 @@ static void on_fix_found(s2l_req *req, const s2l_ldap_result *res, void *arg)
     fix_search *sr = arg;
     fix_state *fs = sr->fs;
     if (res->rc != LDAP_SUCCESS && res->rc != LDAP_NO_SUCH_OBJECT) {
-        s2l_log(S2L_LOG_ERROR, "event=refint_search_failed req=%llu filter=\"%s\" rc=%d",
-                (unsigned long long)req->id, json_string_value(json_object_get(sr->item, "filter")), res->rc);
+        const char *f = json_string_value(json_object_get(sr->item, "filter"));
+        char filter[1024];
+        s2l_log_quote(filter, sizeof filter, f ? f : "", f ? strlen(f) : 0);
+        s2l_log(S2L_LOG_ERROR, "event=refint_search_failed req=%llu filter=%s rc=%d", (unsigned long long)req->id,
+                filter, res->rc);
         finish_one(req, fs);
         return;
     }

@@ -29,6 +29,7 @@
 
 #include "common.h"
 #include "lookup.h"
+#include "policy_report.h"
 #include "refint.h"
 #include "s2l/log.h"
 
@@ -210,10 +211,19 @@ static bool build_patch(update_op *op)
     }
     s2l_error err;
     s2l_error_clear(&err);
+    json_t *notes = json_object();
+    if (notes == NULL) {
+        res_oom(base);
+        return false;
+    }
     s2l_patch_opts opts = {.delta_attrs = s2l_rmap_delta_attrs(base->rm),
                            .max_operations = base->req->gw->cfg->limits.max_patch_operations,
-                           .ignore_unknown = s2l_rmap_ignores_unknown(base->rm)};
-    if (s2l_patch_apply(res_rtype(base), op->new_res, base->req->body, &opts, &op->deltas, &err) < 0) {
+                           .policies = s2l_rmap_policies(base->rm), .notes = notes};
+    int rc = s2l_patch_apply(res_rtype(base), op->new_res, base->req->body, &opts, &op->deltas, &err);
+    /* reported whether or not it succeeded: rejections are counted too */
+    s2l_policy_report(base->req, base->rm, notes);
+    json_decref(notes);
+    if (rc < 0) {
         res_fail(base, &err, 400, S2L_SCIM_INVALID_VALUE, "invalid PATCH request");
         return false;
     }
@@ -305,8 +315,14 @@ static bool build_mods(update_op *op)
     }
     s2l_error err;
     s2l_error_clear(&err);
-    if (op->deltas && s2l_rmap_delta_mods(base->rm, op->deltas, base->ids, op->ph_flags, op->mods, &err) < 0) {
+    if (op->deltas && (s2l_rmap_delta_mods(base->rm, op->deltas, base->ids, op->ph_flags, op->mods, &err) < 0 ||
+                       s2l_rmap_delta_kept_mods(base->rm, op->deltas, op->entry, op->mods, &err) < 0)) {
         res_fail(base, &err, 400, S2L_SCIM_INVALID_VALUE, "invalid member change");
+        return false;
+    }
+    /* An entry made by another tool gets the mapping's object classes it lacks. */
+    if (s2l_rmap_adopt_mods(base->rm, op->entry, op->mods) < 0) {
+        res_oom(base);
         return false;
     }
     return true;
@@ -490,6 +506,16 @@ static void update_advance(res_op *base, const s2l_ldap_result *res)
                 res_fail(base, &err, 400, S2L_SCIM_INVALID_VALUE, "the change cannot be stored");
                 return;
             }
+            /* Members that do not resolve: skipped (and logged) or refused, per policy. */
+            json_t *notes = json_object_get(plan, "notes");
+            if (notes == NULL && op->deltas)
+                json_object_set_new(plan, "notes", notes = json_object());
+            if (op->deltas && s2l_rmap_check_deltas(base->rm, op->deltas, base->ids, notes, &err) < 0) {
+                json_decref(plan);
+                res_fail(base, &err, 400, S2L_SCIM_INVALID_VALUE, "invalid member change");
+                return;
+            }
+            s2l_policy_report(req, base->rm, notes);
             op->plan_mods = json_incref(json_object_get(plan, "mods"));
             const char *newrdn = json_string_value(json_object_get(plan, "newrdn"));
             op->newrdn = newrdn ? strdup(newrdn) : NULL;

@@ -93,6 +93,11 @@ typedef struct s2l_config {
         unsigned bulk_max_operations;   /* /Bulk: operations per request (413 past it) */
         size_t bulk_max_payload_bytes;  /* /Bulk: request body size (413 past it) */
         unsigned shutdown_grace_ms;  /* in-flight requests get this long on SIGTERM */
+        /* Request bodies (json_limits.h): 413 / 400 past these. */
+        unsigned max_values_per_attribute; /* elements of any one JSON array */
+        unsigned max_json_depth;     /* nesting of objects/arrays */
+        unsigned max_json_nodes;     /* JSON values in one body */
+        unsigned max_rdn_bytes;      /* longest entry name written (mapping.h); 0 = unchecked */
     } limits;
 
     struct {

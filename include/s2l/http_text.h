@@ -47,6 +47,15 @@ void s2l_query_fini(s2l_query *q);
  * Comparison is weak: W/"x" and "x" match each other. */
 bool s2l_if_match(const char *header, const char *version);
 
+/* Whether a Host header value can go into a URL the gateway renders (Location,
+ * meta.location, $ref): a host name (letters, digits, '-', '.', '_'), an IPv4
+ * address or a bracketed IPv6 literal, optionally ":port" (1 to 5 digits),
+ * at most 255 bytes (RFC 9110 §7.2, RFC 3986 §3.2.2 without percent-encoding
+ * and sub-delimiters, which no client needs). Anything else (spaces, quotes,
+ * bytes that are not ASCII or not UTF-8) is false: the caller uses its own
+ * address instead. */
+bool s2l_http_host_ok(const char *host);
+
 /* Whether a Content-Type header announces JSON: application/scim+json or
  * application/json, any parameters, case-insensitive. NULL (no header) is
  * accepted: some clients omit it on JSON bodies. */

@@ -238,9 +238,14 @@ s2l_ldap_op *s2l_ldap_search(s2l_pool *pool, const s2l_search_req *req, unsigned
  *   post-read control (RFC 4527), so the stored entry comes back without a
  *   second round trip; it arrives as res->entries = [entry] (absent if the
  *   server did not send it). NULL-terminated, NULL = no control. */
+/* relax: send OpenLDAP's Relax Rules control (non-critical), which lets a
+ *   modify add a structural object class (adopting a "person" entry as
+ *   inetOrgPerson). */
+#define S2L_CONTROL_RELAX "1.3.6.1.4.1.4203.666.5.12"
 typedef struct s2l_write_opts {
     bool permissive;
     char *const *post_read;
+    bool relax;
 } s2l_write_opts;
 s2l_ldap_op *s2l_ldap_add_ext(s2l_pool *pool, const char *dn, const json_t *attrs, const s2l_write_opts *opts,
                               unsigned timeout_ms, s2l_ldap_done_fn *cb, void *arg);

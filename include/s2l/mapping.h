@@ -30,9 +30,11 @@
 
 #include "s2l/error.h"
 #include "s2l/filter.h"
+#include "s2l/json_limits.h"
 #include "s2l/ldap_text.h"
 #include "s2l/resource.h"
 #include "s2l/schema.h"
+#include "s2l/subschema.h"
 
 typedef struct s2l_mapping s2l_mapping;
 typedef struct s2l_rmap s2l_rmap;
@@ -81,6 +83,30 @@ s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *er
 void s2l_mapping_destroy(s2l_mapping *m);
 
 size_t s2l_mapping_count(const s2l_mapping *m);
+
+/* What the directory and the gateway accept in one request, enforced by the
+ * mapping. s2l_mapping_load starts from the defaults; the gateway copies its
+ * configuration in once after loading (limits.* keys).
+ *
+ * max_rdn_bytes: the longest entry name (RDN, e.g. "uid=<userName>") the
+ * mapping writes, counted as the directory stores it (RFC 4514 specials as
+ * "\XX", 3 bytes). OpenLDAP's back-mdb keeps each RDN twice (as given and
+ * normalised) plus 20 bytes in one record of its DN index, which LMDB limits to
+ * 511 bytes: a longer RDN fails with LDAP 80 (MDB_BAD_VALSIZE) on every
+ * attempt. 245 = the longest ASCII RDN that fits. Entries that would exceed it
+ * get 400 invalidValue before anything is sent; 0 turns the check off. */
+#define S2L_MAX_RDN_BYTES_DEFAULT 245
+typedef struct s2l_mapping_limits {
+    unsigned max_rdn_bytes;
+    s2l_json_limits json;        /* request bodies: every resource type view points here */
+} s2l_mapping_limits;
+void s2l_mapping_set_limits(s2l_mapping *m, const s2l_mapping_limits *lim);
+/* s2l_mapping_set_limits with a configuration's limits.max_rdn_bytes,
+ * max_json_depth, max_json_nodes and max_values_per_attribute (the gateway at
+ * start, and preview with --config, so both refuse the same bodies). */
+struct s2l_config;
+void s2l_mapping_set_config_limits(s2l_mapping *m, const struct s2l_config *cfg);
+const s2l_mapping_limits *s2l_mapping_limits_of(const s2l_mapping *m);
 const s2l_rmap *s2l_mapping_at(const s2l_mapping *m, size_t i);
 /* By resource type name ("User") or endpoint segment ("Users", "users"); case-insensitive. */
 const s2l_rmap *s2l_mapping_find(const s2l_mapping *m, const char *name);
@@ -95,9 +121,20 @@ const s2l_resource_type *s2l_rmap_rtype(const s2l_rmap *rm);
  * s2l_patch_opts.delta_attrs and turn the deltas into LDAP modifications with
  * s2l_rmap_delta_mods. */
 const char *const *s2l_rmap_delta_attrs(const s2l_rmap *rm);
-/* True when the mapping says "unknown_attributes": "ignore" (default "reject");
- * the handler copies it into s2l_norm_opts.ignore_unknown. */
+/* True unless the mapping says "unknown_attributes": "reject" (kept for
+ * callers of the older boolean; handlers pass s2l_rmap_policies instead). */
 bool s2l_rmap_ignores_unknown(const s2l_rmap *rm);
+
+/* The mapping's policies (mappings/README.md, "Policies") for this type,
+ * with its full schemas: pass as s2l_norm_opts.policies and
+ * s2l_patch_opts.policies. Borrowed. */
+const s2l_policies *s2l_rmap_policies(const s2l_rmap *rm);
+
+/* What the loader found risky but not wrong (a SCIM string stored in an LDAP
+ * attribute with a narrower syntax and nowhere else to go): an array of
+ * "<file>: <json path>: <what>" strings, possibly empty. Borrowed. main logs
+ * them at start and --check-config prints them. */
+const json_t *s2l_mapping_warnings(const s2l_mapping *m);
 
 /* Source of a type's read-only `groups` attribute (source NONE when unmapped). */
 const s2l_rmap_groups *s2l_rmap_groups_of(const s2l_rmap *rm);
@@ -143,7 +180,10 @@ json_t *s2l_rmap_ref_ids(const s2l_rmap *rm, const json_t *resource);
 
 /* Translates a canonical resource into the LDAP entry to add: {"dn":..., "attrs":{...}}
  * including objectClass, templates, constants, defaults, write-only attributes.
- * ids maps SCIM id → DN for references; an id missing from ids → 400 invalidValue. */
+ * ids maps SCIM id → DN for references; an id missing from ids → 400
+ * invalidValue, unless a policy skips it (members) or keeps it (manager).
+ * When policies did something, the result also has "notes" (s2l_notes_add
+ * format) for the caller to log and count. */
 json_t *s2l_rmap_to_ldap(const s2l_rmap *rm, const json_t *resource, const json_t *ids, s2l_error *err);
 
 /* What turns entry `old_resource` into `new_resource` (both canonical; old as read
@@ -154,8 +194,10 @@ json_t *s2l_rmap_to_ldap(const s2l_rmap *rm, const json_t *resource, const json_
  * attributes (s2l_rmap_delta_attrs) are never touched (use
  * s2l_rmap_delta_mods); the RDN attribute is changed by the rename, not by
  * mods. Each mod is {"op":"replace"} with the complete new value set (empty:
- * delete if present). ids should also hold the old resource's references; an
- * old id missing from ids only costs a redundant replace. */
+ * delete if present), except the keep attribute, which changes item by item
+ * ("delete" / "add"). ids should also hold the old resource's references; an
+ * old id missing from ids only costs a redundant replace. "notes" as for
+ * s2l_rmap_to_ldap. */
 json_t *s2l_rmap_plan_update(const s2l_rmap *rm, const json_t *old_resource, const json_t *new_resource,
                              const json_t *ids, s2l_error *err);
 
@@ -177,6 +219,38 @@ json_t *s2l_rmap_plan_update(const s2l_rmap *rm, const json_t *old_resource, con
  * that adding a present value succeeds, and handles deleting an absent one. */
 int s2l_rmap_delta_mods(const s2l_rmap *rm, const json_t *deltas, const json_t *ids, unsigned ph_flags,
                         json_t *mods, s2l_error *err);
+
+/* Member ids that deltas add but ids does not resolve (members whose create
+ * failed at the IdP). Policy "unknown_members": "skip" (default) notes them
+ * under "skipped_members" (s2l_delta_mods then leaves them out of the same
+ * modify); "reject" fails with 400 invalidValue naming them. */
+int s2l_rmap_check_deltas(const s2l_rmap *rm, const json_t *deltas, const json_t *ids, json_t *notes,
+                          s2l_error *err);
+
+/* Modifications of the keep attribute that follow member deltas: the kept
+ * sub-attributes of a member (Azure's members[].displayName) are added with
+ * it and deleted with it. entry is the group as the update read it (its keep
+ * attribute). Appends to mods; nothing when the type keeps nothing. */
+int s2l_rmap_delta_kept_mods(const s2l_rmap *rm, const json_t *deltas, const json_t *entry, json_t *mods,
+                             s2l_error *err);
+
+/* Adoption of entries made by other tools (plain ldapadd): when mods is not
+ * empty and the entry (as read for the update: s2l_rmap_update_read_attrs
+ * includes objectClass) lacks object classes of the mapping, prepends
+ * {"op":"add","attr":"objectClass","values":[the missing ones]} so the same
+ * modify adds them. Nothing else about the entry changes. 0, or -1 on
+ * allocation failure. */
+int s2l_rmap_adopt_mods(const s2l_rmap *rm, const json_t *entry, json_t *mods);
+
+/* The SCIM path an LDAP attribute of rm holds ("addresses[type eq
+ * \"work\"].country", "name.familyName"), malloc'd; NULL when the mapping
+ * does not write it. */
+char *s2l_rmap_scim_path(const s2l_rmap *rm, const char *ldap_attr);
+
+/* s2l_ldap_error_to_scim, with the SCIM attribute path named when the
+ * directory refused a value of an attribute the mapping writes. */
+void s2l_rmap_ldap_error(const s2l_rmap *rm, int rc, const char *diag, const char *what, unsigned retry_after,
+                         s2l_error *err);
 
 /* A filter matching an entry of rm whose delta attribute holds its empty-group
  * placeholder, e.g. "(member=)" (malloc'd), or NULL when rm has no placeholder. */
@@ -214,10 +288,11 @@ json_t *s2l_mapping_reference_fixups(const s2l_mapping *m, const s2l_rmap *targe
  * members.value eq): array of strings to resolve to DNs first. */
 json_t *s2l_rmap_filter_ref_ids(const s2l_rmap *rm, const s2l_filter *f);
 
-/* The LDAP filter (RFC 4515, every value escaped; "eq" always exact) for SCIM
- * filter f ANDed with the type's object_filter; f may be NULL (all). ids maps
- * SCIM id → DN for references. malloc'd; NULL + *err (400 invalidFilter) for an
- * unmapped attribute or an operator the attribute cannot support. */
+/* Today's translation, kept until the list handler uses s2l_rmap_split_filter:
+ * the LDAP filter (RFC 4515, every value escaped) for SCIM filter f ANDed with
+ * the type's object_filter, taking LDAP's matching for SCIM's; f may be NULL
+ * (all). ids maps SCIM id → DN for references. malloc'd; NULL + *err (400
+ * invalidFilter) for an unmapped attribute or an operator it does not support. */
 char *s2l_rmap_ldap_filter(const s2l_rmap *rm, const s2l_filter *f, const json_t *ids, s2l_error *err);
 
 /* The server-side sort key (RFC 2891) for SCIM sortBy (RFC 7644 §3.4.2.3) on
@@ -228,6 +303,79 @@ char *s2l_rmap_ldap_filter(const s2l_rmap *rm, const s2l_filter *f, const json_t
  * paging). malloc'd; NULL + *err (400 invalidValue) when the attribute cannot
  * be sorted (not mapped, complex, a reference, boolean, binary, write-only). */
 char *s2l_rmap_sort_key(const s2l_rmap *rm, const char *sort_by, bool descending, s2l_error *err);
+
+/* ---- exact filtering: LDAP narrows, the gateway decides ----
+ *
+ * LDAP's matching rules are not SCIM's comparisons: caseIgnoreMatch ignores
+ * leading, trailing and repeated spaces, telephoneNumberMatch ignores spaces
+ * and hyphens, most attributes have no ORDERING rule (so "gt" is Undefined),
+ * some none at all (facsimileTelephoneNumber), a SCIM caseExact attribute may
+ * sit on a case-ignoring rule, "not" inside "emails[...]" applies per value.
+ * The split gives, for a SCIM filter:
+ *   - an LDAP filter that is a SUPERSET of the matching entries: never
+ *     narrower than the truth, whatever the directory holds (at worst the
+ *     type's object filter alone);
+ *   - whether that is the answer, or the gateway must evaluate the COMPLETE
+ *     SCIM filter on every candidate with s2l_rmap_filter_match (the residue).
+ * Per comparison it uses what the directory can decide (the attribute's
+ * equality/ordering/substrings rules and syntax, s2l_mapping_apply_subschema)
+ * and the SCIM attribute's type and caseExact.
+ *
+ * Residue-free by default ("trusting the directory"): a positive comparison
+ * whose LDAP form is exact for values stored the way the gateway writes them
+ * needs no post-filter — one LDAP value per single-valued SCIM attribute,
+ * strings without leading, trailing or repeated spaces and without characters
+ * the directory's Unicode normalisation changes. That keeps the IdPs' look-ups
+ * (userName, externalId, displayName eq; emails[type eq "work" and value eq];
+ * members[value eq]; id eq) one indexed search with no post-filter; a stored
+ * "bjensen " is then found by userName eq "bjensen", as the directory's own
+ * uniqueness check would see it. Under "not"/"ne" nothing is trusted (the LDAP
+ * filter stays a superset there too). S2L_SPLIT_STRICT trusts nothing: the
+ * result is exact for any directory content, at the price of post-filtering
+ * those look-ups too. */
+#define S2L_SPLIT_STRICT 0x1u
+
+typedef struct s2l_filter_split {
+    char *ldap_filter;  /* malloc'd RFC 4515 filter ANDed with the type's object filter */
+    bool residue;       /* true: evaluate f on every entry LDAP returns (s2l_rmap_filter_match);
+                           false: LDAP's result is the answer (server-side paging applies) */
+    char *not_pushed;   /* malloc'd when residue: the comparisons LDAP cannot decide and why,
+                           e.g. "title gt \"x\" (title: no ORDERING rule)", for logs and the
+                           detail of a 400 tooMany; NULL otherwise */
+} s2l_filter_split;
+
+/* Splits f (NULL: every entry of the type). ids maps SCIM id → DN for
+ * references (s2l_rmap_filter_ref_ids). flags: 0 or S2L_SPLIT_STRICT.
+ * 0, or -1 + *err: 400 invalidFilter for what no resource can be compared
+ * with (an unmapped or write-only attribute, a malformed dateTime, gt/ge/lt/le
+ * on a boolean as RFC 7644 §3.4.2.2 requires, a complex attribute without a
+ * sub-attribute), 500 on out of memory. On success the caller owns *out
+ * (s2l_filter_split_fini). */
+int s2l_rmap_split_filter(const s2l_rmap *rm, const s2l_filter *f, const json_t *ids, unsigned flags,
+                          s2l_filter_split *out, s2l_error *err);
+void s2l_filter_split_fini(s2l_filter_split *s);
+
+/* LDAP attributes to read so that s2l_rmap_filter_match can evaluate f on the
+ * rendered entry: the id, meta and RDN attributes and those of every attribute
+ * f names (NULL-terminated, free with s2l_strv_free; NULL on out of memory).
+ * The caller adds them to what the response needs, resolves reference DNs as
+ * for output, and renders with s2l_rmap_to_scim before matching; groups found
+ * by a search (S2L_GROUPS_SEARCH) must be filled in first as for output. */
+char **s2l_rmap_filter_attrs(const s2l_rmap *rm, const s2l_filter *f);
+
+/* Whether a canonical resource of rm (as s2l_rmap_to_scim renders it) matches
+ * f with RFC 7643/7644 semantics and the type's caseExact: the reference the
+ * split is tested against (s2l_filter_match on the type's schema view). */
+bool s2l_rmap_filter_match(const s2l_rmap *rm, const s2l_filter *f, const json_t *resource);
+
+/* Takes the directory's subschema (read at start and on reload; NULL: the
+ * built-in standard schema, which a loaded mapping starts with) and computes,
+ * per LDAP attribute the mapping filters on, what the directory can decide;
+ * the mapping's "ldap_attribute_types" override it. Pure and done once: the
+ * split reads the result. Not concurrent with filter translation on m (call it
+ * before requests use the mapping, or on the loop that serves them). schema
+ * may be destroyed afterwards. 0, or -1 (out of memory, message in errbuf). */
+int s2l_mapping_apply_subschema(s2l_mapping *m, const s2l_subschema *schema, char *errbuf, size_t errlen);
 
 /* The LDAP filter that finds the entry with SCIM id `id` (malloc'd), or NULL when
  * the id is malformed for this mapping (callers answer 404). */

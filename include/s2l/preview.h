@@ -2,10 +2,11 @@
  * out offline (`scim2ldap preview`).
  *
  * Pure. It calls the same pure functions, in the same order and with the same
- * options, as the resource handlers (gateway/resources/resource_handlers.c):
- * s2l_resource_normalize, s2l_patch_apply, s2l_rmap_ref_ids, s2l_rmap_to_ldap,
- * s2l_rmap_to_scim, s2l_rmap_plan_update, s2l_rmap_delta_mods,
- * s2l_mapping_reference_fixups and s2l_rmap_ldap_filter. Where a handler asks
+ * options, as the resource handlers (gateway/resources/{create,update,list}.c):
+ * s2l_resource_normalize and s2l_patch_apply with the mapping's policies,
+ * s2l_rmap_ref_ids, s2l_rmap_to_ldap, s2l_rmap_to_scim, s2l_rmap_plan_update,
+ * s2l_rmap_check_deltas, s2l_rmap_delta_mods, s2l_rmap_delta_kept_mods,
+ * s2l_rmap_adopt_mods, s2l_mapping_reference_fixups and s2l_rmap_ldap_filter. Where a handler asks
  * the directory, preview supplies what can be known without one:
  *
  *  - Reference ids (manager, members) resolve through known_ids (id → DN);

@@ -28,8 +28,36 @@ typedef enum {
     S2L_NORM_REPLACE,  /* PUT: required attributes must be present; immutable checked by caller */
 } s2l_norm_mode;
 
+/* What happens to request content the mapping does not store
+ * (mappings/README.md, "Policies"). */
+typedef enum {
+    S2L_POLICY_REJECT = 0,  /* 400 invalidSyntax naming the SCIM path */
+    S2L_POLICY_IGNORE,      /* accepted and dropped (the caller logs the note and counts it) */
+    S2L_POLICY_KEEP,        /* accepted and kept as sent: the canonical resource holds it raw */
+} s2l_attr_policy;
+
+typedef struct s2l_policies {
+    s2l_attr_policy unknown;       /* attributes and sub-attributes in no schema of the type */
+    s2l_attr_policy unmapped;      /* attributes of the type's schemas that the mapping does not map */
+    s2l_attr_policy schemas;       /* schema URNs (in "schemas", or as keys) that are not the type's */
+    const s2l_resource_type *full; /* the type with its complete schemas (tells unmapped from unknown);
+                                      NULL: everything outside the view is unknown */
+} s2l_policies;
+
+/* Notes: what the policies did to a request, for the caller's log line and
+ * counters. A JSON object of arrays of SCIM paths (each listed once):
+ *   "ignored", "kept", "rejected"                  attributes (unknown or unmapped)
+ *   "ignored_schemas", "kept_schemas", "rejected_schemas"   schema URNs
+ *   "skipped_members", "kept_references"           (mapping.h: ids that did not resolve)
+ * Appends text under key (creating the array); duplicates are not added.
+ * NULL notes is a no-op. */
+void s2l_notes_add(json_t *notes, const char *key, const char *text);
+
 typedef struct s2l_norm_opts {
-    bool ignore_unknown;   /* true: drop attributes not in the view; false: 400 invalidValue naming it */
+    bool ignore_unknown;   /* without policies: true = drop attributes not in the view; false = 400 naming
+                              it; schema URNs are accepted either way */
+    const s2l_policies *policies; /* when set, replaces ignore_unknown (s2l_rmap_policies) */
+    json_t *notes;         /* optional object receiving the notes (see s2l_notes_add) */
 } s2l_norm_opts;
 
 /* Validates and canonicalises a request body for POST/PUT. NULL + *err
@@ -43,7 +71,12 @@ typedef struct s2l_norm_opts {
  * {"value": id} and "" means absent; Group.displayName is required (RFC 7643
  * §4.2) although the schema says otherwise; the RFC 7643 §2.4 sub-attributes
  * (type, primary, display, value, $ref) of a multi-valued attribute are
- * dropped, not rejected, when the view lacks them. */
+ * dropped, not rejected, when the view lacks them. Anything else outside the
+ * view follows the policies: null, [] and {} are "unassigned" and never
+ * noted; KEEP puts the value as sent into the canonical resource (top level,
+ * under its extension URN, or inside its complex value); unknown URNs in
+ * "schemas" are kept (KEEP) or removed (IGNORE). A required extension
+ * (ext_required) must be present. */
 json_t *s2l_resource_normalize(const s2l_resource_type *rt, const json_t *body, s2l_norm_mode mode,
                                const s2l_norm_opts *opts, s2l_error *err);
 
@@ -89,6 +122,9 @@ typedef struct s2l_patch_opts {
     unsigned max_operations;         /* 0 = default (1000) */
     bool ignore_unknown;             /* true: operations on attributes not in the view are skipped
                                         (as s2l_norm_opts); false: 400 invalidPath / invalidValue */
+    const s2l_policies *policies;    /* when set, replaces ignore_unknown: KEEP applies add/replace/remove
+                                        of a whole unknown attribute (or "attr.sub") to the raw resource */
+    json_t *notes;                   /* optional notes object (s2l_notes_add) */
 } s2l_patch_opts;
 
 /* Applies a PatchOp request (RFC 7644 §3.5.2) to `resource` (a canonical

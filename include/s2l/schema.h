@@ -92,6 +92,8 @@ const char *s2l_mutability_name(s2l_mutability m);
 const char *s2l_returned_name(s2l_returned r);
 const char *s2l_uniqueness_name(s2l_uniqueness u);
 
+struct s2l_json_limits;
+
 /* A resource type: one core schema plus extension schemas (RFC 7643 §6).
  * It borrows the schemas (they are owned by whoever built it, normally the mapping). */
 typedef struct s2l_resource_type {
@@ -102,6 +104,10 @@ typedef struct s2l_resource_type {
     const s2l_schema **ext;        /* n_ext extension schemas */
     const bool *ext_required;      /* n_ext flags */
     size_t n_ext;
+    /* Bounds on request bodies (json_limits.h) checked by s2l_resource_normalize
+     * and s2l_patch_apply; NULL = the defaults. The mapping points it at the
+     * configured limits (s2l_mapping_set_limits). */
+    const struct s2l_json_limits *json_limits;
 } s2l_resource_type;
 
 /* Resolves an attribute of a resource type: urn may be NULL (core first, then

@@ -7,7 +7,10 @@
  *   - is one balanced parenthesised filter with nothing after it (so no value
  *     could close it early: values are escaped),
  *   - holds no raw NUL, and
- *   - starts with the type's object filter conjunction.
+ *   - starts with the type's object filter conjunction;
+ * through the legacy translation and the split (s2l_rmap_split_filter), whose
+ * two modes must also agree on the LDAP filter and on refusing, with a residue
+ * explained exactly when there is one.
  * Run from the repository root or with S2L_SOURCE_DIR set:
  *   ./fuzz_mapping_filter tests/fuzz/corpus/filter
  */
@@ -44,6 +47,9 @@ static void load_once(void)
                     "cn=a\\28b\\29,ou=groups,dc=example,dc=org");
 }
 
+/* A translation's output, or its refusal, is acceptable. */
+static void check_output(const char *ldap, const s2l_error *e, const char *obj);
+
 /* One balanced filter, nothing after it. */
 static int well_formed(const char *s)
 {
@@ -79,21 +85,45 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (refs == NULL)
             abort();
         json_decref(refs);
-        if (ldap == NULL) {
-            if (!(e2.status == 400 && e2.scim_type && strcmp(e2.scim_type, S2L_SCIM_INVALID_FILTER) == 0) &&
-                e2.status != 500)
-                abort();
-            if (e2.detail[0] == 0)
+        check_output(ldap, &e2, obj);
+        free(ldap);
+
+        s2l_filter_split tr, st;
+        s2l_error e3 = {0}, e4 = {0};
+        int r1 = s2l_rmap_split_filter(rm, f, ids, 0, &tr, &e3);
+        int r2 = s2l_rmap_split_filter(rm, f, ids, S2L_SPLIT_STRICT, &st, &e4);
+        if ((r1 < 0) != (r2 < 0))
+            abort();
+        if (r1 < 0) {
+            check_output(NULL, &e3, obj);
+            if (e3.status != 500 && e4.status != 500 && strcmp(e3.detail, e4.detail) != 0)
                 abort();
             continue;
         }
-        if (!well_formed(ldap))
+        check_output(tr.ldap_filter, NULL, obj);
+        if (strcmp(tr.ldap_filter, st.ldap_filter) != 0 || (tr.residue && !st.residue) ||
+            tr.residue != (tr.not_pushed != NULL) || st.residue != (st.not_pushed != NULL))
             abort();
-        /* "(&<object filter>...)" or exactly the object filter */
-        if (strcmp(ldap, obj) != 0 && (strncmp(ldap, "(&", 2) != 0 || strstr(ldap, obj + 1) == NULL))
-            abort();
-        free(ldap);
+        s2l_filter_split_fini(&tr);
+        s2l_filter_split_fini(&st);
     }
     s2l_filter_destroy(f);
     return 0;
+}
+
+static void check_output(const char *ldap, const s2l_error *e, const char *obj)
+{
+    if (ldap == NULL) {
+        if (!(e->status == 400 && e->scim_type && strcmp(e->scim_type, S2L_SCIM_INVALID_FILTER) == 0) &&
+            e->status != 500)
+            abort();
+        if (e->detail[0] == 0)
+            abort();
+        return;
+    }
+    if (!well_formed(ldap))
+        abort();
+    /* "(&<object filter>...)" or exactly the object filter */
+    if (strcmp(ldap, obj) != 0 && (strncmp(ldap, "(&", 2) != 0 || strstr(ldap, obj + 1) == NULL))
+        abort();
 }

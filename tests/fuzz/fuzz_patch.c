@@ -38,7 +38,9 @@ static bool error_ok(const s2l_error *e)
 {
     if (e->detail[0] == '\0')
         return false;
-    return e->status == 500 || (e->status == 400 && e->scim_type != NULL);
+    /* 413: a body past the JSON limits (json_limits.h). */
+    return e->status == 500 || (e->status == 400 && e->scim_type != NULL) ||
+           (e->status == 413 && e->scim_type == NULL);
 }
 
 /* The repository root: $S2L_SOURCE_DIR, else three levels above this file. */

@@ -317,6 +317,8 @@ const char *h_gw_base_url(const h_gw *g);   /* "http://127.0.0.1:PORT/scim/v2" *
 const char *h_gw_base_path(const h_gw *g);  /* "/scim/v2" */
 const char *h_gw_token(const h_gw *g);
 int h_gw_port(const h_gw *g);
+/* The gateway's process id (for /proc/<pid>/status); 0 for attached handles. */
+int h_gw_pid(const h_gw *g);
 const char *h_gw_config_path(const h_gw *g); /* NULL for attached handles */
 const char *h_gw_log_path(const h_gw *g);    /* NULL for attached handles */
 /* Sends sig to the running gateway (SIGHUP: reload). 0 or -1. */

@@ -515,6 +515,11 @@ int h_gw_port(const h_gw *g)
     return g->port;
 }
 
+int h_gw_pid(const h_gw *g)
+{
+    return g ? (int)g->pid : 0;
+}
+
 const char *h_gw_config_path(const h_gw *g)
 {
     return g->config_path;

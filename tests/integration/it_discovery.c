@@ -175,11 +175,13 @@ static void test_schemas(void)
     H_CHECK(find_by(list, "id", URN_GROUP) != NULL);
     check_attr_set(user, json_object_get(mapped, "core"), "User");
     check_attr_set(ent, json_object_get(mapped, IT_URN_ENT), "enterprise User");
-    /* Unmapped core attributes are not offered (a few spelled out, so a
-     * mapping that maps everything still makes this visible). */
-    H_CHECK(find_attr(user, "x509Certificates") == NULL);
-    H_CHECK(find_attr(user, "entitlements") == NULL);
-    H_CHECK(find_attr(user, "ims") == NULL);
+    /* The default mapping keeps every RFC 7643 §4 attribute (a few spelled
+     * out, so that check_attr_set cannot pass on an empty list). */
+    H_CHECK(find_attr(user, "x509Certificates") != NULL);
+    H_CHECK(find_attr(user, "entitlements") != NULL);
+    H_CHECK(find_attr(user, "ims") != NULL);
+    H_CHECK(find_attr(ent, "costCenter") != NULL);
+    H_CHECK(find_attr(ent, "division") != NULL);
 
     a = find_attr(user, "password");
     H_CHECK(a != NULL);
@@ -190,12 +192,11 @@ static void test_schemas(void)
     H_CHECK_STR(h_jstr(a, "uniqueness"), "server");
     a = find_attr(user, "groups");
     H_CHECK_STR(h_jstr(a, "mutability"), "readOnly");
-    /* Sub-attributes follow the mapping too: only formatted, familyName,
-     * givenName of name are mapped. */
+    /* Sub-attributes follow the mapping too: all six of name are mapped. */
     a = find_attr(user, "name");
-    H_CHECK(a && json_array_size(h_jget(a, "subAttributes")) == 3);
+    H_CHECK(a && json_array_size(h_jget(a, "subAttributes")) == 6);
     H_CHECK(a && find_by(h_jget(a, "subAttributes"), "name", "givenName") != NULL);
-    H_CHECK(a && find_by(h_jget(a, "subAttributes"), "name", "middleName") == NULL);
+    H_CHECK(a && find_by(h_jget(a, "subAttributes"), "name", "middleName") != NULL);
     H_CHECK_STR(h_jstr(user, "meta.resourceType"), "Schema");
     H_CHECK(ends_with(h_jstr(user, "meta.location"), "/Schemas/" IT_URN_USER));
     h_resp_free(&r);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 #include <jansson.h>
 
 #include "harness.h"
@@ -60,6 +61,49 @@ static inline bool it_env_start(it_env *env, const char *extra_config)
     env->g = h_gw_start(env->s, extra_config);
     H_REQUIRE(env->g != NULL);
     return true;
+}
+
+/* A copy of the default mapping with top-level keys replaced by those of
+ * settings (JSON object text, e.g. the policies), written to a temporary file.
+ * Returns its path (malloc'd; unlink and free it when done) or NULL. */
+static inline char *it_mapping_variant(const char *settings)
+{
+    json_error_t jerr;
+    json_t *m = json_load_file(S2L_SOURCE_DIR "/mappings/openldap.json", 0, &jerr);
+    json_t *set = json_loads(settings, 0, &jerr);
+    const char *tmp = getenv("TMPDIR");
+    char *path = malloc(4096);
+    int fd = -1;
+
+    if (m == NULL || !json_is_object(set) || path == NULL || json_object_update(m, set) != 0)
+        goto fail;
+    snprintf(path, 4096, "%s/s2l-mapping-XXXXXX.json", tmp && *tmp ? tmp : "/tmp");
+    fd = mkstemps(path, 5);
+    if (fd < 0)
+        goto fail;
+    close(fd);
+    if (json_dump_file(m, path, JSON_INDENT(2)) != 0) {
+        unlink(path);
+        goto fail;
+    }
+    json_decref(m);
+    json_decref(set);
+    return path;
+fail:
+    fprintf(stderr, "it_mapping_variant: cannot write a mapping with %s\n", settings);
+    json_decref(m);
+    json_decref(set);
+    free(path);
+    return NULL;
+}
+
+/* "{\"mapping\": \"<path>\"}" for it_env_start (malloc'd). */
+static inline char *it_mapping_config(const char *path)
+{
+    json_t *j = json_pack("{s:s}", "mapping", path);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return text;
 }
 
 /* Stops the gateway (one assertion: clean exit, no sanitizer report) and slapd. */

@@ -327,8 +327,15 @@ static void test_valid_controls(void)
 int main(void)
 {
     char *id, *other;
+    /* The strict policies: what this suite checks is how refusals look.
+     * (The default mapping keeps what it does not know: it_idp_*.c.) */
+    char *mapping = it_mapping_variant("{\"unknown_attributes\": \"reject\", \"unmapped_attributes\": \"reject\","
+                                       " \"unknown_schemas\": \"ignore\", \"unknown_manager\": \"reject\","
+                                       " \"unknown_members\": \"reject\"}");
+    char *config = mapping ? it_mapping_config(mapping) : NULL;
 
-    if (it_env_start(&env, NULL)) {
+    H_REQUIRE(config != NULL);
+    if (it_env_start(&env, config)) {
         id = IT_CREATE(env.g, "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"err.user\","
                               "\"name\":{\"givenName\":\"Err\",\"familyName\":\"User\"},\"title\":\"Original\"}");
         other = IT_CREATE(env.g, "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"other.user\"}");
@@ -351,5 +358,8 @@ int main(void)
         free(other);
     }
     it_env_stop(&env);
+    unlink(mapping);
+    free(mapping);
+    free(config);
     return H_DONE();
 }

@@ -13,8 +13,10 @@
 #   s2l_free_port                                             prints a free loopback port
 #   s2l_slapd_start DIR PORT                                  sets S2L_SLAPD_PID (foreground child)
 #   s2l_slapd_load_base DIR PORT ROOTPW                       ldapadd of DIR/base.ldif
-#   s2l_gateway_config FILE LISTEN LDAP_URI ROOTPW TOKEN      writes a gateway config
+#   s2l_gateway_config FILE LISTEN LDAP_URI ROOTPW TOKEN [EXTRA]  writes a gateway config
+#                                                             (EXTRA: more top-level members, JSON text)
 #   s2l_wait_http URL SECONDS [PID]                           until the server answers
+#   s2l_wait_directory BASE TOKEN SECONDS                     until the gateway's LDAP pool serves
 #   s2l_stop_pid PID [SECONDS]                                SIGTERM, then SIGKILL; exit status
 #
 # OPTIONS is a space-separated subset of: ppolicy memberof refint sssvlv monitor dbnosync
@@ -131,11 +133,12 @@ s2l_json_str() {
 }
 
 s2l_gateway_config() {
-  local file=$1 listen=$2 uri=$3 rootpw=$4 token=$5
+  local file=$1 listen=$2 uri=$3 rootpw=$4 token=$5 extra=${6:-}
   (
     umask 077
     cat >"$file" <<EOF
-{
+{${extra:+
+  $extra,}
   "listen": $(s2l_json_str "$listen"),
   "base_path": "/scim/v2",
   "auth": { "bearer_tokens": [$(s2l_json_str "$token")] },
@@ -158,6 +161,19 @@ s2l_wait_http() {
     if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
       return 1
     fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# The gateway listens before its LDAP pool has bound; directory requests answer
+# 503 until then. Waits (bounded) until one does not.
+s2l_wait_directory() {
+  local base=$1 token=$2 secs=$3 i code
+  for ((i = 0; i < secs * 10; i++)); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H "Authorization: Bearer $token" \
+      "$base/Users?count=1") || code=000
+    [[ $code != 503 && $code != 000 ]] && return 0
     sleep 0.1
   done
   return 1

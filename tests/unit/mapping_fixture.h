@@ -2,6 +2,7 @@
  * to read the data-driven cases under tests/data/mapping.
  *
  *   "openldap"  mappings/openldap.json (the default)
+ *   "strict"    the default with every policy "reject"
  *   "posix"     mappings/posix-rfc2307bis.json (the example)
  *   "variants"  tests/data/mapping/variants.json (features the others do not use)
  *
@@ -15,13 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <jansson.h>
 
 #include "s2l/mapping.h"
 #include "s2l/password.h"
 
 typedef struct mapping_fixture {
-    s2l_mapping *openldap, *posix, *variants;
+    s2l_mapping *openldap, *posix, *variants, *strict;
 } mapping_fixture;
 
 static inline const char *mf_root(void)
@@ -41,12 +43,42 @@ static inline s2l_mapping *mf_load_mapping(const char *rel)
     return m;
 }
 
+/* The default mapping with every policy strict ("reject"): written from
+ * mappings/openldap.json to a temporary file, so it never drifts from it. */
+static inline s2l_mapping *mf_load_strict(void)
+{
+    char path[4096], schemas[4096], err[1024], tmp[] = "/tmp/s2l-strict-XXXXXX.json";
+    json_error_t je;
+    s2l_mapping *m = NULL;
+    int fd;
+
+    snprintf(path, sizeof path, "%s/mappings/openldap.json", mf_root());
+    snprintf(schemas, sizeof schemas, "%s/schemas/scim", mf_root());
+    json_t *j = json_load_file(path, 0, &je);
+    json_t *set = json_pack("{s:s, s:s, s:s, s:s, s:s}", "unknown_attributes", "reject", "unmapped_attributes",
+                            "reject", "unknown_schemas", "reject", "unknown_manager", "reject", "unknown_members",
+                            "reject");
+    if (j == NULL || set == NULL || json_object_update(j, set) != 0 || (fd = mkstemps(tmp, 5)) < 0)
+        goto out;
+    close(fd);
+    if (json_dump_file(j, tmp, 0) == 0)
+        m = s2l_mapping_load(tmp, schemas, err, sizeof err);
+    if (m == NULL)
+        fprintf(stderr, "cannot load the strict variant of the default mapping: %s\n", err);
+    unlink(tmp);
+out:
+    json_decref(j);
+    json_decref(set);
+    return m;
+}
+
 static inline bool mf_init(mapping_fixture *f)
 {
     f->openldap = mf_load_mapping("mappings/openldap.json");
     f->posix = mf_load_mapping("mappings/posix-rfc2307bis.json");
     f->variants = mf_load_mapping("tests/data/mapping/variants.json");
-    return f->openldap && f->posix && f->variants;
+    f->strict = mf_load_strict();
+    return f->openldap && f->posix && f->variants && f->strict;
 }
 
 static inline void mf_fini(mapping_fixture *f)
@@ -54,6 +86,7 @@ static inline void mf_fini(mapping_fixture *f)
     s2l_mapping_destroy(f->openldap);
     s2l_mapping_destroy(f->posix);
     s2l_mapping_destroy(f->variants);
+    s2l_mapping_destroy(f->strict);
 }
 
 /* The resource type a case names: {"mapping": "openldap", "type": "User"}. */
@@ -64,6 +97,7 @@ static inline const s2l_rmap *mf_rmap(const mapping_fixture *f, const json_t *c)
     const s2l_mapping *map = m == NULL || strcmp(m, "openldap") == 0 ? f->openldap
                              : strcmp(m, "posix") == 0               ? f->posix
                              : strcmp(m, "variants") == 0            ? f->variants
+                             : strcmp(m, "strict") == 0              ? f->strict
                                                                      : NULL;
     const s2l_rmap *rm = map ? s2l_mapping_find(map, t ? t : "User") : NULL;
     if (rm == NULL)

@@ -247,8 +247,8 @@ int main(void)
     s2l_schema *group = load_schema("schemas/scim/group.json");
     const s2l_schema *exts[1] = { ent };
     const bool req[1] = { false };
-    s2l_resource_type rt = { "User", "/Users", "User Account", core, exts, req, 1 };
-    s2l_resource_type group_rt = { "Group", "/Groups", "Group", group, NULL, NULL, 0 };
+    s2l_resource_type rt = { "User", "/Users", "User Account", core, exts, req, 1, NULL };
+    s2l_resource_type group_rt = { "Group", "/Groups", "Group", group, NULL, NULL, 0, NULL };
 
     CHECK(core != NULL && ent != NULL && group != NULL);
     test_match_file(&rt);

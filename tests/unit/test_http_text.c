@@ -101,8 +101,36 @@ static void test_content_type(void)
     CHECK(!s2l_content_type_is_json(""));
 }
 
+static void test_host(void)
+{
+    CHECK(s2l_http_host_ok("scim.example.org"));
+    CHECK(s2l_http_host_ok("127.0.0.1:8080"));
+    CHECK(s2l_http_host_ok("gw_1.internal:443"));
+    CHECK(s2l_http_host_ok("[::1]:8443"));
+    CHECK(s2l_http_host_ok("[2001:db8::192.0.2.1]"));
+    CHECK(!s2l_http_host_ok(NULL));
+    CHECK(!s2l_http_host_ok(""));
+    CHECK(!s2l_http_host_ok("h\xc3\xa9te"));       /* not ASCII */
+    CHECK(!s2l_http_host_ok("\xff\xfe"));          /* not UTF-8 */
+    CHECK(!s2l_http_host_ok("a b"));
+    CHECK(!s2l_http_host_ok("evil\"><x"));
+    CHECK(!s2l_http_host_ok("a/b"));
+    CHECK(!s2l_http_host_ok("a:"));
+    CHECK(!s2l_http_host_ok("a:123456"));
+    CHECK(!s2l_http_host_ok("a:80x"));
+    CHECK(!s2l_http_host_ok(":80"));
+    CHECK(!s2l_http_host_ok("[]:80"));
+    CHECK(!s2l_http_host_ok("[::1"));
+    CHECK(!s2l_http_host_ok("user@host"));
+    char longhost[300];
+    memset(longhost, 'a', sizeof longhost - 1);
+    longhost[sizeof longhost - 1] = '\0';
+    CHECK(!s2l_http_host_ok(longhost));
+}
+
 int main(void)
 {
+    test_host();
     test_uri_decode();
     test_query();
     test_if_match();

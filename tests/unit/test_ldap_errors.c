@@ -109,9 +109,12 @@ static void test_directory_diagnostics(void)
             "User \"jdoe\"", 5);
     CHECK_INT(e.status, 400);
     CHECK(strstr(e.detail, "password policy") != NULL);
-    /* ... while other 53s stay retryable */
+    /* ... while other 53s are the request's (400 with the directory's reason),
+     * unless they name a state of the server (tested with the 53 rules) */
     e = map(LDAP_UNWILLING_TO_PERFORM, "00002077: something else", "User \"jdoe\"", 5);
-    CHECK_INT(e.status, 503);
+    CHECK_INT(e.status, 400);
+    CHECK(strstr(e.detail, "password policy") == NULL);
+    CHECK(strstr(e.detail, "00002077: something else") != NULL);
 
     e = map(LDAP_CONSTRAINT_VIOLATION, "0000202F: samldb: userPrincipalName 'a@example.test' is already in use ",
             "User \"a\"", 0);
@@ -126,10 +129,10 @@ static void test_directory_diagnostics(void)
 
 static void test_service_unavailable(void)
 {
-    static const int codes[] = {LDAP_BUSY,        LDAP_UNAVAILABLE,        LDAP_UNWILLING_TO_PERFORM, LDAP_OTHER,
-                                LDAP_SERVER_DOWN, LDAP_CONNECT_ERROR,      LDAP_TIMEOUT,              LDAP_LOCAL_ERROR,
-                                LDAP_NOT_SUPPORTED, LDAP_TIMELIMIT_EXCEEDED, LDAP_INVALID_CREDENTIALS,
-                                LDAP_INAPPROPRIATE_AUTH};
+    static const int codes[] = {LDAP_BUSY,          LDAP_UNAVAILABLE,        LDAP_OTHER,
+                                LDAP_SERVER_DOWN,   LDAP_CONNECT_ERROR,      LDAP_TIMEOUT,
+                                LDAP_LOCAL_ERROR,   LDAP_NOT_SUPPORTED,      LDAP_TIMELIMIT_EXCEEDED,
+                                LDAP_INVALID_CREDENTIALS, LDAP_INAPPROPRIATE_AUTH};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         s2l_error e = map(codes[i], "secret server detail", "user \"x\"", 9);
         CHECK_INT(e.status, 503);
@@ -145,6 +148,68 @@ static void test_service_unavailable(void)
     CHECK_INT(e.status, 503);
     CHECK(strstr(e.detail, "gateway") != NULL);
     CHECK(strstr(e.detail, "bind") != NULL);
+}
+
+/* Each class of result, with the diagnostics slapd 2.5 really sends: what
+ * can pass on a later attempt is 503 + Retry-After, what the same request
+ * would get every time is 4xx without Retry-After. */
+static void test_permanent_or_retryable(void)
+{
+    static const struct {
+        int rc;
+        const char *diag;
+        int status;
+        const char *scim_type;
+        const char *in_detail;
+    } cases[] = {
+        /* Can pass: the directory is busy, down, slow, or the connection broke. */
+        {LDAP_BUSY, "too many directory operations waiting", 503, NULL, NULL},
+        {LDAP_UNAVAILABLE, NULL, 503, NULL, NULL},
+        {LDAP_SERVER_DOWN, "no directory connection is up", 503, NULL, NULL},
+        {LDAP_TIMEOUT, NULL, 503, NULL, NULL},
+        {LDAP_TIMELIMIT_EXCEEDED, NULL, 503, NULL, NULL},
+        /* 80 with a text: back-mdb's storage failures (database full = MDB_MAP_FULL
+         * at commit, transaction or cursor failures). The request is fine. */
+        {LDAP_OTHER, "txn_commit failed", 503, NULL, "txn_commit failed"},
+        {LDAP_OTHER, "internal error", 503, NULL, NULL},
+        {LDAP_OTHER, "entry store failed", 503, NULL, NULL},
+        {LDAP_OTHER, "index generation failed", 503, NULL, NULL},
+        /* 80 from the DN index (MDB_BAD_VALSIZE, an RDN over ~245 bytes): add
+         * sends no text, modrdn "DN index add failed". Never passes. */
+        {LDAP_OTHER, NULL, 400, S2L_SCIM_INVALID_VALUE, "too long"},
+        {LDAP_OTHER, "", 400, S2L_SCIM_INVALID_VALUE, "too long"},
+        {LDAP_OTHER, "DN index add failed", 400, S2L_SCIM_INVALID_VALUE, "too long"},
+        /* 53 naming a state of the server: can pass once the operator acts. */
+        {LDAP_UNWILLING_TO_PERFORM, "operation restricted", 503, NULL, "operation restricted"},
+        {LDAP_UNWILLING_TO_PERFORM, "shadow context; no update referral", 503, NULL, NULL},
+        {LDAP_UNWILLING_TO_PERFORM, "no global superior knowledge", 503, NULL, NULL},
+        {LDAP_UNWILLING_TO_PERFORM, "database is read-only", 503, NULL, NULL},
+        /* 53 judging the request itself (Active Directory's password rules). */
+        {LDAP_UNWILLING_TO_PERFORM, "0000001F: SvcErr: DSID-031A12D2, problem 5003 (WILL_NOT_PERFORM), data 0", 400,
+         S2L_SCIM_INVALID_VALUE, "WILL_NOT_PERFORM"},
+        {LDAP_UNWILLING_TO_PERFORM, NULL, 400, S2L_SCIM_INVALID_VALUE, NULL},
+        /* Too big for one record: permanent. */
+        {LDAP_ADMINLIMIT_EXCEEDED, "entry is too big", 400, S2L_SCIM_INVALID_VALUE, "too big"},
+        /* Over-long values and the like: permanent. */
+        {LDAP_CONSTRAINT_VIOLATION, "cn: value #0 too long", 400, S2L_SCIM_INVALID_VALUE, NULL},
+        {LDAP_INVALID_DN_SYNTAX, "invalid DN", 400, S2L_SCIM_INVALID_VALUE, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        s2l_error e = map(cases[i].rc, cases[i].diag, "user \"jdoe\"", 4);
+        if (e.status != cases[i].status)
+            fprintf(stderr, "case %zu (rc %d, \"%s\"): status %d, detail \"%s\"\n", i, cases[i].rc,
+                    cases[i].diag ? cases[i].diag : "(none)", e.status, e.detail);
+        CHECK_INT(e.status, cases[i].status);
+        CHECK_INT(e.retry_after, cases[i].status == 503 ? 4 : 0);
+        if (cases[i].scim_type)
+            CHECK_STR(e.scim_type, cases[i].scim_type);
+        else
+            CHECK(e.scim_type == NULL);
+        CHECK(strstr(e.detail, "user \"jdoe\"") != NULL || cases[i].status == 503);
+        if (cases[i].in_detail && strstr(e.detail, cases[i].in_detail) == NULL)
+            fprintf(stderr, "case %zu: detail \"%s\" lacks \"%s\"\n", i, e.detail, cases[i].in_detail);
+        CHECK(cases[i].in_detail == NULL || strstr(e.detail, cases[i].in_detail) != NULL);
+    }
 }
 
 static void test_other_statuses(void)
@@ -251,6 +316,7 @@ int main(void)
     test_unique_overlay_is_uniqueness();
     test_directory_diagnostics();
     test_service_unavailable();
+    test_permanent_or_retryable();
     test_other_statuses();
     test_unknown_codes();
     test_never_500_for_server_answers();

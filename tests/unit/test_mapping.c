@@ -83,6 +83,12 @@ static void run_to_ldap(const json_t *c, const s2l_rmap *rm)
     json_t *ids = json_object_get(c, "ids");
     json_t *got = s2l_rmap_to_ldap(rm, json_object_get(c, "resource"), ids ? ids : empty, &err);
     check_outcome("to_ldap", c, got, &err, same_entry);
+    /* what the policies did comes back as notes (none unless the case says so) */
+    if (got != NULL && !json_equal(json_object_get(got, "notes"), json_object_get(c, "notes")) &&
+        !(json_object_get(got, "notes") == NULL && json_object_get(c, "notes") == NULL)) {
+        mf_show("to_ldap notes", case_name(c), json_object_get(got, "notes"), json_object_get(c, "notes"));
+        CHECK(false);
+    }
     /* the first objectClass value leads, as configured */
     if (got)
         CHECK(json_array_size(json_object_get(json_object_get(got, "attrs"), "objectClass")) > 0);
@@ -106,6 +112,11 @@ static void run_plan(const json_t *c, const s2l_rmap *rm)
     json_t *got = s2l_rmap_plan_update(rm, json_object_get(c, "old"), json_object_get(c, "new"),
                                        ids ? ids : empty, &err);
     check_outcome("plan", c, got, &err, same_plan);
+    if (got != NULL && !json_equal(json_object_get(got, "notes"), json_object_get(c, "notes")) &&
+        !(json_object_get(got, "notes") == NULL && json_object_get(c, "notes") == NULL)) {
+        mf_show("plan notes", case_name(c), json_object_get(got, "notes"), json_object_get(c, "notes"));
+        CHECK(false);
+    }
     json_decref(got);
 }
 
@@ -121,8 +132,16 @@ static void run_delta(const json_t *c, const s2l_rmap *rm)
                      : strcmp(ph, "present") == 0       ? S2L_PH_DELETE_ON_ADD
                      : strcmp(ph, "add_on_remove") == 0 ? S2L_PH_ADD_ON_REMOVE
                                                         : S2L_PH_DELETE_ON_ADD | S2L_PH_ADD_ON_REMOVE;
-    int rc = s2l_rmap_delta_mods(rm, json_object_get(c, "deltas"), ids ? ids : empty, flags, mods, &err);
+    json_t *notes = json_object();
+    int rc = s2l_rmap_check_deltas(rm, json_object_get(c, "deltas"), ids ? ids : empty, notes, &err);
+    if (rc == 0)
+        rc = s2l_rmap_delta_mods(rm, json_object_get(c, "deltas"), ids ? ids : empty, flags, mods, &err);
     check_outcome("delta", c, rc == 0 ? mods : NULL, &err, same_mods);
+    if (rc == 0 && json_object_get(c, "notes") != NULL && !json_equal(notes, json_object_get(c, "notes"))) {
+        mf_show("delta notes", case_name(c), notes, json_object_get(c, "notes"));
+        CHECK(false);
+    }
+    json_decref(notes);
     json_decref(mods);
 }
 
@@ -282,8 +301,23 @@ static void test_accessors(void)
     CHECK_STR(in->version_attr, "entryCSN");
     CHECK_STR(in->sort_attr, "entryUUID");
     CHECK_STR(in->unique_attr, "uid");
-    CHECK(!s2l_rmap_ignores_unknown(u));
+    CHECK(s2l_rmap_ignores_unknown(u));
+    CHECK(!s2l_rmap_ignores_unknown(s2l_mapping_at(fx.strict, 0)));
     CHECK(s2l_rmap_ignores_unknown(s2l_mapping_at(fx.variants, 0)));
+    /* policies: the default keeps, "strict" rejects, unset means ignore */
+    const s2l_policies *pol = s2l_rmap_policies(u);
+    CHECK_INT(pol->unknown, S2L_POLICY_KEEP);
+    CHECK_INT(pol->unmapped, S2L_POLICY_KEEP);
+    CHECK_INT(pol->schemas, S2L_POLICY_KEEP);
+    CHECK(pol->full != NULL && pol->full->core != NULL && s2l_schema_find(pol->full->core, "userName") != NULL);
+    pol = s2l_rmap_policies(s2l_mapping_at(fx.strict, 0));
+    CHECK_INT(pol->unknown, S2L_POLICY_REJECT);
+    CHECK_INT(pol->unmapped, S2L_POLICY_REJECT);
+    CHECK_INT(pol->schemas, S2L_POLICY_REJECT);
+    pol = s2l_rmap_policies(s2l_mapping_find(fx.posix, "User"));
+    CHECK_INT(pol->unmapped, S2L_POLICY_IGNORE);
+    CHECK_INT(json_array_size(s2l_mapping_warnings(fx.openldap)), 0);
+    CHECK(json_array_size(s2l_mapping_warnings(fx.posix)) > 0);
     CHECK_INT(s2l_rmap_deprovision(u), S2L_DEPROVISION_LOCK);
     CHECK_INT(s2l_rmap_deprovision(s2l_mapping_at(fx.variants, 0)), S2L_DEPROVISION_NONE);
 
@@ -317,12 +351,16 @@ static void test_accessors(void)
     const s2l_resource_type *rt = s2l_rmap_rtype(u);
     CHECK_STR(rt->name, "User");
     CHECK(rt->n_ext == 1 && !rt->ext_required[0]);
-    CHECK(s2l_rtype_find(rt, NULL, "profileUrl", NULL, NULL) == NULL);
-    CHECK(s2l_rtype_find(rt, NULL, "name", "middleName", NULL) == NULL);
-    CHECK(s2l_rtype_find(rt, NULL, "emails", "display", NULL) == NULL);
+    CHECK(s2l_rtype_find(rt, NULL, "profileUrl", NULL, NULL) != NULL);
+    CHECK(s2l_rtype_find(rt, NULL, "name", "middleName", NULL) != NULL);
+    CHECK(s2l_rtype_find(rt, NULL, "emails", "display", NULL) != NULL); /* values kept as JSON hold it */
     CHECK(s2l_rtype_find(rt, NULL, "emails", "primary", NULL) != NULL);
     CHECK(s2l_rtype_find(rt, NULL, "id", NULL, NULL) != NULL);
-    CHECK(s2l_rtype_find(rt, NULL, "costCenter", NULL, NULL) == NULL);
+    CHECK(s2l_rtype_find(rt, NULL, "costCenter", NULL, NULL) != NULL);
+    const s2l_resource_type *prt = s2l_rmap_rtype(s2l_mapping_find(fx.posix, "User"));
+    CHECK(s2l_rtype_find(prt, NULL, "profileUrl", NULL, NULL) == NULL);
+    CHECK(s2l_rtype_find(prt, NULL, "name", "middleName", NULL) == NULL);
+    CHECK(s2l_rtype_find(prt, NULL, "emails", "display", NULL) == NULL);
     CHECK(s2l_rtype_find(rt, NULL, "manager", "displayName", NULL) != NULL);
     const s2l_attr_def *title = s2l_rtype_find(s2l_rmap_rtype(s2l_mapping_find(fx.variants, "User")), NULL, "title",
                                                NULL, NULL);
@@ -364,10 +402,10 @@ static void test_discovery(void)
     const json_t *un = find_by(attrs, "name", "userName");
     CHECK(un && strcmp(json_string_value(json_object_get(un, "uniqueness")), "server") == 0 &&
           json_is_false(json_object_get(un, "caseExact")));
-    CHECK(find_by(attrs, "name", "profileUrl") == NULL && find_by(attrs, "name", "ims") == NULL);
+    CHECK(find_by(attrs, "name", "profileUrl") != NULL && find_by(attrs, "name", "ims") != NULL);
     CHECK(find_by(attrs, "name", "id") == NULL && find_by(attrs, "name", "externalId") == NULL);
     const json_t *emails = find_by(attrs, "name", "emails");
-    CHECK(emails && json_array_size(json_object_get(emails, "subAttributes")) == 3);
+    CHECK(emails && json_array_size(json_object_get(emails, "subAttributes")) == 4);
     CHECK_STR(json_string_value(json_object_get(json_object_get(user, "meta"), "location")),
               "https://h/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User");
     json_decref(s);

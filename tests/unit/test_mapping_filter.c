@@ -119,16 +119,24 @@ static void test_trees(void)
                                cmp(NULL, "value", NULL, S2L_OP_EW, json_string(".org"))),
                           NULL);
     vp->path.attr = strdup("emails");
-    expect_tree(u, vp, NULL, "(&(objectClass=inetOrgPerson)(mail=*.org))");
+    /* the typed attribute, or values kept as JSON whose type says WORK */
+    expect_tree(u, vp, NULL,
+                "(&(objectClass=inetOrgPerson)(|(mail=*.org)(&(scimEmail=*)(|(scimEmail=*\"type\":\"WORK\",*)"
+                "(scimEmail=*\"type\":\"WORK\"}))(|(scimEmail=*\"value\":\"*.org\",*)(scimEmail=*\"value\":\"*.org\"})))))");
     /* or of constants folds away */
     expect_tree(u,
                 node(S2L_F_OR, cmp(NULL, "meta", "resourceType", S2L_OP_EQ, json_string("Group")),
                      cmp(NULL, "userName", NULL, S2L_OP_EQ, json_string("x"))),
                 NULL, "(&(objectClass=inetOrgPerson)(uid=x))");
     expect_tree(u,
-                node(S2L_F_OR, cmp(NULL, "meta", "resourceType", S2L_OP_EQ, json_string("user")),
+                node(S2L_F_OR, cmp(NULL, "meta", "resourceType", S2L_OP_EQ, json_string("User")),
                      cmp(NULL, "userName", NULL, S2L_OP_EQ, json_string("x"))),
                 NULL, "(objectClass=inetOrgPerson)");
+    /* meta.resourceType is caseExact (RFC 7643 3.1): "user" is no resource type here */
+    expect_tree(u,
+                node(S2L_F_OR, cmp(NULL, "meta", "resourceType", S2L_OP_EQ, json_string("user")),
+                     cmp(NULL, "userName", NULL, S2L_OP_EQ, json_string("x"))),
+                NULL, "(&(objectClass=inetOrgPerson)(uid=x))");
     /* no filter: the object filter */
     s2l_error err = {0};
     char *all = s2l_rmap_ldap_filter(u, NULL, NULL, &err);

@@ -74,7 +74,7 @@ static const bad_case invalid[] = {
     { "emails[]", "unexpected ']' at offset 7 (expected an attribute path, '(' or 'not')" },
     { "emails[type eq \"work\"", "unexpected end of path at offset 21 (expected 'and', 'or' or ']')" },
     { "emails[type eq \"work\")", "unexpected ')' at offset 21 (expected 'and', 'or' or ']')" },
-    { "emails[type eq work]", "unexpected 'work' at offset 15 (expected a string, number, true, false or null)" },
+    { "emails[type eq pr]", "unexpected 'pr' at offset 15 (expected a string, number, true, false or null)" },
     { "emails[type eq \"work]", "unterminated string starting at offset 15" },
     { "emails[type eq \"work\"]value",
       "unexpected 'value' at offset 22 (expected '.' and a sub-attribute, or end of path)" },

@@ -29,12 +29,19 @@ static const s2l_rmap *groups(void)
     return s2l_mapping_find(fx.openldap, "Groups");
 }
 
+/* The default mapping with every policy "reject": unknown attributes are errors. */
+static const s2l_rmap *strict_users(void)
+{
+    return s2l_mapping_find(fx.strict, "User");
+}
+
 /* Runs a preview and returns the error path ("" on success). */
 static json_t *run(const s2l_rmap *rm, s2l_preview_kind kind, const char *body, const char *current,
                    s2l_preview_err *err)
 {
     json_t *b = body ? J(body) : NULL, *c = current ? J(current) : NULL;
-    s2l_preview_in in = {.mapping = fx.openldap, .rm = rm, .kind = kind, .body = b, .current = c};
+    s2l_preview_in in = {.mapping = rm == strict_users() ? fx.strict : fx.openldap, .rm = rm, .kind = kind,
+                         .body = b, .current = c};
     json_t *ops = s2l_preview_write(&in, err);
     json_decref(b);
     json_decref(c);
@@ -124,7 +131,7 @@ static void test_errors(void)
                "{\"op\":\"add\",\"path\":\"title\",\"value\":\"t\"},"
                "{\"op\":\"add\",\"value\":{\"title\":\"u\",\"name\":{\"familyName\":false}}}]}",
                cur, S2L_PREVIEW_IN_BODY, "$.Operations[1].value.name.familyName", 400);
-    error_case(users(), S2L_PREVIEW_PATCH,
+    error_case(strict_users(), S2L_PREVIEW_PATCH,
                "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":["
                "{\"op\":\"replace\",\"path\":\"nosuch.attr\",\"value\":\"t\"}]}",
                cur, S2L_PREVIEW_IN_BODY, "$.Operations[0].path", 400);

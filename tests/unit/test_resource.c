@@ -85,7 +85,7 @@ static void test_null_opts_and_ownership(void)
     s2l_error err = {0};
 
     CHECK(s2l_resource_normalize(&fx.user_rt, body, S2L_NORM_CREATE, NULL, &err) == NULL);
-    CHECK_STR(err.scim_type, S2L_SCIM_INVALID_VALUE);
+    CHECK_STR(err.scim_type, S2L_SCIM_INVALID_SYNTAX);
     json_object_del(body, "shoe");
     json_t *got = s2l_resource_normalize(&fx.user_rt, body, S2L_NORM_CREATE, NULL, &err);
     CHECK(got != NULL && got != body);
