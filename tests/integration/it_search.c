@@ -172,7 +172,7 @@ static void test_root_search(void)
     w = h_http(env.g, "POST", "/.search", "{\"filter\":\"userName eq\"}", NULL);
     IT_CHECK_ERROR(w, 400, "invalidFilter");
     h_resp_free(&w);
-    w = h_http(env.g, "POST", "/.search", "{\"filter\":\"timezone eq \\\"x\\\"\"}", NULL);
+    w = h_http(env.g, "POST", "/.search", "{\"filter\":\"noSuchAttribute eq \\\"x\\\"\"}", NULL);
     IT_CHECK_ERROR(w, 400, "invalidFilter");
     h_resp_free(&w);
     h_resp_free(&users);

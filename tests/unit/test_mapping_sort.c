@@ -55,6 +55,7 @@ static void test_openldap(void)
     /* Attributes whose schema has an ORDERING rule need none from the mapping. */
     expect_key(m, "User", "externalId", false, "scimExternalId");
     expect_key(m, "User", "nickName", false, "scimNickName");
+    expect_key(m, "User", "timezone", false, "scimTimezone");
     expect_key(m, "User", "id", true, "-entryUUID");
     expect_key(m, "User", "meta.created", false, "createTimestamp");
     expect_key(m, "User", "meta.lastModified", true, "-modifyTimestamp");
@@ -75,7 +76,6 @@ static void test_openldap(void)
                    "reference");
     expect_refused(m, "User", "meta.version", "meta");
     expect_refused(m, "User", "meta", "meta");
-    expect_refused(m, "User", "timezone", "not mapped");
     expect_refused(m, "User", "noSuchAttribute", "not mapped");
     expect_refused(m, "User", "emails[type eq \"work\"]", "filter");
     expect_refused(m, "User", "user name", "not an attribute");
