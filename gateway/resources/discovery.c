@@ -21,9 +21,14 @@ void s2l_res_service_provider_config(s2l_req *req)
     }
     char loc[1024];
     snprintf(loc, sizeof loc, "%s/ServiceProviderConfig", req->base_url);
+    json_t *schemes = req->gw->auth ? s2l_auth_schemes_json(req->gw->auth) : json_array();
+    if (schemes == NULL) {
+        s2l_req_fail(req, 503, NULL, "out of memory");
+        return;
+    }
     json_t *body = json_pack(
         "{s:[s], s:s, s:{s:b}, s:{s:b, s:i, s:i}, s:{s:b, s:I}, s:{s:b}, s:{s:b}, s:{s:b},"
-        " s:[{s:s, s:s, s:s, s:b}], s:{s:s, s:s}}",
+        " s:o, s:{s:s, s:s}}",
         "schemas", URN_SPC,
         "documentationUri", "https://github.com/scim2ldap/scim2ldap#readme",
         "patch", "supported", 1,
@@ -35,8 +40,9 @@ void s2l_res_service_provider_config(s2l_req *req)
          * seen by the pool) offers server-side sorting. */
         "sort", "supported", s2l_pool_supports_control(req->gw->pool, OID_SORT),
         "etag", "supported", 1,
-        "authenticationSchemes", "type", "oauthbearertoken", "name", "OAuth Bearer Token",
-        "description", "Authentication with a static bearer token configured in the gateway", "primary", 1,
+        /* What the configured credentials accept (httpbasic only when a basic
+         * credential exists): Okta reads this to offer its auth choices. */
+        "authenticationSchemes", schemes,
         "meta", "resourceType", "ServiceProviderConfig", "location", loc);
     if (body == NULL) {
         s2l_req_fail(req, 503, NULL, "out of memory");

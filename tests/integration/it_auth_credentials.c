@@ -162,6 +162,23 @@ int main(void)
     h_resp_free(&r);
     EXPECT(g, "GET", filter, NULL, "Authorization: " USERS_TOKEN, 200, NULL);
 
+    /* ---- /ServiceProviderConfig names both schemes a basic credential allows ---- */
+    r = ia_http(g, "GET", "/ServiceProviderConfig", NULL, "Authorization: Bearer " READER_TOKEN);
+    H_CHECK_STATUS(r, 200);
+    {
+        const json_t *schemes = h_jget(r.json, "authenticationSchemes");
+        bool has_bearer = false, has_basic = false;
+        size_t k;
+        const json_t *sc;
+        json_array_foreach(schemes, k, sc) {
+            const char *t = json_string_value(json_object_get(sc, "type"));
+            has_bearer |= t && strcmp(t, "oauthbearertoken") == 0;
+            has_basic |= t && strcmp(t, "httpbasic") == 0;
+        }
+        H_CHECK(has_bearer && has_basic);
+    }
+    h_resp_free(&r);
+
     /* ---- read_only: reads pass, writes are 403 and LDAP is unchanged ---- */
     char *snap = h_ldap_snapshot(s);
     const char *reader = "Authorization: Bearer " READER_TOKEN;

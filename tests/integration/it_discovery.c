@@ -156,6 +156,8 @@ static void test_service_provider_config(void)
         const char *t = json_string_value(json_object_get(s, "type"));
         if (t && strcmp(t, "oauthbearertoken") == 0)
             bearer = true;
+        /* No basic credential is configured here: Basic must not be offered. */
+        H_CHECK(t == NULL || strcmp(t, "httpbasic") != 0);
     }
     H_CHECK(bearer);
     h_resp_free(&r);
