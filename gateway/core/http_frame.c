@@ -151,6 +151,7 @@ static int request_line(s2l_frame *f, const char *line, size_t len, s2l_error *e
         if (mlen == strlen(methods[i].name) && memcmp(line, methods[i].name, mlen) == 0) {
             f->known_method = true;
             f->no_body = methods[i].no_body;
+            f->head_method = strcmp(methods[i].name, "HEAD") == 0;
         }
     }
     if (!f->known_method)

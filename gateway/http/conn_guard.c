@@ -138,7 +138,7 @@ static void emit(conn *c)
                         "HTTP/1.1 %d %s\r\nContent-Type: application/scim+json; charset=utf-8\r\n"
                         "Content-Length: %zu\r\n%sConnection: close\r\n\r\n",
                         c->err.status, reason(c->err.status), len, ra);
-    if (body)
+    if (body && !c->fr.head_method) /* no body in an answer to HEAD */
         evbuffer_add(out, body, len);
     free(body);
 }

@@ -87,6 +87,7 @@ typedef struct s2l_frame {
     bool no_body;             /* HEAD, TRACE: evhttp reads no body */
     bool known_method;
     bool http10;              /* HTTP/1.0 request line */
+    bool head_method;         /* HEAD: an answer to it has no body (also an error answer) */
     bool conn_close, conn_keep_alive; /* Connection header tokens */
     unsigned requests;        /* completed so far */
     bool last_http10;         /* of the last head completed (kept until the next one) */
