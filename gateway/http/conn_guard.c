@@ -44,6 +44,7 @@ typedef struct conn {
     timer_kind timer_kind;
     unsigned timer_req;          /* fr.requests when a head/body timer was armed */
     size_t discarded;
+    unsigned emit_waits;         /* 1 ms waits for evhttp's output before the answer */
     struct evbuffer_cb_entry *out_cb;
 } conn;
 
@@ -108,6 +109,7 @@ static const char *reason(int status)
 }
 
 static void on_out_changed(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg);
+static void close_now(conn *c);
 
 /* Writes the answer to the socket's own buffer (evhttp is done with every
  * request before it) and waits for it to leave. */
@@ -115,7 +117,11 @@ static void emit(conn *c)
 {
     note_fd(c);
     if (evbuffer_get_length(bufferevent_get_output(c->filter)) > 0) {
-        arm(c, T_EMIT, 1); /* evhttp's last answer is still on its way (on_kick) */
+        /* evhttp's last answer is still on its way (on_kick); not forever */
+        if (++c->emit_waits > FLUSH_MS)
+            close_now(c);
+        else
+            arm(c, T_EMIT, 1);
         return;
     }
     c->phase = C_FLUSHING;
