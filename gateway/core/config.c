@@ -104,6 +104,12 @@ static const key_def keys[] = {
     {"limits.max_json_nodes", K_UINT, OFF(limits.max_json_nodes), 16, 100000000, STR(S2L_JSON_MAX_NODES_DEFAULT),
      false},
     {"limits.max_rdn_bytes", K_UINT, OFF(limits.max_rdn_bytes), 0, 65535, STR(S2L_MAX_RDN_BYTES_DEFAULT), false},
+    /* HTTP connections (gateway/http/conn_guard.c) */
+    {"limits.max_connections", K_UINT, OFF(limits.max_connections), 1, 1000000, "1024", false},
+    {"limits.max_header_bytes", K_UINT, OFF(limits.max_header_bytes), 1024, 1048576, "65536", false},
+    {"limits.header_timeout_ms", K_UINT, OFF(limits.header_timeout_ms), 100, 3600000, "20000", false},
+    {"limits.body_timeout_ms", K_UINT, OFF(limits.body_timeout_ms), 100, 3600000, "60000", false},
+    {"limits.idle_timeout_ms", K_UINT, OFF(limits.idle_timeout_ms), 100, 3600000, "60000", false},
     {"behaviour", K_OBJECT, 0, 0, 0, NULL, false},
     {"behaviour.user_patch_returns_body", K_BOOL, OFF(behaviour.user_patch_returns_body), 0, 0, "true", false},
     {"behaviour.group_patch_returns_body", K_BOOL, OFF(behaviour.group_patch_returns_body), 0, 0, "false", false},

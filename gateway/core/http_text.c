@@ -29,7 +29,7 @@ static char *decode_into(char *out, const char *s, size_t len, bool plus)
         if (c == '+' && plus) {
             c = ' ';
         } else if (c == '%' && i + 2 < len && (h1 = hexval((unsigned char)s[i + 1])) >= 0 &&
-                   (h2 = hexval((unsigned char)s[i + 2])) >= 0) {
+                   (h2 = hexval((unsigned char)s[i + 2])) >= 0 && (h1 | h2) != 0) {
             c = (unsigned char)(h1 * 16 + h2);
             i += 2;
         }
@@ -37,6 +37,11 @@ static char *decode_into(char *out, const char *s, size_t len, bool plus)
     }
     out[o] = 0;
     return out;
+}
+
+bool s2l_uri_has_nul(const char *s)
+{
+    return s != NULL && strstr(s, "%00") != NULL;
 }
 
 char *s2l_uri_decode(const char *s, bool plus)
@@ -75,8 +80,13 @@ int s2l_query_parse(const char *raw, s2l_query *q)
         const char *value = name + strlen(name); /* "" (the name's own terminator) */
         if (eq)
             value = decode_into(q->text_ + (eq + 1 - raw), eq + 1, (size_t)(end - eq - 1), true);
-        if (name[0])
+        if (name[0]) {
             q->params[q->n++] = (s2l_query_param){name, value};
+            /* in the raw text: "%2500" is the text "%00", not a NUL */
+            for (const char *x = p; q->nul_name == NULL && x + 3 <= end; x++)
+                if (x[0] == '%' && x[1] == '0' && x[2] == '0')
+                    q->nul_name = name;
+        }
         p = end + 1;
     }
     return 0;

@@ -76,6 +76,7 @@ s2l_req *s2l_req_create_(s2l_gateway *gw, const s2l_req_spec *spec)
     }
     req->base_url = strdup(spec->base_url ? spec->base_url : "");
     req->path = spec->path ? s2l_uri_decode(spec->path, false) : NULL;
+    req->path_nul = s2l_uri_has_nul(spec->path);
     req->deadline = evtimer_new(gw->base, on_deadline, req);
     if (req->base_url == NULL || (spec->path && req->path == NULL) || req->deadline == NULL ||
         s2l_query_parse(spec->query, &req->query) < 0) {

@@ -113,6 +113,7 @@ struct s2l_req {
     s2l_req_op *ops;             /* pending LDAP ops, cancelled when the request ends */
     s2l_req_adopted *adopted;    /* freed when the request ends (s2l_req_adopt) */
     int ldap_ops_done;           /* counted for the access log */
+    bool path_nul;               /* the request path held "%00" (left encoded in path): refused (route.c) */
 };
 
 /* Sends `body` (stolen reference; may be NULL for 204) with status and the SCIM

@@ -351,12 +351,38 @@ static const char *below_base(const char *path, const char *base_path)
     return path + bl;
 }
 
+/* Text no handler may see: a NUL (it would cut an id or a filter short,
+ * and a shorter id or no filter is another request) and an empty filter
+ * (which would mean "no filter"). -1 when refused (the reply is sent). */
+static int refuse_uri_text(s2l_req *req)
+{
+    if (req->path_nul) {
+        s2l_req_fail(req, 400, S2L_SCIM_INVALID_VALUE, "the request path holds a NUL byte (%%00)");
+        return -1;
+    }
+    const char *name = req->query.nul_name;
+    if (name) {
+        bool filter = strcasecmp(name, "filter") == 0;
+        s2l_req_fail(req, 400, filter ? S2L_SCIM_INVALID_FILTER : S2L_SCIM_INVALID_VALUE,
+                     "query parameter \"%.64s\" holds a NUL byte (%%00)", name);
+        return -1;
+    }
+    const char *filter = s2l_req_query(req, "filter");
+    if (filter && filter[strspn(filter, " \t")] == 0) {
+        s2l_req_fail(req, 400, S2L_SCIM_INVALID_FILTER, "the filter is empty");
+        return -1;
+    }
+    return 0;
+}
+
 void s2l_routes_dispatch(const s2l_routes *rt, s2l_req *req)
 {
     if (req->path == NULL) {
         s2l_req_fail(req, 400, NULL, "malformed request URI");
         return;
     }
+    if (refuse_uri_text(req) < 0)
+        return;
     unsigned allow = 0;
     const char *param = NULL;
     size_t param_len = 0;

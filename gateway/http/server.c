@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conn_guard.h"
 #include "request-internal.h"
 #include "s2l/http_text.h"
 #include "route.h"
@@ -36,6 +37,7 @@ struct s2l_server {
     struct evhttp *http;
     struct evhttp_bound_socket *listener;
     SSL_CTX *ssl_ctx;
+    s2l_conn_guard *guard;       /* every connection goes through it (conn_guard.h) */
     unsigned in_flight;
     bool shutting_down;
     struct event *grace_timer;
@@ -43,22 +45,37 @@ struct s2l_server {
     void *shutdown_arg;
 };
 
-static struct bufferevent *make_tls_bev(struct event_base *base, void *arg)
+/* A new connection's bufferevent (TLS or plain), behind the guard. NULL
+ * makes evhttp use an unguarded one of its own: that is only when out of
+ * memory, and then an error is close anyway. */
+static struct bufferevent *make_bev(struct event_base *base, void *arg)
 {
     s2l_server *srv = arg;
-    SSL *ssl = SSL_new(srv->ssl_ctx);
-    if (ssl == NULL)
-        return NULL;
-    return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+    struct bufferevent *inner;
+    if (srv->ssl_ctx) {
+        SSL *ssl = SSL_new(srv->ssl_ctx);
+        if (ssl == NULL)
+            return NULL;
+        inner = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+    } else {
+        inner = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    }
+    return s2l_conn_guard_wrap(srv->guard, inner);
 }
 
 static int setup_tls(s2l_server *srv, char *errbuf, size_t errlen)
 {
     srv->ssl_ctx = s2l_tls_server_ctx(srv->gw->cfg, errbuf, errlen);
-    if (srv->ssl_ctx == NULL)
-        return -1;
-    evhttp_set_bevcb(srv->http, make_tls_bev, srv);
-    return 0;
+    return srv->ssl_ctx ? 0 : -1;
+}
+
+/* The connection's bufferevent and socket, for s2l_conn_guard_replied. */
+static struct bufferevent *conn_bev(struct evhttp_request *evreq, int *fd)
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(evreq);
+    struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+    *fd = bev ? (int)bufferevent_getfd(bev) : -1;
+    return bev;
 }
 
 /* ---- the transport ---- */
@@ -116,7 +133,10 @@ static void ev_reply(s2l_req *req, const s2l_reply *reply)
     }
     for (size_t i = 0; reply->headers && reply->headers[i] && reply->headers[i + 1]; i += 2)
         evhttp_add_header(out, reply->headers[i], reply->headers[i + 1]);
+    int fd;
+    struct bufferevent *bev = conn_bev(evreq, &fd);
     evhttp_send_reply(evreq, reply->status, NULL, buf);
+    s2l_conn_guard_replied(srv->guard, bev, fd);
     if (buf)
         evbuffer_free(buf);
     request_done(srv);
@@ -174,7 +194,10 @@ static void on_request(struct evhttp_request *evreq, void *arg)
                          .transport_ctx = evreq};
     s2l_req *req = s2l_req_create_(srv->gw, &spec);
     if (req == NULL) {
+        int fd;
+        struct bufferevent *bev = conn_bev(evreq, &fd);
         evhttp_send_error(evreq, 503, "Service Unavailable");
+        s2l_conn_guard_replied(srv->guard, bev, fd);
         return;
     }
     srv->in_flight++;
@@ -248,7 +271,8 @@ s2l_server *s2l_server_create(s2l_gateway *gw, char *errbuf, size_t errlen)
     srv->gw = gw;
     srv->transport = (s2l_req_transport){.header = ev_header, .body = ev_body, .peer = ev_peer, .reply = ev_reply, .arg = srv};
     srv->http = evhttp_new(gw->base);
-    if (srv->http == NULL) {
+    srv->guard = s2l_conn_guard_create(gw->base, cfg);
+    if (srv->http == NULL || srv->guard == NULL) {
         snprintf(errbuf, errlen, "evhttp_new failed");
         goto err;
     }
@@ -265,12 +289,16 @@ s2l_server *s2l_server_create(s2l_gateway *gw, char *errbuf, size_t errlen)
                          : cfg->limits.bulk_max_payload_bytes; /* /Bulk has its own limit */
     size_t hard = biggest * 2 + 65536;
     evhttp_set_max_body_size(srv->http, (ev_ssize_t)hard);
-    evhttp_set_max_headers_size(srv->http, 64 * 1024);
-    evhttp_set_timeout(srv->http, 120); /* idle keep-alive connections */
+    /* The guard refuses longer heads first, with a SCIM 431/414. */
+    evhttp_set_max_headers_size(srv->http, (ev_ssize_t)cfg->limits.max_header_bytes);
+    /* Idle keep-alive connections (and a client that stops reading a reply). */
+    struct timeval idle = {cfg->limits.idle_timeout_ms / 1000, (long)(cfg->limits.idle_timeout_ms % 1000) * 1000};
+    evhttp_set_timeout_tv(srv->http, &idle);
     evhttp_set_default_content_type(srv->http, "application/scim+json");
     evhttp_set_gencb(srv->http, on_request, srv);
     if (cfg->tls_cert_file && setup_tls(srv, errbuf, errlen) < 0)
         goto err;
+    evhttp_set_bevcb(srv->http, make_bev, srv);
     srv->listener = evhttp_bind_socket_with_handle(srv->http, cfg->listen_host, (ev_uint16_t)cfg->listen_port);
     if (srv->listener == NULL) {
         snprintf(errbuf, errlen, "cannot listen on %s: %s", cfg->listen, strerror(errno));
@@ -294,7 +322,8 @@ void s2l_server_destroy(s2l_server *srv)
     if (srv->grace_timer)
         event_free(srv->grace_timer);
     if (srv->http)
-        evhttp_free(srv->http);
+        evhttp_free(srv->http); /* frees every connection: before the guard */
+    s2l_conn_guard_destroy(srv->guard);
     if (srv->ssl_ctx)
         SSL_CTX_free(srv->ssl_ctx);
     free(srv);

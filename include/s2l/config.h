@@ -98,6 +98,12 @@ typedef struct s2l_config {
         unsigned max_json_depth;     /* nesting of objects/arrays */
         unsigned max_json_nodes;     /* JSON values in one body */
         unsigned max_rdn_bytes;      /* longest entry name written (mapping.h); 0 = unchecked */
+        /* HTTP connections (gateway/http/conn_guard.c) */
+        unsigned max_connections;    /* open client connections; past it: 503 and close */
+        unsigned max_header_bytes;   /* request line + headers (431/414 past it) */
+        unsigned header_timeout_ms;  /* from a request's first byte to the end of its headers (408) */
+        unsigned body_timeout_ms;    /* from the end of the headers to the end of the body (408) */
+        unsigned idle_timeout_ms;    /* a keep-alive connection with nothing to do is closed */
     } limits;
 
     struct {

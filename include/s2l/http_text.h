@@ -16,9 +16,14 @@
 #include <stddef.h>
 
 /* Percent-decodes s: "%XX" with two hex digits becomes that byte (other '%'
- * stay as they are), and '+' becomes a space when plus is set. A decoded NUL
- * ends the string. malloc'd; NULL only when out of memory. */
+ * stay as they are), and '+' becomes a space when plus is set. "%00" is
+ * left as it is: a NUL would cut the C string (an id, a filter) short, and
+ * the text must be refused instead (s2l_uri_has_nul). malloc'd; NULL only
+ * when out of memory. */
 char *s2l_uri_decode(const char *s, bool plus);
+
+/* Whether percent-decoding s would give a NUL byte ("%00"). */
+bool s2l_uri_has_nul(const char *s);
 
 typedef struct s2l_query_param {
     const char *name;   /* decoded, never empty */
@@ -28,6 +33,8 @@ typedef struct s2l_query_param {
 typedef struct s2l_query {
     s2l_query_param *params;
     size_t n;
+    const char *nul_name; /* the first parameter whose name or value holds "%00" (a NUL; left
+                             encoded), or NULL: the request is to be refused */
     char *text_;        /* the decoded copy the params point into (same allocation as params) */
 } s2l_query;
 

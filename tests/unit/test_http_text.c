@@ -25,7 +25,9 @@ static void test_uri_decode(void)
     check_decode("%4", true, "%4");
     check_decode("%zz%4g", true, "%zz%4g");
     check_decode("%2B", true, "+");      /* an encoded '+' is a plus sign */
-    check_decode("a%00b", true, "a");    /* a decoded NUL ends the string */
+    check_decode("a%00b", true, "a%00b"); /* a NUL stays encoded: never a shorter string */
+    check_decode("%00", false, "%00");
+    check_decode("%2500", false, "%00");  /* the text "%00" */
     check_decode("", true, "");
 }
 
@@ -63,11 +65,39 @@ static void test_query(void)
     CHECK_STR(s2l_query_get(&q, "filter"), "a&b=c");
     s2l_query_fini(&q);
 
-    CHECK_INT(s2l_query_parse("%00=1&k", &q), 0); /* a name that decodes to "" is skipped */
-    CHECK_INT(q.n, 1);
-    CHECK_STR(q.params[0].name, "k");
+    CHECK_INT(s2l_query_parse("%00=1&k", &q), 0); /* a NUL name stays encoded, and is flagged */
+    CHECK_INT(q.n, 2);
+    CHECK_STR(q.params[1].name, "k");
+    CHECK_STR(q.nul_name, "%00");
     s2l_query_fini(&q);
     s2l_query_fini(&q); /* twice is harmless */
+}
+
+/* Issue 11: a NUL is refused, never cut at. */
+static void test_nul(void)
+{
+    CHECK(s2l_uri_has_nul("/Users/abc%00junk"));
+    CHECK(s2l_uri_has_nul("%00"));
+    CHECK(!s2l_uri_has_nul("/Users/abc%2500"));
+    CHECK(!s2l_uri_has_nul("/Users/%0"));
+    CHECK(!s2l_uri_has_nul(NULL));
+
+    s2l_query q;
+    CHECK_INT(s2l_query_parse("count=1&filter=%00userName+eq+%22x%22", &q), 0);
+    CHECK_STR(q.nul_name, "filter");
+    CHECK_STR(s2l_query_get(&q, "filter"), "%00userName eq \"x\""); /* whole, not "" */
+    s2l_query_fini(&q);
+    CHECK_INT(s2l_query_parse("a%00b=1&filter=x", &q), 0);
+    CHECK_STR(q.nul_name, "a%00b");
+    s2l_query_fini(&q);
+    CHECK_INT(s2l_query_parse("filter=50%2500&count=%0", &q), 0);
+    CHECK(q.nul_name == NULL);
+    CHECK_STR(s2l_query_get(&q, "filter"), "50%00");
+    s2l_query_fini(&q);
+    CHECK_INT(s2l_query_parse("filter=", &q), 0);
+    CHECK(q.nul_name == NULL);
+    CHECK_STR(s2l_query_get(&q, "filter"), "");
+    s2l_query_fini(&q);
 }
 
 static void test_if_match(void)
@@ -133,6 +163,7 @@ int main(void)
     test_host();
     test_uri_decode();
     test_query();
+    test_nul();
     test_if_match();
     test_content_type();
     return UNIT_DONE();
