@@ -136,6 +136,7 @@ struct list_op {
     unsigned long scanned;       /* candidates examined so far */
     unsigned long matched;       /* matches so far (positions in the answer) */
     bool inline_match;           /* the batch is the inline search's result */
+    bool refs_resolved;          /* inline: the batch's references are resolved (for the reply too) */
 };
 
 static void list_fini(res_op *base)
@@ -367,6 +368,7 @@ static int match_refs_start(list_op *op)
         base->proj = NULL;
     int rc = res_refs_start(base, op->cands, list_advance);
     base->proj = proj;
+    op->refs_resolved = rc >= 0;
     return rc;
 }
 
@@ -704,10 +706,6 @@ static void list_advance(res_op *base, const s2l_ldap_result *res)
                 }
                 if (sort_refused(op, res))
                     return;
-                if (res->rc == LDAP_SIZELIMIT_EXCEEDED && op->residue) {
-                    too_many_candidates(op);
-                    return;
-                }
                 if (res->rc == LDAP_SIZELIMIT_EXCEEDED) {
                     s2l_req_fail(req, 400, S2L_SCIM_TOO_MANY,
                                  "the directory stopped the paged listing at its size limit after %lu entries (slapd: "
@@ -804,7 +802,8 @@ static void list_advance(res_op *base, const s2l_ldap_result *res)
                 op->step = LIST_ORDERED;
                 break;
             }
-            op->step = LIST_REFS;
+            /* inline: the references the reply needs may be resolved already */
+            op->step = op->inline_match && op->refs_resolved ? LIST_REPLY : LIST_REFS;
             break;
         case LIST_FETCH: {
             size_t n = json_array_size(op->page);

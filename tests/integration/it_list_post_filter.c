@@ -17,7 +17,9 @@
  *   - the bound: a second gateway with limits.max_list_scan 10 answers 400
  *     tooMany naming the comparison LDAP could not decide, and still answers
  *     post-filtered look-ups with few candidates and the hot paths;
- *   - the IdPs' look-up (userName eq) stays one LDAP search (cn=Monitor).
+ *   - the IdPs' look-up (userName eq) stays one LDAP search (cn=Monitor);
+ *   - the same on a slapd without sssvlv (slapd's own paged results; sortBy
+ *     is then a 400).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -337,6 +339,25 @@ static void test_bound(void)
     h_gw_stop(small);
 }
 
+/* slapd without sssvlv: paged results of its own, no sorting. */
+static void test_without_sssvlv(void)
+{
+    h_slapd_opts o = h_slapd_defaults();
+    o.sssvlv = false;
+    env.s = h_slapd_start(&o);
+    H_REQUIRE(env.s != NULL);
+    env.g = h_gw_start(env.s, NULL);
+    H_REQUIRE(env.g != NULL);
+    seed();
+    check_filter("name.familyName gt \"M\"", p_sn_gt_m);
+    check_filter("title eq \"ENGINEER  II\"", p_title_two_spaces);
+    check_filter("emails.value eq \"pf.other@example.org\"", p_other_email);
+    /* sortBy needs the directory's sort: a clear 400, as without a post-filter */
+    long total;
+    json_t *got = get_page(env.g, "name.familyName gt \"M\"", "sortBy=userName", &total, 400);
+    json_decref(got);
+}
+
 int main(void)
 {
     if (!it_env_start(&env, NULL))
@@ -348,7 +369,9 @@ int main(void)
     test_hot_path_one_search();
     test_bound();
     json_decref(state);
-    h_gw_stop(env.g);
-    h_slapd_destroy(env.s);
+    it_env_stop(&env);
+    test_without_sssvlv();
+    json_decref(state);
+    it_env_stop(&env);
     return H_DONE();
 }
