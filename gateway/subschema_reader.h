@@ -46,6 +46,8 @@ void s2l_subschema_reader_destroy(s2l_subschema_reader *r);
  * becomes the reader's, gets the subschema read last at once (the built-in one
  * when none was read yet), and the directory's is read again (unless a read
  * is in flight), to be applied when it arrives. Also what the up hook runs.
+ * Call it before the previous mapping is freed: from then on a read in flight
+ * applies to the new one only.
  * 0, or -1 when it could not be applied (out of memory, logged; the mapping
  * keeps what it had). */
 int s2l_subschema_reader_refresh(s2l_subschema_reader *r, s2l_mapping *mapping);
