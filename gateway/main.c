@@ -17,6 +17,7 @@
 #include "s2l/ldap_pool.h"
 #include "s2l/log.h"
 #include "s2l/mapping.h"
+#include "subschema_reader.h"
 
 static void usage(FILE *out)
 {
@@ -41,6 +42,10 @@ typedef struct app {
     bool stopping;
     const char *config_path;
     struct event *trim_timer;
+    /* The directory's subschema for the filter split: read when the pool
+     * binds (again); after a mapping reload, s2l_subschema_reader_refresh(
+     * schema, new_mapping) gives the new mapping the same. */
+    s2l_subschema_reader *schema;
 } app;
 
 /* ---- memory back to the system after bursts ----
@@ -299,6 +304,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "scim2ldap: %s\n", err);
         goto out;
     }
+    if ((a.schema = s2l_subschema_reader_create(a.gw.pool, mapping)) == NULL) {
+        fprintf(stderr, "scim2ldap: out of memory\n");
+        goto out;
+    }
     a.srv = s2l_server_create(&a.gw, err, sizeof err);
     if (a.srv == NULL) {
         fprintf(stderr, "scim2ldap: %s\n", err);
@@ -330,6 +339,7 @@ out:
     if (sighup)
         event_free(sighup);
     s2l_server_destroy(a.srv);
+    s2l_subschema_reader_destroy(a.schema); /* before the pool */
     s2l_gateway_fini(&a.gw);
     if (a.base)
         event_base_free(a.base);

@@ -13,6 +13,7 @@
  * comparison from the LDAP attribute's matching rules.
  */
 #include "mapping_filter_internal.h"
+#include "ldap_syntax.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -1229,6 +1230,47 @@ static int slot_combine(fctx *c, s2l_filter_kind k, bnd a, bnd *b, bnd *out)
     return 0;
 }
 
+/* The string value of an "eq" on sub-attribute `sub` among the and-ed
+ * conditions of a value filter, or NULL. */
+static const char *pinned_eq(const s2l_filter *f, const char *sub)
+{
+    if (f == NULL)
+        return NULL;
+    if (f->kind == S2L_F_AND) {
+        const char *v = pinned_eq(f->left, sub);
+        return v ? v : pinned_eq(f->right, sub);
+    }
+    if (f->kind == S2L_F_CMP && f->op == S2L_OP_EQ && f->path.urn == NULL && f->path.sub == NULL &&
+        f->path.attr && strcasecmp(f->path.attr, sub) == 0 && json_is_string(f->value))
+        return json_string_value(f->value);
+    return NULL;
+}
+
+/* On trust, whether the "type": "*" entry (values kept as JSON) can hold no
+ * value that inner selects: inner requires "type eq T" and "value eq V",
+ * another entry of the attribute stores type T in one LDAP attribute, and V
+ * fits that attribute's syntax. The gateway writes such a value there
+ * (mapping_write.c, multi_group), keeping a value of type T as JSON only when
+ * the attribute cannot hold it (its syntax: then it never equals V, SCIM
+ * folding ASCII only) or when it carries sub-attributes of its own (kept by
+ * the unknown_attributes policy; README.md "Filters" says so). So the IdPs'
+ * look-up emails[type eq "work" and value eq ...] stays (mail=...). */
+static bool catch_all_excluded(const fctx *c, const s2l_schema *full, const s2l_attr_def *top,
+                               const s2l_filter *inner)
+{
+    const char *t = pinned_eq(inner, "type"), *v = pinned_eq(inner, "value");
+    if (c->strict || c->mode != MODE_SPLIT || t == NULL || v == NULL)
+        return false;
+    for (size_t i = 0; i < c->rm->n_entries; i++) {
+        const s2l_mentry *me = &c->rm->entries[i];
+        if (!entry_is(me, full, top) || me->kind != S2L_ME_MULTI || me->catch_all || me->read_only ||
+            me->ldap == NULL || me->type == NULL || strcasecmp(me->type, t) != 0)
+            continue;
+        return s2l_ldap_value_fits(s2l_ldap_syntax_of(me->ldap), v, strlen(v));
+    }
+    return false;
+}
+
 static int tr_valuepath(fctx *c, const s2l_filter *f, bnd *out)
 {
     const s2l_schema *view = NULL;
@@ -1252,7 +1294,7 @@ static int tr_valuepath(fctx *c, const s2l_filter *f, bnd *out)
         const s2l_mentry *me = &c->rm->entries[i];
         bnd inner, has;
         int rc;
-        if (!entry_is(me, full, top))
+        if (!entry_is(me, full, top) || (me->catch_all && catch_all_excluded(c, full, top, f->left)))
             continue;
         fctx c2 = *c;
         c2.slot = me;
@@ -1445,7 +1487,8 @@ int s2l_rmap_split_filter(const s2l_rmap *rm, const s2l_filter *f, const json_t 
                           s2l_filter_split *out, s2l_error *err)
 {
     fnotes notes = {0};
-    fctx c = {.rm = rm, .ids = ids, .err = err, .mode = MODE_SPLIT, .notes = &notes};
+    fctx c = {.rm = rm, .ids = ids, .err = err, .mode = MODE_SPLIT, .strict = (flags & S2L_SPLIT_STRICT) != 0,
+              .notes = &notes};
     bnd r = s2l_mf_bconst(true);
     int rc = -1;
 

@@ -64,6 +64,7 @@ typedef struct fctx {
     const json_t *ids;
     s2l_error *err;
     tr_mode mode;
+    bool strict;                     /* S2L_SPLIT_STRICT: nothing trusted (see tr_valuepath) */
     const s2l_filter *cur;           /* the comparison being translated (for notes) */
     fnotes *notes;                   /* shared by the copies made for value paths; NULL: none kept */
     const char *cur_attr;            /* the LDAP attribute being compared (for notes) */

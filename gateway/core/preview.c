@@ -901,12 +901,26 @@ char *s2l_preview_filter(const s2l_rmap *rm, const char *text, const s2l_filter_
     refids = f ? s2l_rmap_filter_ref_ids(rm, f) : json_array();
     if (refids == NULL || resolve_ids(ids, refids, known_ids) < 0)
         goto oom;
-    out = s2l_rmap_ldap_filter(rm, f, ids, &err);
-    if (out == NULL) {
+    /* what the list handler sends: the split's LDAP filter, and what the
+     * gateway then decides itself (gateway/resources/list.c) */
+    s2l_filter_split sp;
+    if (s2l_rmap_split_filter(rm, f, ids, 0, &sp, &err) < 0) {
         if (err.status == 0)
             s2l_error_set(&err, 400, S2L_SCIM_INVALID_FILTER, "the filter cannot be translated");
         set_err(e, S2L_PREVIEW_IN_FILTER, &err, "");
+        goto out;
     }
+    if (!sp.residue) {
+        out = sp.ldap_filter;
+        sp.ldap_filter = NULL;
+    } else {
+        size_t n = strlen(sp.ldap_filter) + strlen(sp.not_pushed) + 64;
+        if ((out = malloc(n)) != NULL)
+            snprintf(out, n, "%s\n# post-filtered by the gateway: %s", sp.ldap_filter, sp.not_pushed);
+    }
+    s2l_filter_split_fini(&sp);
+    if (out == NULL)
+        goto oom;
     goto out;
 oom:
     set_oom(e, S2L_PREVIEW_IN_FILTER);

@@ -378,6 +378,8 @@ static void conn_up(s2l_conn *c)
     s2l_log(recycled ? S2L_LOG_DEBUG : S2L_LOG_INFO, "ldap_conn conn=%u event=up controls=%zu latency_us=%llu uri=%s",
             c->id, c->n_rootdse, (unsigned long long)(s2l_now_us() - c->attempt_start_us), s2l_conn_uri_(c));
     s2l_pool_conn_up_(pool, c);
+    if (!recycled)
+        s2l_pool_notify_up_(pool, c);
     s2l_pool_dispatch_(pool);
 }
 

@@ -175,6 +175,9 @@ struct s2l_pool {
     bool dispatching;
 
     char **controls;            /* supportedControl OIDs of the root DSE (NULL-terminated) */
+    s2l_pool_up_fn *up_fn;      /* s2l_pool_set_up_hook */
+    void *up_arg;
+    struct event *up_ev;        /* runs up_fn on the next loop turn */
     char down_reason[160];      /* why no connection is up, for results' diag */
     uint64_t rng;
     s2l_pool_stats stats;       /* connections_up is derived when read */
@@ -202,6 +205,10 @@ void s2l_pool_probe_done_(s2l_pool *pool, bool up);
 unsigned s2l_pool_backoff_ms_(s2l_pool *pool, unsigned failures);
 /* Whether c is UP on the current server (may take ops). */
 bool s2l_pool_conn_usable_(const s2l_pool *pool, const s2l_conn *c);
+/* c came UP (not after a recycle): when it is the only usable connection,
+ * the pool was not usable before (first bind, outage, server switch) and the
+ * up hook is scheduled. */
+void s2l_pool_notify_up_(s2l_pool *pool, s2l_conn *c);
 /* Replaces the remembered root DSE controls (takes ownership of list). */
 void s2l_pool_set_controls_(s2l_pool *pool, char **list);
 

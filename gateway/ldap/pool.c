@@ -273,6 +273,8 @@ void s2l_pool_destroy(s2l_pool *pool)
         s2l_conn_fini_(&pool->probe);
     if (pool->failback_timer)
         event_free(pool->failback_timer);
+    if (pool->up_ev)
+        event_free(pool->up_ev);
     s2l_strv_free(pool->controls);
     s2l_strv_free(pool->uris);
     free(pool->bind_dn);
@@ -538,6 +540,32 @@ void s2l_pool_set_controls_(s2l_pool *pool, char **list)
 {
     s2l_strv_free(pool->controls);
     pool->controls = list;
+}
+
+/* ---- the up hook ---- */
+
+static void on_up_ev(evutil_socket_t fd, short what, void *arg)
+{
+    s2l_pool *pool = arg;
+    if (pool->up_fn && usable_count(pool) > 0)
+        pool->up_fn(pool, pool->up_arg);
+}
+
+void s2l_pool_set_up_hook(s2l_pool *pool, s2l_pool_up_fn *fn, void *arg)
+{
+    pool->up_fn = fn;
+    pool->up_arg = arg;
+    if (fn && pool->up_ev == NULL)
+        pool->up_ev = event_new(pool->base, -1, 0, on_up_ev, pool);
+    if (pool->up_ev == NULL)
+        pool->up_fn = NULL; /* out of memory: no hook (s2l_pool_up_fn users fall back) */
+}
+
+void s2l_pool_notify_up_(s2l_pool *pool, s2l_conn *c)
+{
+    (void)c;
+    if (pool->up_fn && pool->up_ev && usable_count(pool) == 1)
+        event_active(pool->up_ev, 0, 1);
 }
 
 /* ---- status ---- */

@@ -38,15 +38,31 @@
  *   LIST_REFS         resolve the page's references
  *   LIST_REPLY        the ListResponse
  *
- * A gateway-side post-filter (for filters LDAP cannot decide exactly) fits as
- * one more mode of the walk: the pages then carry the attributes the matcher
- * needs instead of DNs only (no pool window), walk_take() runs the matcher on
- * each entry and counts only matches as positions, the cursor's position
- * counts matches too, and max_list_scan bounds the candidates examined. VLV
- * cannot be used for such a filter (its positions count candidates).
+ * Post-filter (filters LDAP cannot decide exactly, s2l_rmap_split_filter in
+ * s2l/mapping.h): the LDAP filter is then a superset of the answer and the
+ * gateway evaluates the complete SCIM filter on each candidate (rendered with
+ * s2l_rmap_to_scim, references resolved, s2l_rmap_filter_match):
+ *   inline  as above, reading the attributes the filter needs too: when every
+ *           candidate fits, the matches are the answer (one search still).
+ *   walk    otherwise, whatever the directory offers beyond paged results (VLV
+ *           positions count candidates, not matches): the candidates are
+ *           walked a page at a time (RFC 2696; sorted by sortBy when given)
+ *           with the attributes the filter needs, each page's references
+ *           resolved, matched, and the DNs of the matches at the requested
+ *           positions kept; the walk always goes to the end, so totalResults
+ *           is exact; then the page's entries are read by DN as above.
+ *           Candidates examined are bounded by limits.max_list_scan: past it,
+ *           400 tooMany naming what LDAP could not decide. Such walks are
+ *           never parked for a later request (the position of the next page
+ *           is in matches, and every request counts them all anyway).
+ *   scan    no paging control: one search reading every candidate (at most
+ *           max_list_scan), matched in memory.
+ *   LIST_MATCH_REFS  resolve the references of a batch of candidates
+ *   LIST_MATCH       match them; keep the matches of the page (walk: DNs)
  */
 #include <event2/event.h>
 #include <ldap.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +107,8 @@ struct list_op {
         LIST_WALK_PAGE,
         LIST_WALK_PAGED,
         LIST_SCANNED,
+        LIST_MATCH_REFS,
+        LIST_MATCH,
         LIST_FETCH,
         LIST_FETCHED,
         LIST_REFS,
@@ -110,6 +128,15 @@ struct list_op {
     char *walk_key;
     bool restarted;              /* the walk was started again once (its connection was lost) */
     struct event *wait;          /* waiting for a free cursor */
+    /* post-filter (residue) */
+    bool residue;                /* the gateway evaluates the filter on LDAP's candidates */
+    char *not_pushed;            /* what LDAP cannot decide (for logs and 400 tooMany) */
+    char **match_attrs;          /* LDAP attributes the candidates are read with */
+    json_t *cands;               /* the batch of candidates being matched */
+    unsigned long scanned;       /* candidates examined so far */
+    unsigned long matched;       /* matches so far (positions in the answer) */
+    bool inline_match;           /* the batch is the inline search's result */
+    bool refs_resolved;          /* inline: the batch's references are resolved (for the reply too) */
 };
 
 static void list_fini(res_op *base)
@@ -124,6 +151,9 @@ static void list_fini(res_op *base)
     if (op->wait)
         event_free(op->wait);
     s2l_filter_destroy(op->filter);
+    free(op->not_pushed);
+    s2l_strv_free(op->match_attrs);
+    json_decref(op->cands);
     free(op->ldap_filter);
     free(op->sort_key);
     free(op->walk_key);
@@ -264,7 +294,107 @@ static bool walk_lost(list_op *op, const s2l_ldap_result *res)
     s2l_cursors_release(op->base.req->gw->cursors, op->cur, s2l_now_us());
     op->cur = NULL;
     json_array_clear(op->page);
+    op->scanned = op->matched = 0;
     return true;
+}
+
+/* ---- post-filter ---- */
+
+/* Whether f compares attribute `name` anywhere (top level of the path). */
+static bool filter_names(const s2l_filter *f, const char *name)
+{
+    if (f == NULL)
+        return false;
+    switch (f->kind) {
+    case S2L_F_AND:
+    case S2L_F_OR:
+        return filter_names(f->left, name) || filter_names(f->right, name);
+    case S2L_F_NOT:
+        return filter_names(f->left, name);
+    default:
+        return f->path.attr && strcasecmp(f->path.attr, name) == 0;
+    }
+}
+
+/* The attributes candidates are read with: those the filter needs, plus
+ * extra (the response's, for the inline search). false when out of memory. */
+static bool match_attrs(list_op *op, char *const *extra)
+{
+    s2l_strv_free(op->match_attrs);
+    op->match_attrs = s2l_rmap_filter_attrs(op->base.rm, op->filter);
+    if (op->match_attrs == NULL)
+        return false;
+    for (size_t i = 0; extra && extra[i]; i++)
+        if (s2l_strv_add(&op->match_attrs, extra[i], true) < 0)
+            return false;
+    return true;
+}
+
+/* 400 tooMany: the candidates LDAP returns for the filter are more than the
+ * gateway examines for one request. */
+static void too_many_candidates(list_op *op)
+{
+    s2l_req_fail(op->base.req, 400, S2L_SCIM_TOO_MANY,
+                 "the filter matches more than limits.max_list_scan (%u) candidate entries in LDAP, and the "
+                 "gateway must evaluate every one because the directory cannot decide: %s; narrow the filter "
+                 "with a comparison the directory decides (see \"Filters\" in README.md)",
+                 op->base.req->gw->cfg->limits.max_list_scan, op->not_pushed ? op->not_pushed : "(unknown)");
+}
+
+/* Resolves the references of op->cands when the filter needs them (a
+ * reference compared otherwise than by DN, groups found by a search); 1
+ * started, 0 nothing to do, -1 answered. */
+static int match_refs_start(list_op *op)
+{
+    res_op *base = &op->base;
+    const s2l_rmap_groups *g = s2l_rmap_groups_of(base->rm);
+    bool groups = g && g->source == S2L_GROUPS_SEARCH && filter_names(op->filter, "groups");
+    bool dns = false;
+    size_t i;
+    json_t *e;
+    json_array_foreach(op->cands, i, e) {
+        json_t *d = s2l_rmap_ref_dns(base->rm, e);
+        dns = json_array_size(d) > 0;
+        json_decref(d);
+        if (dns)
+            break;
+    }
+    if (!groups && !dns)
+        return 0;
+    /* The groups are searched for when the projection shows them: here the
+     * filter needs them whatever the projection says. */
+    s2l_projection *proj = base->proj;
+    if (groups)
+        base->proj = NULL;
+    int rc = res_refs_start(base, op->cands, list_advance);
+    base->proj = proj;
+    op->refs_resolved = rc >= 0;
+    return rc;
+}
+
+/* Matches op->cands (consumed): positions counted in matches; the matches
+ * inside the page are kept in op->page (as DNs when walking, else whole). */
+static int match_batch(list_op *op)
+{
+    res_op *base = &op->base;
+    size_t i;
+    json_t *e;
+    json_array_foreach(op->cands, i, e) {
+        json_t *r = s2l_rmap_to_scim(base->rm, e, base->refs, base->req->base_url, NULL);
+        bool hit = r != NULL && s2l_rmap_filter_match(base->rm, op->filter, r);
+        json_decref(r);
+        if (!hit)
+            continue;
+        unsigned long pos = op->matched++;
+        if (pos < want_from(op) || pos >= want_to(op))
+            continue;
+        json_t *keep = op->cur ? json_object_get(e, "dn") : e;
+        if (keep && json_array_append(op->page, keep) != 0)
+            return -1;
+    }
+    json_decref(op->cands);
+    op->cands = NULL;
+    return 0;
 }
 
 static void on_page_entry(s2l_req *req, const s2l_ldap_result *res, void *arg)
@@ -309,14 +439,23 @@ static void list_advance(res_op *base, const s2l_ldap_result *res)
             }
             s2l_error err;
             s2l_error_clear(&err);
-            op->ldap_filter = s2l_rmap_ldap_filter(base->rm, op->filter, base->ids, &err);
-            if (op->ldap_filter == NULL) {
+            s2l_filter_split sp;
+            if (s2l_rmap_split_filter(base->rm, op->filter, base->ids, 0, &sp, &err) < 0) {
                 res_fail(base, &err, 400, S2L_SCIM_INVALID_FILTER, "the filter cannot be translated");
                 return;
             }
+            op->ldap_filter = sp.ldap_filter;
+            op->residue = sp.residue;
+            op->not_pushed = sp.not_pushed;
             if ((op->page = json_array()) == NULL) {
                 res_oom(base);
                 return;
+            }
+            if (op->residue && s2l_log_enabled(S2L_LOG_DEBUG)) {
+                char q[512];
+                s2l_log_quote(q, sizeof q, op->not_pushed, strlen(op->not_pushed));
+                s2l_log(S2L_LOG_DEBUG, "event=list_post_filter req=%llu not_pushed=%s",
+                        (unsigned long long)req->id, q);
             }
             /* Without a filter the whole type is listed (an import): rarely a
              * handful, so no inline attempt. */
@@ -326,12 +465,24 @@ static void list_advance(res_op *base, const s2l_ldap_result *res)
             }
             unsigned long lim = op->count < LIST_INLINE_LIMIT ? op->count : LIST_INLINE_LIMIT;
             s2l_search_req sr = {.attrs = res_output_attrs(base), .size_limit = (int)lim + 1};
+            if (op->residue) {
+                /* every candidate read at once, with what the filter needs */
+                if (!match_attrs(op, res_output_attrs(base))) {
+                    res_oom(base);
+                    return;
+                }
+                sr.attrs = op->match_attrs;
+                if (lim > cfg->limits.max_list_scan) /* the bound holds here too */
+                    sr.size_limit = (int)cfg->limits.max_list_scan + 1;
+            }
             op->step = LIST_INLINE_DONE;
             list_search(op, &sr);
             return;
         }
         case LIST_INLINE_DONE: {
             unsigned long lim = op->count < LIST_INLINE_LIMIT ? op->count : LIST_INLINE_LIMIT;
+            if (op->residue && lim > cfg->limits.max_list_scan)
+                lim = cfg->limits.max_list_scan;
             if (res->rc == LDAP_SIZELIMIT_EXCEEDED || (res->rc == LDAP_SUCCESS && json_array_size(res->entries) > lim)) {
                 /* More than fits: the page needs an order that holds across pages. */
                 op->step = LIST_ORDERED;
@@ -340,6 +491,13 @@ static void list_advance(res_op *base, const s2l_ldap_result *res)
             if (res->rc != LDAP_SUCCESS) {
                 s2l_req_fail_ldap(req, res, "resources");
                 return;
+            }
+            if (op->residue) {
+                /* all the candidates: their matches are the answer */
+                op->cands = json_incref(res->entries);
+                op->inline_match = true;
+                op->step = LIST_MATCH_REFS;
+                break;
             }
             json_array_extend(op->page, res->entries);
             op->total = json_array_size(op->page);
@@ -353,6 +511,25 @@ static void list_advance(res_op *base, const s2l_ldap_result *res)
             if (op->sort_by && !can_sort) {
                 s2l_req_fail(req, 400, S2L_SCIM_INVALID_VALUE,
                              "sortBy: the directory does not offer server-side sorting (slapd: the sssvlv overlay)");
+                return;
+            }
+            if (op->residue) {
+                /* candidates, not matches: VLV cannot place the page */
+                json_array_clear(op->page);
+                op->matched = op->scanned = 0;
+                if (!match_attrs(op, NULL)) {
+                    res_oom(base);
+                    return;
+                }
+                if (s2l_pool_supports_control(pool, OID_PAGED)) {
+                    op->step = LIST_WALK;
+                    break;
+                }
+                s2l_search_req sr = {.attrs = op->match_attrs,
+                                     .sort_attr = op->sort_by ? op->sort_key : NULL,
+                                     .size_limit = (int)cfg->limits.max_list_scan};
+                op->step = LIST_SCANNED;
+                list_search(op, &sr);
                 return;
             }
             if (can_sort && s2l_pool_supports_control(pool, OID_VLV)) {
@@ -419,10 +596,12 @@ static void list_advance(res_op *base, const s2l_ldap_result *res)
                 }
                 snprintf(op->walk_key, n, "%s\n%s\n%s", res_info(base)->name, op->ldap_filter,
                          op->sort_key ? op->sort_key : "");
+                if (op->residue)
+                    op->walk_key[0] = '\n'; /* never parked, never resumed: a key no plain walk has */
             }
             bool resumed = false;
-            op->cur = s2l_cursors_take(req->gw->cursors, op->walk_key, want_from(op), s2l_now_us(), CURSOR_IDLE_US,
-                                       conn_ok, pool, &resumed);
+            op->cur = s2l_cursors_take(req->gw->cursors, op->walk_key, op->residue ? ULONG_MAX : want_from(op),
+                                       s2l_now_us(), CURSOR_IDLE_US, conn_ok, pool, &resumed);
             if (op->cur == NULL) {
                 /* Every connection carries a walk: wait for one to finish. */
                 if (op->wait == NULL && (op->wait = evtimer_new(req->gw->base, on_cursor_wait, op)) == NULL) {
@@ -434,6 +613,15 @@ static void list_advance(res_op *base, const s2l_ldap_result *res)
                 return;
             }
             if (resumed) {
+                op->step = LIST_WALK_PAGE;
+                break;
+            }
+            if (op->residue) {
+                /* every candidate is examined: no count first */
+                if (s2l_cursor_begin(op->cur, op->walk_key, 0) < 0) {
+                    res_oom(base);
+                    return;
+                }
                 op->step = LIST_WALK_PAGE;
                 break;
             }
@@ -470,6 +658,26 @@ static void list_advance(res_op *base, const s2l_ldap_result *res)
         }
         case LIST_WALK_PAGE: {
             s2l_cursor *c = op->cur;
+            if (op->residue) {
+                if (c->ended) {
+                    /* the whole result examined: the total is exact */
+                    op->total = op->matched;
+                    s2l_cursor_reset(c);
+                    s2l_cursors_release(req->gw->cursors, c, s2l_now_us());
+                    op->cur = NULL;
+                    op->step = LIST_FETCH;
+                    break;
+                }
+                s2l_search_req sr = {.attrs = op->match_attrs,
+                                     .sort_attr = op->sort_by ? op->sort_key : NULL,
+                                     .page_size = WALK_PAGE,
+                                     .cookie = c->cookie,
+                                     .cookie_len = c->cookie_len,
+                                     .pin = {c->conn, c->gen}};
+                op->step = LIST_WALK_PAGED;
+                list_search(op, &sr);
+                return;
+            }
             if (c->ended || c->pos >= want_to(op)) {
                 walk_finish(op);
                 op->step = LIST_FETCH;
@@ -514,6 +722,20 @@ static void list_advance(res_op *base, const s2l_ldap_result *res)
             }
             if (op->cur->gen == 0)
                 op->cur->gen = res->conn.gen; /* the session the walk's cookies belong to */
+            if (op->residue) {
+                op->scanned += (unsigned long)res->n_entries;
+                if (op->scanned > cfg->limits.max_list_scan) {
+                    too_many_candidates(op);
+                    return;
+                }
+                if (s2l_cursor_advance(op->cur, (unsigned long)res->n_entries, res->cookie, res->cookie_len) < 0) {
+                    res_oom(base);
+                    return;
+                }
+                op->cands = json_incref(res->entries);
+                op->step = LIST_MATCH_REFS;
+                break;
+            }
             if (walk_take(op, res) < 0) {
                 res_oom(base);
                 return;
@@ -522,6 +744,21 @@ static void list_advance(res_op *base, const s2l_ldap_result *res)
             break;
         }
         case LIST_SCANNED: {
+            if (op->residue) {
+                if (sort_refused(op, res))
+                    return;
+                if (res->rc == LDAP_SIZELIMIT_EXCEEDED) {
+                    too_many_candidates(op);
+                    return;
+                }
+                if (res->rc != LDAP_SUCCESS) {
+                    s2l_req_fail_ldap(req, res, "resources");
+                    return;
+                }
+                op->cands = json_incref(res->entries);
+                op->step = LIST_MATCH_REFS;
+                break;
+            }
             if (res->rc == LDAP_SIZELIMIT_EXCEEDED && op->count > 0) {
                 s2l_req_fail(req, 400, S2L_SCIM_TOO_MANY, "the filter matches more than %u resources; narrow it",
                              cfg->limits.max_list_scan);
@@ -537,6 +774,37 @@ static void list_advance(res_op *base, const s2l_ldap_result *res)
             op->step = LIST_REFS;
             break;
         }
+        case LIST_MATCH_REFS: {
+            op->step = LIST_MATCH;
+            int rc = match_refs_start(op);
+            if (rc != 0)
+                return;
+            break;
+        }
+        case LIST_MATCH:
+            if (res) { /* a reference could not be resolved */
+                s2l_req_fail_ldap(req, res, "a referenced entry");
+                return;
+            }
+            if (match_batch(op) < 0) {
+                res_oom(base);
+                return;
+            }
+            if (op->cur) {
+                op->step = LIST_WALK_PAGE;
+                break;
+            }
+            /* inline or scan: every candidate was in this batch */
+            op->total = op->matched;
+            if (op->inline_match && op->matched > json_array_size(op->page)) {
+                /* more matches than the page: they need an order across pages */
+                op->inline_match = false;
+                op->step = LIST_ORDERED;
+                break;
+            }
+            /* inline: the references the reply needs may be resolved already */
+            op->step = op->inline_match && op->refs_resolved ? LIST_REPLY : LIST_REFS;
+            break;
         case LIST_FETCH: {
             size_t n = json_array_size(op->page);
             if (n == 0) {

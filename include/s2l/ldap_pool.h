@@ -202,6 +202,16 @@ bool s2l_pool_supports_control(const s2l_pool *pool, const char *oid);
 unsigned s2l_pool_conn_count(const s2l_pool *pool);
 bool s2l_pool_conn_is_up(const s2l_pool *pool, unsigned conn);
 
+/* A hook for what must be read from the directory whenever the pool has a
+ * usable connection again after having none: the first bind, after an outage
+ * and after a failover or failback (the current server changed). Called from
+ * the event loop on the turn after that connection came up (never from inside
+ * a pool call), with a usable connection: ops started there go out at once.
+ * One hook per pool; fn NULL removes it. The gateway reads the directory's
+ * subschema with it (gateway/subschema_reader.h). */
+typedef void s2l_pool_up_fn(s2l_pool *pool, void *arg);
+void s2l_pool_set_up_hook(s2l_pool *pool, s2l_pool_up_fn *fn, void *arg);
+
 typedef struct s2l_pool_stats {
     unsigned connections_up;         /* up, or being reopened after vlv_per_conn VLV searches */
     uint64_t ops_started, ops_done, ops_failed, ops_timed_out, reconnects;

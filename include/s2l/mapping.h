@@ -330,9 +330,15 @@ char *s2l_rmap_sort_key(const s2l_rmap *rm, const char *sort_by, bool descending
  * members[value eq]; id eq) one indexed search with no post-filter; a stored
  * "bjensen " is then found by userName eq "bjensen", as the directory's own
  * uniqueness check would see it. Under "not"/"ne" nothing is trusted (the LDAP
- * filter stays a superset there too). S2L_SPLIT_STRICT trusts nothing: the
- * result is exact for any directory content, at the price of post-filtering
- * those look-ups too. */
+ * filter stays a superset there too). One place where trust also narrows the
+ * LDAP filter: a value filter pinning a type and a value that the type's own
+ * LDAP attribute can hold (emails[type eq "work" and value eq "a@b"]) leaves
+ * out the "type": "*" JSON catch-all, where the gateway keeps such a value
+ * only when it carries sub-attributes of its own (unknown_attributes: keep);
+ * the default-mode filter is then a superset of the gateway's own writes, the
+ * strict one of anything. S2L_SPLIT_STRICT trusts nothing: the result is exact
+ * for any directory content, at the price of post-filtering those look-ups
+ * too. */
 #define S2L_SPLIT_STRICT 0x1u
 
 typedef struct s2l_filter_split {

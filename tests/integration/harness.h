@@ -294,8 +294,9 @@ typedef struct h_gw h_gw;
  * S2L_BINARY --config FILE (prefixed by S2L_GATEWAY_WRAPPER) with stdout and
  * stderr in a log file, and waits until the port accepts connections and,
  * while the directory runs, until the gateway's LDAP pool has bound (its log
- * says "event=up"; 20 s, scaled), so that the first directory request does
- * not meet a 503 from a pool still binding. The wait needs log_level info or
+ * says "event=up"; 20 s, scaled) and has read the directory's subschema
+ * ("event=subschema"), so that the first directory request does not meet a
+ * 503 from a pool still binding, nor counts the subschema's searches. The wait needs log_level info or
  * debug (the default); above that it is skipped. NULL on failure (the log tail
  * is printed), also when a running directory never got a bound connection. */
 h_gw *h_gw_start(h_slapd *s, const char *extra_config_json);

@@ -249,6 +249,10 @@ out:
 /* The pool logs "ldap_conn conn=N event=up ..." at info when a connection
  * has bound and read the root DSE: from then on directory requests are served. */
 #define POOL_UP_NEEDLE "event=up controls="
+/* ...and, once bound, reads the directory's subschema (two searches, then
+ * "event=subschema source=..."): waited for too, so that tests counting the
+ * directory's operations do not count these. */
+#define SUBSCHEMA_NEEDLE "event=subschema"
 
 static bool logs_info_(const json_t *cfg)
 {
@@ -266,7 +270,7 @@ static bool pool_bound_(h_gw *g, int timeout_ms)
 
     for (;;) {
         char *text = h_slurp_(g->log_path, NULL);
-        bool up = text && strstr(text, POOL_UP_NEEDLE) != NULL;
+        bool up = text && strstr(text, POOL_UP_NEEDLE) != NULL && strstr(text, SUBSCHEMA_NEEDLE) != NULL;
 
         free(text);
         if (up)

@@ -67,6 +67,9 @@ static void run_cases(void)
         const json_t *ids = json_object_get(c, "ids");
         const json_t *want_err = json_object_get(c, "error");
         const char *want = json_string_value(json_object_get(c, "ldap"));
+        /* the strict mode's filter, where trust narrows the default one (a
+         * JSON catch-all that cannot hold the value the gateway would write) */
+        const char *want_strict = json_string_value(json_object_get(c, "strict_ldap"));
         const json_t *res = json_object_get(c, "residue"), *sres = json_object_get(c, "strict_residue");
         const char *why = json_string_value(json_object_get(c, "not_pushed"));
         bool is_hot = json_is_true(json_object_get(c, "hot"));
@@ -97,13 +100,14 @@ static void run_cases(void)
             CHECK(false);
         } else {
             bool want_res = json_is_true(res), want_sres = sres ? json_is_true(sres) : true;
-            bool ok = (want == NULL || strcmp(tr.ldap_filter, want) == 0) && strcmp(tr.ldap_filter, st.ldap_filter) == 0 &&
+            bool ok = (want == NULL || strcmp(tr.ldap_filter, want) == 0) &&
+                      strcmp(want_strict ? want_strict : tr.ldap_filter, st.ldap_filter) == 0 &&
                       tr.residue == want_res && st.residue == want_sres &&
                       (why == NULL || (tr.not_pushed && strstr(tr.not_pushed, why)) ||
                        (st.not_pushed && strstr(st.not_pushed, why)));
             if (!ok)
-                fprintf(stderr, "split \"%s\": %s\n  got  %s residue %d/%d (%s)\n  want %s residue %d/%d (%s)\n", name,
-                        text ? text : "(none)", tr.ldap_filter, tr.residue, st.residue,
+                fprintf(stderr, "split \"%s\": %s\n  got  %s / %s residue %d/%d (%s)\n  want %s residue %d/%d (%s)\n",
+                        name, text ? text : "(none)", tr.ldap_filter, st.ldap_filter, tr.residue, st.residue,
                         tr.not_pushed ? tr.not_pushed : st.not_pushed ? st.not_pushed : "", want ? want : "-",
                         want_res, want_sres, why ? why : "");
             CHECK(ok);
@@ -345,6 +349,123 @@ static void test_directory_mappings(void)
     s2l_mapping_destroy(ds);
 }
 
+/* The IdPs' look-ups on the three default mappings, each with the schema of
+ * its directory (389-DS publishes its rules as OpenLDAP does; the built-in
+ * schema stands for it): one LDAP filter, no residue. Residue-free means the
+ * list handler sends exactly one search and the directory pages it. */
+static void hot_one(const s2l_rmap *rm, const char *text, const json_t *ids, const char *label)
+{
+    s2l_error err = {0};
+    s2l_filter *f = s2l_filter_parse(text, strlen(text), NULL, &err);
+    s2l_filter_split sp;
+    CHECK(f != NULL);
+    if (f == NULL)
+        return;
+    int rc = s2l_rmap_split_filter(rm, f, ids, 0, &sp, &err);
+    CHECK_INT(rc, 0);
+    if (rc == 0) {
+        if (sp.residue)
+            fprintf(stderr, "hot path %s %s: residue (%s), LDAP %s\n", label, text, sp.not_pushed, sp.ldap_filter);
+        CHECK(!sp.residue);
+        /* one comparison, no alternatives for the gateway to sort out */
+        CHECK(strstr(sp.ldap_filter, "(|") == NULL && strstr(sp.ldap_filter, "=*)") == NULL);
+        s2l_filter_split_fini(&sp);
+    }
+    s2l_filter_destroy(f);
+}
+
+static void test_hot_paths_default_mappings(void)
+{
+    static const struct {
+        const char *file, *schema, *id, *member_dn;
+    } maps[] = {
+        {"mappings/openldap.json", "openldap", "2819c223-7f76-453a-919d-413861904646",
+         "uid=u1,ou=people,dc=example,dc=org"},
+        {"mappings/active-directory.json", "samba", "05f609b0-0121-4a33-aa29-209c26ee4973",
+         "CN=u1,OU=People,DC=example,DC=test"},
+        {"mappings/389ds.json", NULL, "66446001-1dd211b2-8e0bd3a4-5a6c0000", "uid=u1,ou=people,dc=example,dc=org"},
+    };
+    for (size_t m = 0; m < sizeof maps / sizeof maps[0]; m++) {
+        s2l_mapping *map = mf_load_mapping(maps[m].file);
+        CHECK(map != NULL);
+        if (map == NULL)
+            continue;
+        char err[256];
+        const s2l_subschema *ss = maps[m].schema == NULL ? NULL
+                                  : strcmp(maps[m].schema, "samba") == 0 ? samba_ss : openldap_ss;
+        CHECK(s2l_mapping_apply_subschema(map, ss, err, sizeof err) == 0);
+        const s2l_rmap *u = s2l_mapping_find(map, "User"), *g = s2l_mapping_find(map, "Group");
+        CHECK(u != NULL && g != NULL);
+        if (u == NULL || g == NULL) {
+            s2l_mapping_destroy(map);
+            continue;
+        }
+        char idf[128];
+        snprintf(idf, sizeof idf, "id eq \"%s\"", maps[m].id);
+        const char *users[] = {"userName eq \"bjensen@example.com\"", "userName eq \"BJensen\"",
+                               "externalId eq \"0f2c7a4e-5d5b-4e8e-9a33-5d6c1b8e3e77\"", idf,
+                               "emails[type eq \"work\" and value eq \"bjensen@example.com\"]",
+                               "emails[type eq \"Work\" and value eq \"BJensen@Example.com\"]"};
+        bool ad = maps[m].schema && strcmp(maps[m].schema, "samba") == 0;
+        for (size_t i = 0; i < sizeof users / sizeof users[0]; i++)
+            if (!(ad && strncmp(users[i], "externalId", 10) == 0))
+                hot_one(u, users[i], NULL, maps[m].file);
+        json_t *ids = json_pack("{s:s}", "u1", maps[m].member_dn);
+        const char *groups[] = {"displayName eq \"Admins\"", "externalId eq \"g-1\"", "members.value eq \"u1\"",
+                                "members[value eq \"u1\"]", idf};
+        for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
+            if (!(ad && strncmp(groups[i], "externalId", 10) == 0))
+                hot_one(g, groups[i], ids, maps[m].file);
+        if (ad) {
+            /* AD has no case-exact string attribute to hold externalId (caseExact
+             * in SCIM): LDAP's one equality search, the gateway checks the case
+             * of what it returns (inline: still one search) */
+            const char *t = "externalId eq \"AbC\"";
+            s2l_error e = {0};
+            s2l_filter *f = s2l_filter_parse(t, strlen(t), NULL, &e);
+            s2l_filter_split sp;
+            for (int k = 0; k < 2 && f; k++)
+                if (s2l_rmap_split_filter(k ? g : u, f, NULL, 0, &sp, &e) == 0) {
+                    CHECK(sp.residue && strstr(sp.ldap_filter, "=AbC)") && !strstr(sp.ldap_filter, "(|"));
+                    s2l_filter_split_fini(&sp);
+                } else {
+                    CHECK(false);
+                }
+            s2l_filter_destroy(f);
+        }
+        json_decref(ids);
+        /* emails.value eq: one LDAP attribute per email type where no email
+         * is kept as JSON; the default OpenLDAP mapping keeps other types in
+         * scimEmail, compared case-exactly: there the gateway decides */
+        const char *any = "emails.value eq \"bjensen@example.com\"";
+        s2l_error e = {0};
+        s2l_filter *f = s2l_filter_parse(any, strlen(any), NULL, &e);
+        s2l_filter_split sp;
+        if (f && s2l_rmap_split_filter(u, f, NULL, 0, &sp, &e) == 0) {
+            bool keeps_json = strstr(maps[m].file, "openldap") != NULL;
+            if (sp.residue != keeps_json)
+                fprintf(stderr, "%s %s: residue %d (%s)\n", maps[m].file, any, sp.residue, sp.ldap_filter);
+            CHECK(sp.residue == keeps_json);
+            s2l_filter_split_fini(&sp);
+        } else {
+            CHECK(false);
+        }
+        s2l_filter_destroy(f);
+        /* strict mode trusts nothing: the work email may be anywhere */
+        const char *work = "emails[type eq \"work\" and value eq \"bjensen@example.com\"]";
+        f = s2l_filter_parse(work, strlen(work), NULL, &e);
+        if (f && s2l_rmap_split_filter(u, f, NULL, S2L_SPLIT_STRICT, &sp, &e) == 0) {
+            if (strstr(maps[m].file, "openldap"))
+                CHECK(sp.residue && strstr(sp.ldap_filter, "scimEmail=*") != NULL);
+            s2l_filter_split_fini(&sp);
+        } else {
+            CHECK(false);
+        }
+        s2l_filter_destroy(f);
+        s2l_mapping_destroy(map);
+    }
+}
+
 int main(void)
 {
     if (!mf_init(&fx)) {
@@ -362,6 +483,7 @@ int main(void)
         test_filter_attrs();
         test_filter_match_on_rendered();
         test_directory_mappings();
+        test_hot_paths_default_mappings();
     }
     s2l_subschema_destroy(openldap_ss);
     s2l_subschema_destroy(samba_ss);
