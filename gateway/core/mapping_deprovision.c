@@ -589,6 +589,36 @@ json_t *s2l_rmap_plan_delete(const s2l_rmap *rm, const json_t *entry, s2l_error 
     return out;
 }
 
+char **s2l_rmap_delete_read_attrs(const s2l_rmap *rm)
+{
+    const s2l_dp_policy *p = &rm->dp_delete;
+    char **v = calloc(1, sizeof *v);
+    bool ok = v != NULL;
+    if (ok && rm->info.version_attr)
+        ok = s2l_strv_add(&v, rm->info.version_attr, true) == 0;
+    if (ok && p->lock)
+        ok = s2l_strv_add(&v, LOCK_ATTR, true) == 0;
+    for (size_t i = 0; ok && i < p->n_set; i++)
+        ok = s2l_strv_add(&v, p->set[i].ldap, true) == 0;
+    if (ok && v[0] == NULL)
+        ok = s2l_strv_add(&v, "1.1", false) == 0; /* no attributes: just the DN */
+    if (!ok) {
+        s2l_strv_free(v);
+        return NULL;
+    }
+    return v;
+}
+
+bool s2l_rmap_is_policy_flag(const s2l_rmap *rm, const char *attr)
+{
+    const s2l_dp_policy *ps[] = {&rm->dp_inactive, &rm->dp_delete};
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; attr && i < ps[k]->n_set; i++)
+            if (ps[k]->set[i].is_flag && strcasecmp(ps[k]->set[i].ldap, attr) == 0)
+                return true;
+    return false;
+}
+
 /* ---- filters ---- */
 
 char *s2l_dp_inactive_filter(const s2l_rmap *rm, s2l_error *err)

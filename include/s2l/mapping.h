@@ -441,6 +441,17 @@ json_t *s2l_rmap_plan_update_entry(const s2l_rmap *rm, const json_t *entry, cons
  * RFC 7644 §3.6 requires). */
 json_t *s2l_rmap_plan_delete(const s2l_rmap *rm, const json_t *entry, s2l_error *err);
 
+/* What DELETE reads before s2l_rmap_plan_delete: the version attribute and
+ * the attributes of the delete policy ("1.1" when none). NULL-terminated,
+ * free with s2l_strv_free; NULL on out of memory. */
+char **s2l_rmap_delete_read_attrs(const s2l_rmap *rm);
+
+/* Whether attr is an integer flag of a deprovisioning policy (e.g.
+ * userAccountControl): its changes are a delete of the value read plus an
+ * add, so LDAP refusing the delete (16, 19/20) means someone changed the
+ * attribute since it was read (the handlers plan once more, then 409). */
+bool s2l_rmap_is_policy_flag(const s2l_rmap *rm, const char *attr);
+
 /* provisioning.protected: the LDAP filter of entries never modified,
  * renamed, disabled or deleted (borrowed), or NULL. */
 const char *s2l_rmap_protected_filter(const s2l_rmap *rm);

@@ -376,6 +376,25 @@ static void policy_components(void)
     json_decref(p);
     json_decref(e);
 
+    /* what DELETE reads first: the version (If-Match) and the policy's attributes */
+    char **ra = s2l_rmap_delete_read_attrs(u);
+    CHECK(ra && s2l_strv_len(ra) == 2 && strcmp(ra[0], "entryCSN") == 0 && strcmp(ra[1], "employeeType") == 0);
+    s2l_strv_free(ra);
+    /* the default policy: the version attribute only */
+    ra = s2l_rmap_delete_read_attrs(T(ol, "User"));
+    CHECK(ra && s2l_strv_len(ra) == 1 && strcmp(ra[0], "entryCSN") == 0);
+    s2l_strv_free(ra);
+    /* AD: the version (uSNChanged), nothing for the default DELETE */
+    ra = s2l_rmap_delete_read_attrs(T(ad, "User"));
+    CHECK(ra && s2l_strv_len(ra) == 1 && strcasecmp(ra[0], "uSNChanged") == 0);
+    s2l_strv_free(ra);
+    /* flags (a conflict on them is planned again, then 409) versus values */
+    CHECK(s2l_rmap_is_policy_flag(u, "x-flags") && s2l_rmap_is_policy_flag(u, "X-FLAGS"));
+    CHECK(!s2l_rmap_is_policy_flag(u, "employeeType") && !s2l_rmap_is_policy_flag(u, "uid"));
+    CHECK(s2l_rmap_is_policy_flag(T(ad, "User"), "userAccountControl"));
+    CHECK(!s2l_rmap_is_policy_flag(T(ds, "User"), "nsAccountLock"));
+    CHECK(!s2l_rmap_is_policy_flag(T(ol, "User"), "pwdAccountLockedTime"));
+
     /* reactivating undoes each: our lock value only, the flag bits only, back to base_dn */
     e = J("{\"dn\":\"uid=bo,ou=disabled,ou=people,dc=example,dc=org\",\"attrs\":{\"entryUUID\":"
           "[\"11111111-2222-3333-4444-555555555555\"],\"uid\":[\"bo\"],\"sn\":[\"bo\"],\"pwdAccountLockedTime\":"
