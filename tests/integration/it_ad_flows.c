@@ -561,6 +561,11 @@ static void groups_flow(const char *uid1, const char *uid2)
     free(udn2);
 }
 
+static bool ad_disabled(const json_t *e)
+{
+    return (uac_of(e) & 2) == 2;
+}
+
 int main(void)
 {
     if (!dir_env_start(&env, h_ad_start, h_ad_unavailable, "Samba AD DC"))
@@ -582,6 +587,10 @@ int main(void)
     dir_list_paging(&env);
     user_delete(entra);
     user_delete(okta);
+    static const dir_policy_case policies = {.mapping = "mappings/active-directory.json", .rdn_attr = "CN",
+                                             .people = H_AD_PEOPLE, .groups = H_AD_GROUPS, .suffix = H_AD_SUFFIX,
+                                             .inactive = ad_disabled};
+    dir_policies_flow(&env, &policies);
     fprintf(stderr, "Samba AD DC: flows took %.1f s\n", (h_now_ms() - t0) / 1000);
     static const char *const secrets[] = {OKTA_PW, OKTA_PW2, OKTA_PW3, NULL};
     dir_check_log_clean(&env, secrets);
