@@ -469,6 +469,22 @@ json_t *s2l_rmap_default_group_adds(const s2l_rmap *rm, const char *member_dn, s
 const char *s2l_rmap_boundary(const s2l_rmap *rm);
 bool s2l_rmap_dn_in_boundary(const s2l_rmap *rm, const char *dn);
 
+/* ---- AD range retrieval (ldap.range_retrieval; big groups' member) ---- */
+
+/* Whether key is "<attr>;range=<lo>-<hi>" or "<attr>;range=<lo>-*" (last):
+ * the length of <attr> and the bounds. */
+bool s2l_range_parse(const char *key, size_t *base_len, unsigned long *lo, unsigned long *hi, bool *last);
+/* Moves every ranged attribute of entry ({"dn","attrs"}) into its plain name
+ * (values appended) and returns what is still to read: an array of
+ * {"attr": "member", "next": "member;range=<hi+1>-*", "from": hi+1} for the
+ * ranges that did not end in "*" (empty when the entry is complete); NULL on
+ * out of memory. The caller reads "next" on the entry's DN (base scope), puts
+ * the returned attributes into entry's attrs and calls this again. */
+json_t *s2l_entry_merge_ranges(json_t *entry);
+/* ldap.range_retrieval of the type: values per range its delta attributes
+ * (member) are read in, or 0 (read whole: every directory but AD). */
+unsigned s2l_rmap_range_size(const s2l_rmap *rm);
+
 /* True when a mapped password is AD's unicodePwd, which the directory takes
  * only over LDAPS or StartTLS (the gateway refuses to start otherwise). */
 bool s2l_mapping_needs_tls(const s2l_mapping *m);

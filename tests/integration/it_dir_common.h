@@ -240,6 +240,20 @@ typedef struct dir_policy_case {
     bool (*inactive)(const json_t *entry); /* the policy's mark (flag bit, nsAccountLock) */
 } dir_policy_case;
 
+/* Writes mapping m to a temporary file: its path (malloc'd; unlink and free it). */
+static inline char *dir_write_mapping(const json_t *m)
+{
+    const char *tmp = getenv("TMPDIR");
+    char *out = malloc(4096);
+    H_REQUIRE(out != NULL);
+    snprintf(out, 4096, "%s/s2l-mapping-XXXXXX.json", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemps(out, 5);
+    H_REQUIRE(fd >= 0);
+    close(fd);
+    H_REQUIRE(json_dump_file(m, out, JSON_INDENT(2)) == 0);
+    return out;
+}
+
 /* The directory's mapping with move_to for active: false (inside the users'
  * OU), a DELETE policy (the same mark, moved out of the scope), protected
  * entries (title "Protected Account") and a default group ("All Staff").
@@ -271,13 +285,7 @@ static inline char *dir_policy_mapping(dir_env *env, const dir_policy_case *c, c
     json_object_set_new(json_object_get(rt, "deprovision"), "delete", del);
     json_object_set_new(rt, "provisioning", json_pack("{s:s, s:[s], s:s}", "protected", "(title=Protected Account)",
                                                       "default_groups", staff, "boundary", c->suffix));
-    const char *tmp = getenv("TMPDIR");
-    char *out = malloc(4096);
-    snprintf(out, 4096, "%s/s2l-mapping-XXXXXX.json", tmp && *tmp ? tmp : "/tmp");
-    int fd = mkstemps(out, 5);
-    H_REQUIRE(fd >= 0);
-    close(fd);
-    H_REQUIRE(json_dump_file(m, out, JSON_INDENT(2)) == 0);
+    char *out = dir_write_mapping(m);
     json_decref(m);
     return out;
 }
