@@ -6,7 +6,10 @@
  *                      DN does not already guarantee it
  *   CR_UNIQUE_CHECKED  409 uniqueness when taken
  *   CR_ADD             the add, asking for the entry back (post-read)
- *   CR_ADDED           the LDAP error; or the mapping's provisioning.default_groups:
+ *   CR_ADDED           the LDAP error; an AD user with a password was added disabled
+ *                      with it: enable it now (s2l_rmap_enable_after_password)
+ *   CR_ENABLED         refused → the create is undone (CR_UNDONE); else the mapping's
+ *                      provisioning.default_groups:
  *                      the new entry added to each (one modify per group, in parallel)
  *   CR_GROUPS_ADDED    all joined → 201 with the resource read back (its groups);
  *                      one refused → the create is undone: the entry is deleted
@@ -43,6 +46,8 @@ struct create_op {
         CR_UNIQUE_CHECKED,
         CR_ADD,
         CR_ADDED,
+        CR_ENABLED,
+        CR_JOIN,
         CR_GROUPS_ADDED,
         CR_UNDONE,
         CR_UNDONE_REFS,
@@ -52,6 +57,10 @@ struct create_op {
     json_t *add_entry;           /* {"dn","attrs"} */
     const char *dn;              /* borrowed from add_entry */
     json_t *post_entry;          /* the entry the add returned, or NULL */
+    json_t *enable_mods;         /* AD: the modify enabling the account after its password */
+    s2l_ldap_result undo_cause;  /* why the create is undone (enable refused); diag: undo_diag */
+    char *undo_diag;
+    bool undo_enable;            /* undoing because the enable was refused (else a group) */
     json_t *groups;              /* s2l_rmap_default_group_adds */
     group_join *joins;
     const group_join *failed;    /* the first join refused */
@@ -63,6 +72,8 @@ static void create_fini(res_op *base)
     json_decref(op->new_res);
     json_decref(op->add_entry);
     json_decref(op->post_entry);
+    json_decref(op->enable_mods);
+    free(op->undo_diag);
     json_decref(op->groups);
     for (size_t i = 0; op->joins && i < json_array_size(op->groups); i++)
         free(op->joins[i].diag);
@@ -117,6 +128,10 @@ static void fail_join(create_op *op)
 {
     const group_join *j = op->failed;
     s2l_req *req = op->base.req;
+    if (op->undo_enable) {
+        s2l_req_fail_ldap(req, &op->undo_cause, res_info(&op->base)->name);
+        return;
+    }
     if (j->rc == LDAP_NO_SUCH_OBJECT) {
         s2l_req_fail(req, 500, NULL, "the default group %s (provisioning.default_groups) does not exist in the "
                                      "directory; the %s was not created", j->dn, res_info(&op->base)->name);
@@ -172,6 +187,11 @@ static void create_advance(res_op *base, const s2l_ldap_result *res)
                 return;
             }
             s2l_policy_report(req, base->rm, json_object_get(op->add_entry, "notes"));
+            /* AD: the password first, then the enable */
+            if ((op->enable_mods = s2l_rmap_enable_after_password(base->rm, op->add_entry, &err)) == NULL) {
+                res_fail(base, &err, 500, NULL, "the resource cannot be stored");
+                return;
+            }
             if ((op->dn = json_string_value(json_object_get(op->add_entry, "dn"))) == NULL) {
                 res_oom(base);
                 return;
@@ -219,6 +239,35 @@ static void create_advance(res_op *base, const s2l_ldap_result *res)
             }
             if (json_array_get(res->entries, 0))
                 op->post_entry = json_incref(json_array_get(res->entries, 0));
+            if (json_array_size(op->enable_mods) == 0) {
+                op->step = CR_JOIN;
+                break;
+            }
+            /* the post-read entry shows it disabled: read back at the end */
+            json_decref(op->post_entry);
+            op->post_entry = NULL;
+            op->step = CR_ENABLED;
+            if (s2l_req_ldap_modify(req, op->dn, op->enable_mods, NULL, res_on_ldap, op) < 0)
+                res_oom(base);
+            return;
+        }
+        case CR_ENABLED:
+            if (res->rc != LDAP_SUCCESS) {
+                /* a user that cannot be enabled was not created as asked: undone */
+                op->undo_enable = true;
+                op->undo_cause = (s2l_ldap_result){.rc = res->rc, .msgid = res->msgid};
+                if (res->diag && (op->undo_diag = strdup(res->diag)) != NULL)
+                    op->undo_cause.diag = op->undo_diag;
+                s2l_log(S2L_LOG_WARN, "event=enable_after_password_failed req=%llu rc=%d",
+                        (unsigned long long)req->id, res->rc);
+                op->step = CR_UNDONE;
+                if (s2l_req_ldap_delete(req, op->dn, res_on_ldap, op) < 0)
+                    res_oom(base);
+                return;
+            }
+            op->step = CR_JOIN;
+            break;
+        case CR_JOIN: {
             op->step = CR_GROUPS_ADDED;
             int rc = join_default_groups(op);
             if (rc != 0)

@@ -452,6 +452,14 @@ char **s2l_rmap_delete_read_attrs(const s2l_rmap *rm);
  * attribute since it was read (the handlers plan once more, then 409). */
 bool s2l_rmap_is_policy_flag(const s2l_rmap *rm, const char *attr);
 
+/* Active Directory enables an account only once it has a password: for a
+ * new entry (s2l_rmap_to_ldap's answer) that sets a unicodePwd password and
+ * is active, the active_false flags (userAccountControl 0x2) are set in
+ * add_entry (created disabled, 514, with its password) and the modifications
+ * that enable it afterwards are returned (delete 514, add 512). Otherwise an
+ * empty array and add_entry unchanged. NULL + *err on out of memory. */
+json_t *s2l_rmap_enable_after_password(const s2l_rmap *rm, json_t *add_entry, s2l_error *err);
+
 /* provisioning.protected: the LDAP filter of entries never modified,
  * renamed, disabled or deleted (borrowed), or NULL. */
 const char *s2l_rmap_protected_filter(const s2l_rmap *rm);

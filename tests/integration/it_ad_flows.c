@@ -88,8 +88,10 @@ static char *entra_user_create(void)
     H_CHECK_STR(h_ldap_attr(e, "company"), "Contoso");
     H_CHECK_STR(h_ldap_attr(e, "employeenumber"), "4711");
     H_CHECK_STR(h_ldap_attr(e, "msds-cloudextensionattribute1"), ENTRA_EXT);
-    /* NORMAL_ACCOUNT, enabled */
+    /* NORMAL_ACCOUNT, enabled, in the add itself (no password: nothing to set first) */
     H_CHECK_INT(uac_of(e), 512);
+    H_CHECK(h_ldap_attr(e, "usncreated") && h_ldap_attr(e, "usnchanged") &&
+            strcmp(h_ldap_attr(e, "usncreated"), h_ldap_attr(e, "usnchanged")) == 0);
     json_decref(e);
     return id;
 }
@@ -333,8 +335,11 @@ static char *okta_user_create(void)
     H_CHECK_STR(h_ldap_attr(e, "l"), "Portland");
     H_CHECK_STR(h_ldap_attr(e, "c"), "US");
     H_CHECK_STR(h_ldap_attr(e, "telephonenumber"), "+1 555 0200");
-    /* the password went in with the enable, in the add itself */
+    /* added disabled with its password, then enabled by a modify: the
+     * order AD needs (an account is enabled only once it has a password) */
     H_CHECK_INT(uac_of(e), 512);
+    H_CHECK(h_ldap_attr(e, "usncreated") && h_ldap_attr(e, "usnchanged") &&
+            strtoll(h_ldap_attr(e, "usnchanged"), NULL, 10) > strtoll(h_ldap_attr(e, "usncreated"), NULL, 10));
     json_decref(e);
     /* unicodePwd is write-only in AD: the proof is a bind, over LDAPS */
     char *dn = dir_dn(env.s, id);

@@ -536,6 +536,47 @@ static void syntax_checks(void)
     CHECK(s2l_dn_parent("dc=org") == NULL);
 }
 
+/* ---- AD: the password before the enable ---- */
+
+static void enable_after_password(void)
+{
+    const s2l_rmap *u = T(ad, "User");
+    s2l_error err = {0};
+    json_t *r = J("{\"userName\":\"pw@example.test\",\"password\":\"Pass-word-1!\",\"active\":true}");
+    json_t *e = s2l_rmap_to_ldap(u, r, EMPTY, &err);
+    CHECK(e && json_is(s2l_map_get_ci(json_object_get(e, "attrs"), "userAccountControl"), "[\"512\"]"));
+    json_t *mods = e ? s2l_rmap_enable_after_password(u, e, &err) : NULL;
+    /* added disabled, enabled after: only bit 0x2 changes */
+    CHECK(json_is(s2l_map_get_ci(json_object_get(e, "attrs"), "userAccountControl"), "[\"514\"]"));
+    CHECK(json_is(mods, "[{\"op\":\"delete\",\"attr\":\"userAccountControl\",\"values\":[\"514\"]},"
+                        "{\"op\":\"add\",\"attr\":\"userAccountControl\",\"values\":[\"512\"]}]"));
+    json_decref(mods);
+    json_decref(e);
+    json_decref(r);
+    /* no password, or created inactive: one add, as planned */
+    const char *as_is[] = {"{\"userName\":\"np@example.test\",\"active\":true}",
+                           "{\"userName\":\"off@example.test\",\"password\":\"Pass-word-1!\",\"active\":false}"};
+    const char *uac[] = {"[\"512\"]", "[\"514\"]"};
+    for (size_t i = 0; i < 2; i++) {
+        r = J(as_is[i]);
+        e = s2l_rmap_to_ldap(u, r, EMPTY, &err);
+        mods = e ? s2l_rmap_enable_after_password(u, e, &err) : NULL;
+        CHECK(json_is(mods, "[]"));
+        CHECK(e && json_is(s2l_map_get_ci(json_object_get(e, "attrs"), "userAccountControl"), uac[i]));
+        json_decref(mods);
+        json_decref(e);
+        json_decref(r);
+    }
+    /* not AD: nothing */
+    r = J("{\"userName\":\"ol\",\"password\":\"pw-1\",\"active\":true}");
+    e = s2l_rmap_to_ldap(T(ol, "User"), r, EMPTY, &err);
+    mods = e ? s2l_rmap_enable_after_password(T(ol, "User"), e, &err) : NULL;
+    CHECK(json_is(mods, "[]"));
+    json_decref(mods);
+    json_decref(e);
+    json_decref(r);
+}
+
 /* ---- AD range retrieval ---- */
 
 static bool strv_has(char *const *v, const char *s)
@@ -620,6 +661,7 @@ int main(void)
         policy_components();
         provisioning_scope();
         range_retrieval();
+        enable_after_password();
     }
     transforms();
     syntax_checks();
