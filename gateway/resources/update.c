@@ -432,11 +432,12 @@ static void drop_absent_values(update_op *op)
 
 /* The modify deleted the value of a deprovisioning flag as read
  * (userAccountControl) and LDAP refused that: someone changed the attribute
- * since the read (16 on the delete; 19/20 on a single-valued attribute). */
+ * since the read (16 on the delete, AD and slapd; 20 when the add meets a
+ * value that came meanwhile). Not 19: that is AD refusing a password sent in
+ * the same request (0000052D), which answers 400 as it is. */
 static bool flag_conflict(const update_op *op, const s2l_ldap_result *res)
 {
-    if (res->rc != LDAP_NO_SUCH_ATTRIBUTE && res->rc != LDAP_CONSTRAINT_VIOLATION &&
-        res->rc != LDAP_TYPE_OR_VALUE_EXISTS)
+    if (res->rc != LDAP_NO_SUCH_ATTRIBUTE && res->rc != LDAP_TYPE_OR_VALUE_EXISTS)
         return false;
     size_t i;
     json_t *mod;
@@ -584,6 +585,10 @@ static void update_advance(res_op *base, const s2l_ldap_result *res)
                 break;
             }
             if (res->rc != LDAP_SUCCESS) {
+                if (res->rc == LDAP_NO_SUCH_OBJECT && op->newsuperior)
+                    s2l_log(S2L_LOG_ERROR, "event=deprovision_move_failed req=%llu type=%s rc=32 "
+                                           "hint=\"does deprovision.active_false.move_to exist?\"",
+                            (unsigned long long)req->id, type_name);
                 s2l_req_fail_ldap(req, res, type_name);
                 return;
             }

@@ -388,6 +388,13 @@ static void okta_user_password_and_status(const char *id)
     json_decref(before);
     json_decref(after);
     H_CHECK_INT(h_ldap_bind_rc(env.s, dn, OKTA_PW2), LDAP_SUCCESS);
+    /* the same with a deactivation in the request: still the password's 400
+     * (not a conflict on userAccountControl), the account still enabled */
+    r = it_patch(env.g, id, "[{\"op\":\"replace\",\"value\":{\"active\":false,\"password\":\"abc\"}}]");
+    IT_CHECK_ERROR(r, 400, "invalidValue");
+    H_CHECK(r.body && strstr(r.body, "password policy") != NULL);
+    h_resp_free(&r);
+    H_CHECK_INT(uac(id), 512);
 
     /* deactivate: the account cannot log in (data 533); reactivate: it can */
     r = it_patch(env.g, id, "[{\"op\":\"replace\",\"value\":{\"active\":false}}]");
