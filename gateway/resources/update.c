@@ -16,7 +16,7 @@
  *   UP_MODIFY         the modify, asking for the entry back (post-read)
  *   UP_MODIFIED       32 → start over once (before a rename only); a policy
  *                     flag (userAccountControl) changed since it was read
- *                     (16/19/20 on its delete) → plan again once, then 409; 16 (or
+ *                     (16/20 on its delete) → plan again once, then 409; 16 (or
  *                     Samba's 53 "already deleted") → probe the deleted
  *                     values; 65 → again with the placeholder; any
  *                     other error after a rename → roll the rename back
@@ -709,7 +709,7 @@ static void update_advance(res_op *base, const s2l_ldap_result *res)
                     return;
                 break;
             }
-            if (op->conflict) {
+            if (op->conflict && res->rc == LDAP_SUCCESS) {
                 fail_conflict(op);
                 return;
             }
