@@ -136,33 +136,6 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
     reload_auth(arg);
 }
 
-/* Mapping features the request handlers do not carry out yet: refused at
- * start, so that a configured safeguard (a protected admin account) is never
- * silently ignored. NULL when everything is supported. */
-static const char *not_yet_supported(const s2l_mapping *m, const char **type)
-{
-    for (size_t i = 0; i < s2l_mapping_count(m); i++) {
-        const s2l_rmap *rm = s2l_mapping_at(m, i);
-        s2l_dp_info on_false, on_delete;
-        s2l_rmap_deprovision_info(rm, false, &on_false);
-        s2l_rmap_deprovision_info(rm, true, &on_delete);
-        *type = s2l_rmap_info_of(rm)->name;
-        if (on_false.move_to)
-            return "deprovision.active_false.move_to";
-        if (!on_delete.hard_delete)
-            return "deprovision.delete (other than \"delete\")";
-        if (s2l_rmap_protected_filter(rm))
-            return "provisioning.protected";
-        s2l_error err;
-        json_t *dg = s2l_rmap_default_group_adds(rm, "cn=x", &err);
-        size_t n = json_array_size(dg);
-        json_decref(dg);
-        if (n > 0)
-            return "provisioning.default_groups";
-    }
-    return NULL;
-}
-
 /* Whether every server of ldap.uri (space-separated) is ldaps://. */
 static bool all_ldaps(const char *uris)
 {
@@ -192,12 +165,6 @@ static int load(const char *path, s2l_config **cfg, s2l_mapping **mapping)
     }
     if (s2l_mapping_count(*mapping) == 0) {
         fprintf(stderr, "scim2ldap: %s: the mapping defines no resource type\n", (*cfg)->mapping_path);
-        return -1;
-    }
-    const char *type = NULL, *missing = not_yet_supported(*mapping, &type);
-    if (missing != NULL) {
-        fprintf(stderr, "scim2ldap: %s: %s: %s is not supported by this version of the gateway yet\n",
-                (*cfg)->mapping_path, type, missing);
         return -1;
     }
     /* AD takes unicodePwd only over an encrypted connection; better to say so now

@@ -589,6 +589,82 @@ json_t *s2l_rmap_plan_delete(const s2l_rmap *rm, const json_t *entry, s2l_error 
     return out;
 }
 
+char **s2l_rmap_delete_read_attrs(const s2l_rmap *rm)
+{
+    const s2l_dp_policy *p = &rm->dp_delete;
+    char **v = calloc(1, sizeof *v);
+    bool ok = v != NULL;
+    if (ok && rm->info.version_attr)
+        ok = s2l_strv_add(&v, rm->info.version_attr, true) == 0;
+    if (ok && p->lock)
+        ok = s2l_strv_add(&v, LOCK_ATTR, true) == 0;
+    for (size_t i = 0; ok && i < p->n_set; i++)
+        ok = s2l_strv_add(&v, p->set[i].ldap, true) == 0;
+    if (ok && v[0] == NULL)
+        ok = s2l_strv_add(&v, "1.1", false) == 0; /* no attributes: just the DN */
+    if (!ok) {
+        s2l_strv_free(v);
+        return NULL;
+    }
+    return v;
+}
+
+bool s2l_rmap_is_policy_flag(const s2l_rmap *rm, const char *attr)
+{
+    const s2l_dp_policy *ps[] = {&rm->dp_inactive, &rm->dp_delete};
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; attr && i < ps[k]->n_set; i++)
+            if (ps[k]->set[i].is_flag && strcasecmp(ps[k]->set[i].ldap, attr) == 0)
+                return true;
+    return false;
+}
+
+/* The add attrs hold the value of a unicodePwd password entry. */
+static bool adds_unicodepwd(const s2l_rmap *rm, const json_t *attrs)
+{
+    for (size_t i = 0; i < rm->n_entries; i++) {
+        const s2l_mentry *me = &rm->entries[i];
+        if (!me->is_password || me->pw_scheme != S2L_PW_UNICODEPWD)
+            continue;
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)attrs, k, v) {
+            size_t n = strlen(me->ldap);
+            if (strncasecmp(k, me->ldap, n) == 0 && (k[n] == 0 || k[n] == ';') && json_array_size(v) > 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+json_t *s2l_rmap_enable_after_password(const s2l_rmap *rm, json_t *add_entry, s2l_error *err)
+{
+    json_t *mods = json_array(), *attrs = json_object_get(add_entry, "attrs");
+    char num[32], was[32];
+    if (mods == NULL)
+        goto oom;
+    if (!adds_unicodepwd(rm, attrs))
+        return mods;
+    for (size_t i = 0; i < rm->dp_inactive.n_set; i++) {
+        const s2l_dp_set *it = &rm->dp_inactive.set[i];
+        json_t *vals = it->is_flag ? s2l_map_get_ci(attrs, it->ldap) : NULL;
+        long long v;
+        if (!int_value(json_string_value(json_array_get(vals, 0)), &v) || ((unsigned long long)v & it->flag) != 0)
+            continue; /* not written, or created inactive anyway */
+        /* added disabled; enabled by a modify once the password is in */
+        snprintf(was, sizeof was, "%lld", v);
+        snprintf(num, sizeof num, "%lld", (long long)((unsigned long long)v | it->flag));
+        if (json_array_set_new(vals, 0, json_string(num)) < 0 || add_mod(mods, "delete", it->ldap, num) < 0 ||
+            add_mod(mods, "add", it->ldap, was) < 0)
+            goto oom;
+    }
+    return mods;
+oom:
+    json_decref(mods);
+    s2l_error_set(err, 500, NULL, "out of memory");
+    return NULL;
+}
+
 /* ---- filters ---- */
 
 char *s2l_dp_inactive_filter(const s2l_rmap *rm, s2l_error *err)

@@ -187,6 +187,7 @@ struct s2l_rmap {
     char **default_groups;      /* provisioning.default_groups (DNs) */
     size_t n_default_groups;
     char *boundary;             /* provisioning.boundary; defaults to base_dn */
+    unsigned range_size;        /* ldap.range_retrieval: delta attributes read as "member;range=0-<n-1>" (0: whole) */
     char *keep_attr;            /* ldap.keep_attribute: where content kept by policy lives (JSON values) */
     s2l_policies policies;      /* the mapping's policies with this type's full schemas */
     s2l_resource_type full_rt;  /* the type with its complete schemas (policies.full) */

@@ -1015,7 +1015,7 @@ static bool parse_ldap_settings(load_ctx *c, s2l_rmap *rm, const s2l_resource_ty
     static const char *const keys[] = {"base_dn", "scope", "object_classes", "object_filter", "rdn",
                                        "id_attribute", "id_syntax", "created_attribute", "modified_attribute",
                                        "version_attribute", "sort_attribute", "unique_attribute",
-                                       "ordering_rules", "keep_attribute", NULL};
+                                       "ordering_rules", "keep_attribute", "range_retrieval", NULL};
     char *scope = NULL, *syntax = NULL, **rdn_texts = NULL;
     size_t n_rdn_texts = 0;
     bool ok = false;
@@ -1033,6 +1033,14 @@ static bool parse_ldap_settings(load_ctx *c, s2l_rmap *rm, const s2l_resource_ty
         !get_strv(c, l, "rdn", where, false, &rdn_texts, &n_rdn_texts) ||
         !get_ldap_attr(c, l, "keep_attribute", where, false, &rm->keep_attr))
         goto out; /* "rdn" is required: get_strv refuses a missing member */
+    const json_t *rr = json_object_get(l, "range_retrieval");
+    if (rr != NULL) {
+        if (!json_is_integer(rr) || json_integer_value(rr) < 0 || json_integer_value(rr) > 1000000) {
+            lerr(c, where, "\"range_retrieval\" must be an integer from 0 (off) to 1000000 (values per range)");
+            goto out;
+        }
+        rm->range_size = (unsigned)json_integer_value(rr);
+    }
     if (scope == NULL || strcmp(scope, "one") == 0) {
         rm->info.scope = S2L_SCOPE_ONE;
     } else if (strcmp(scope, "sub") == 0) {

@@ -69,6 +69,15 @@ char **s2l_rmap_read_attrs(const s2l_rmap *rm, const s2l_projection *p)
             continue;
         if (!s2l_projection_wants(p, &rm->rt, view_of(rm, me), me->attr))
             continue;
+        if (me->delta && rm->range_size > 0) {
+            /* AD's incremental retrieval: the first range; the rest is read by the
+             * handlers (s2l_range_parse) */
+            char ranged[256];
+            snprintf(ranged, sizeof ranged, "%s;range=0-%u", me->ldap, rm->range_size - 1);
+            if (strv_add_unique(&v, &n, &cap, ranged) < 0)
+                goto fail;
+            continue;
+        }
         if (strv_add_unique(&v, &n, &cap, me->ldap) < 0)
             goto fail;
         if (me->by_policy) {

@@ -371,6 +371,15 @@ int s2l_req_ldap_rename(s2l_req *req, const char *dn, const char *newrdn, s2l_re
     return link_op(req, o, s2l_ldap_rename(req->gw->pool, dn, newrdn, NULL, true, 0, on_op_done, o));
 }
 
+int s2l_req_ldap_move(s2l_req *req, const char *dn, const char *newrdn, const char *new_superior,
+                      s2l_req_ldap_cb *cb, void *arg)
+{
+    s2l_req_op *o = new_op(req, cb, arg);
+    if (o == NULL)
+        return -1;
+    return link_op(req, o, s2l_ldap_rename(req->gw->pool, dn, newrdn, new_superior, true, 0, on_op_done, o));
+}
+
 int s2l_req_ldap_delete(s2l_req *req, const char *dn, s2l_req_ldap_cb *cb, void *arg)
 {
     s2l_req_op *o = new_op(req, cb, arg);

@@ -158,6 +158,9 @@ int s2l_req_ldap_add(s2l_req *req, const char *dn, const json_t *attrs, char *co
 int s2l_req_ldap_modify(s2l_req *req, const char *dn, const json_t *mods, char *const *post_read,
                         s2l_req_ldap_cb *cb, void *arg);
 int s2l_req_ldap_rename(s2l_req *req, const char *dn, const char *newrdn, s2l_req_ldap_cb *cb, void *arg);
+/* A rename into another container (modrdn with newSuperior): deprovisioning moves. */
+int s2l_req_ldap_move(s2l_req *req, const char *dn, const char *newrdn, const char *new_superior,
+                      s2l_req_ldap_cb *cb, void *arg);
 int s2l_req_ldap_delete(s2l_req *req, const char *dn, s2l_req_ldap_cb *cb, void *arg);
 
 /* ---- local requests: no HTTP connection ----

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lookup.h"
+#include "ranges.h"
 #include "s2l/log.h"
 
 /* ---- the op ---- */
@@ -219,6 +220,8 @@ int res_probe_value(res_op *op, const char *dn, const char *attr, const char *va
 
 /* ---- sub-operation: resolve references ----
  *
+ *   REFS_RANGES      AD range retrieval: ranged attributes ("member;range=0-1499")
+ *                    read to the end (ranges.h)
  *   REFS_GROUPS      users' groups by search (mapping "source": "search"): one
  *                    search per entry, whose DNs go into the entry
  *   REFS_COLLECT     the DNs the entries hold; a big group's members through
@@ -226,7 +229,7 @@ int res_probe_value(res_op *op, const char *dn, const char *attr, const char *va
  *   REFS_MEMBERS_OF  what memberOf did not cover, one base search per DN
  *   REFS_DONE        done(op, NULL)
  */
-enum { REFS_GROUPS, REFS_COLLECT, REFS_MEMBERS_OF, REFS_DONE };
+enum { REFS_RANGES, REFS_GROUPS, REFS_COLLECT, REFS_MEMBERS_OF, REFS_DONE };
 
 /* Past this many member DNs, a group's members are resolved with one memberOf
  * search per type rather than one base search per member. */
@@ -319,7 +322,18 @@ static int refs_run(res_op *op, const s2l_ldap_result *res)
     s2l_req *req = op->req;
     for (;; res = NULL) {
         switch (rs->step) {
+        case REFS_RANGES: {
+            rs->step = REFS_GROUPS;
+            int rc = s2l_rmap_range_size(op->rm) ? s2l_ranges_complete(req, rs->entries, on_refs_lookup, op) : 0;
+            if (rc != 0)
+                return rc;
+            break;
+        }
         case REFS_GROUPS: {
+            if (res) {
+                s2l_req_fail_ldap(req, res, "group members");
+                return -1;
+            }
             rs->step = REFS_COLLECT;
             int rc = refs_search_groups(op);
             if (rc != 0)
@@ -389,7 +403,7 @@ int res_refs_start(res_op *op, const json_t *entries, res_advance_fn *done)
     json_decref(rs->entries);
     json_decref(rs->dns);
     free(rs->groups);
-    *rs = (res_refs){.step = REFS_GROUPS, .done = done, .entries = json_incref((json_t *)entries)};
+    *rs = (res_refs){.step = REFS_RANGES, .done = done, .entries = json_incref((json_t *)entries)};
     return refs_run(op, NULL);
 }
 

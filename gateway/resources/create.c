@@ -6,7 +6,16 @@
  *                      DN does not already guarantee it
  *   CR_UNIQUE_CHECKED  409 uniqueness when taken
  *   CR_ADD             the add, asking for the entry back (post-read)
- *   CR_ADDED           the LDAP error, or 201 with the resource (reply sub-operation)
+ *   CR_ADDED           the LDAP error; an AD user with a password was added disabled
+ *                      with it: enable it now (s2l_rmap_enable_after_password)
+ *   CR_ENABLED         refused → the create is undone (CR_UNDONE); else the mapping's
+ *                      provisioning.default_groups:
+ *                      the new entry added to each (one modify per group, in parallel)
+ *   CR_GROUPS_ADDED    all joined → 201 with the resource read back (its groups);
+ *                      one refused → the create is undone: the entry is deleted
+ *   CR_UNDONE          (references to it removed unless the directory does that)
+ *   CR_UNDONE_REFS     → the group's error
+ *   CR_REPLY           201 with the resource (reply sub-operation)
  */
 #include <ldap.h>
 #include <stdlib.h>
@@ -16,20 +25,120 @@
 #include "common.h"
 #include "lookup.h"
 #include "policy_report.h"
+#include "refint.h"
+#include "s2l/log.h"
 
-typedef struct create_op {
+typedef struct create_op create_op;
+
+/* One default group's modify. */
+typedef struct group_join {
+    create_op *op;
+    const char *dn;              /* borrowed from op->groups */
+    int rc;
+    char *diag;
+} group_join;
+
+struct create_op {
     res_op base;
-    enum { CR_RESOLVE_IDS, CR_TRANSLATE, CR_UNIQUE_CHECKED, CR_ADD, CR_ADDED } step;
+    enum {
+        CR_RESOLVE_IDS,
+        CR_TRANSLATE,
+        CR_UNIQUE_CHECKED,
+        CR_ADD,
+        CR_ADDED,
+        CR_ENABLED,
+        CR_JOIN,
+        CR_GROUPS_ADDED,
+        CR_UNDONE,
+        CR_UNDONE_REFS,
+        CR_REPLY,
+    } step;
     json_t *new_res;             /* the resource as normalised */
     json_t *add_entry;           /* {"dn","attrs"} */
     const char *dn;              /* borrowed from add_entry */
-} create_op;
+    json_t *post_entry;          /* the entry the add returned, or NULL */
+    json_t *enable_mods;         /* AD: the modify enabling the account after its password */
+    s2l_ldap_result undo_cause;  /* why the create is undone (enable refused); diag: undo_diag */
+    char *undo_diag;
+    bool undo_enable;            /* undoing because the enable was refused (else a group) */
+    json_t *groups;              /* s2l_rmap_default_group_adds */
+    group_join *joins;
+    const group_join *failed;    /* the first join refused */
+};
 
 static void create_fini(res_op *base)
 {
     create_op *op = (create_op *)base;
     json_decref(op->new_res);
     json_decref(op->add_entry);
+    json_decref(op->post_entry);
+    json_decref(op->enable_mods);
+    free(op->undo_diag);
+    json_decref(op->groups);
+    for (size_t i = 0; op->joins && i < json_array_size(op->groups); i++)
+        free(op->joins[i].diag);
+    free(op->joins);
+}
+
+static void create_advance(res_op *base, const s2l_ldap_result *res);
+
+static void on_group_joined(s2l_req *req, const s2l_ldap_result *res, void *arg)
+{
+    group_join *j = arg;
+    (void)req;
+    j->rc = res->rc;
+    if (res->rc != LDAP_SUCCESS && res->diag)
+        j->diag = strdup(res->diag);
+    if (--j->op->base.pending == 0)
+        create_advance(&j->op->base, NULL);
+}
+
+/* The new entry joins every default group: 1 (started), 0 (none), -1 (answered). */
+static int join_default_groups(create_op *op)
+{
+    s2l_error err;
+    s2l_error_clear(&err);
+    if ((op->groups = s2l_rmap_default_group_adds(op->base.rm, op->dn, &err)) == NULL) {
+        res_fail(&op->base, &err, 500, NULL, "the default groups cannot be planned");
+        return -1;
+    }
+    size_t n = json_array_size(op->groups);
+    if (n == 0)
+        return 0;
+    if ((op->joins = calloc(n, sizeof *op->joins)) == NULL) {
+        res_oom(&op->base);
+        return -1;
+    }
+    op->base.pending = 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *g = json_array_get(op->groups, i);
+        op->joins[i] = (group_join){.op = op, .dn = json_string_value(json_object_get(g, "dn"))};
+        if (s2l_req_ldap_modify(op->base.req, op->joins[i].dn, json_object_get(g, "mods"), NULL, on_group_joined,
+                                &op->joins[i]) < 0) {
+            res_oom(&op->base);
+            return -1;
+        }
+        op->base.pending++;
+    }
+    return 1;
+}
+
+/* The refused join's answer: the group missing is the mapping's mistake. */
+static void fail_join(create_op *op)
+{
+    const group_join *j = op->failed;
+    s2l_req *req = op->base.req;
+    if (op->undo_enable) {
+        s2l_req_fail_ldap(req, &op->undo_cause, res_info(&op->base)->name);
+        return;
+    }
+    if (j->rc == LDAP_NO_SUCH_OBJECT) {
+        s2l_req_fail(req, 500, NULL, "the default group %s (provisioning.default_groups) does not exist in the "
+                                     "directory; the %s was not created", j->dn, res_info(&op->base)->name);
+        return;
+    }
+    s2l_ldap_result r = {.rc = j->rc, .diag = j->diag};
+    s2l_req_fail_ldap(req, &r, "default group");
 }
 
 /* The DN already guarantees uniqueness of the RDN attribute within a one-level
@@ -78,6 +187,11 @@ static void create_advance(res_op *base, const s2l_ldap_result *res)
                 return;
             }
             s2l_policy_report(req, base->rm, json_object_get(op->add_entry, "notes"));
+            /* AD: the password first, then the enable */
+            if ((op->enable_mods = s2l_rmap_enable_after_password(base->rm, op->add_entry, &err)) == NULL) {
+                res_fail(base, &err, 500, NULL, "the resource cannot be stored");
+                return;
+            }
             if ((op->dn = json_string_value(json_object_get(op->add_entry, "dn"))) == NULL) {
                 res_oom(base);
                 return;
@@ -118,12 +232,81 @@ static void create_advance(res_op *base, const s2l_ldap_result *res)
                 res_oom(base);
             return;
         }
-        case CR_ADDED:
+        case CR_ADDED: {
             if (res->rc != LDAP_SUCCESS) {
                 s2l_req_fail_ldap(req, res, in->name);
                 return;
             }
-            res_reply_resource(base, json_array_get(res->entries, 0), op->dn, 201);
+            if (json_array_get(res->entries, 0))
+                op->post_entry = json_incref(json_array_get(res->entries, 0));
+            if (json_array_size(op->enable_mods) == 0) {
+                op->step = CR_JOIN;
+                break;
+            }
+            /* the post-read entry shows it disabled: read back at the end */
+            json_decref(op->post_entry);
+            op->post_entry = NULL;
+            op->step = CR_ENABLED;
+            if (s2l_req_ldap_modify(req, op->dn, op->enable_mods, NULL, res_on_ldap, op) < 0)
+                res_oom(base);
+            return;
+        }
+        case CR_ENABLED:
+            if (res->rc != LDAP_SUCCESS) {
+                /* a user that cannot be enabled was not created as asked: undone */
+                op->undo_enable = true;
+                op->undo_cause = (s2l_ldap_result){.rc = res->rc, .msgid = res->msgid};
+                if (res->diag && (op->undo_diag = strdup(res->diag)) != NULL)
+                    op->undo_cause.diag = op->undo_diag;
+                s2l_log(S2L_LOG_WARN, "event=enable_after_password_failed req=%llu rc=%d",
+                        (unsigned long long)req->id, res->rc);
+                op->step = CR_UNDONE;
+                if (s2l_req_ldap_delete(req, op->dn, res_on_ldap, op) < 0)
+                    res_oom(base);
+                return;
+            }
+            op->step = CR_JOIN;
+            break;
+        case CR_JOIN: {
+            op->step = CR_GROUPS_ADDED;
+            int rc = join_default_groups(op);
+            if (rc != 0)
+                return;
+            op->step = CR_REPLY;
+            break;
+        }
+        case CR_GROUPS_ADDED:
+            for (size_t i = 0; i < json_array_size(op->groups) && op->failed == NULL; i++)
+                if (op->joins[i].rc != LDAP_SUCCESS)
+                    op->failed = &op->joins[i];
+            if (op->failed == NULL) {
+                /* read back: the post-read entry predates its groups (memberOf) */
+                json_decref(op->post_entry);
+                op->post_entry = NULL;
+                op->step = CR_REPLY;
+                break;
+            }
+            /* in the create's own sequence: without its groups there is no user */
+            s2l_log(S2L_LOG_WARN, "event=default_group_failed req=%llu rc=%d", (unsigned long long)req->id,
+                    op->failed->rc);
+            op->step = CR_UNDONE;
+            if (s2l_req_ldap_delete(req, op->dn, res_on_ldap, op) < 0)
+                res_oom(base);
+            return;
+        case CR_UNDONE:
+            if (res->rc != LDAP_SUCCESS)
+                s2l_log(S2L_LOG_ERROR, "event=create_undo_failed req=%llu rc=%d", (unsigned long long)req->id,
+                        res->rc);
+            op->step = CR_UNDONE_REFS;
+            /* the groups it did join */
+            if (res->rc == LDAP_SUCCESS && s2l_refint_fix(req, base->rm, op->dn, NULL, res_on_lookup, op) != 0)
+                return;
+            break;
+        case CR_UNDONE_REFS:
+            fail_join(op);
+            return;
+        case CR_REPLY:
+            res_reply_resource(base, op->post_entry, op->dn, 201);
             return;
         }
     }

@@ -1,7 +1,8 @@
 /* update.c — PUT and PATCH /{Resource}/{id}: rename first when the RDN
  * changes, then one modify, so an update is all or nothing.
  *
- *   UP_FETCH          search by id (the stored attributes, without member lists)
+ *   UP_FETCH          search by id (the stored attributes, without member lists),
+ *                     skipping protected entries (403; protect.h)
  *   UP_FETCHED        404 / 412 (If-Match)
  *   UP_REFS           the DNs it refers to → ids
  *   UP_BUILD          the stored resource as SCIM; the wanted one: PUT's body, or
@@ -9,16 +10,19 @@
  *   UP_RESOLVE        ids the new resource and the deltas refer to → DNs, in
  *                     parallel with (PATCH) the empty-group placeholder probe
  *   UP_PLAN           the LDAP change: a new RDN and modifications
- *   UP_RENAME         modrdn
+ *   UP_RENAME         modrdn (with a new superior when the deprovisioning policy
+ *                     moves the entry: "move_to", and back on active: true)
  *   UP_RENAMED        32: the entry moved meanwhile → start over once
  *   UP_MODIFY         the modify, asking for the entry back (post-read)
- *   UP_MODIFIED       32 → start over once (before a rename only); 16 (or
+ *   UP_MODIFIED       32 → start over once (before a rename only); a policy
+ *                     flag (userAccountControl) changed since it was read
+ *                     (16/20 on its delete) → plan again once, then 409; 16 (or
  *                     Samba's 53 "already deleted") → probe the deleted
  *                     values; 65 → again with the placeholder; any
  *                     other error after a rename → roll the rename back
  *   UP_PROBE_ABSENT   one probe per value the modify deletes
  *   UP_ABSENT_PROBED  drop the absent ones → UP_MODIFY (once)
- *   UP_ROLLBACK       modrdn back to the old name
+ *   UP_ROLLBACK       modrdn back to the old name (and container)
  *   UP_ROLLED_BACK    answer with the modify's failure
  *   UP_WRITTEN        after a rename: fix references to the old DN
  *   UP_REPLY          204, or 200 with the resource
@@ -30,6 +34,7 @@
 #include "common.h"
 #include "lookup.h"
 #include "policy_report.h"
+#include "protect.h"
 #include "refint.h"
 #include "s2l/log.h"
 
@@ -73,10 +78,12 @@ struct update_op {
     json_t *plan_mods;           /* the plan's modifications */
     json_t *mods;                /* what the modify sends: plan_mods + delta mods */
     char *newrdn;                /* rename target, or NULL */
+    char *newsuperior;           /* move target (deprovisioning policy), or NULL */
     char *new_dn;                /* the DN after the rename, once it succeeded */
     unsigned ph_flags;           /* S2L_PH_*: what is known of the empty-group placeholder */
     bool ph_retried;             /* a removal refused with 65 was retried with the placeholder */
     bool mods_retried;           /* a modify refused for absent values was retried without them */
+    bool conflict;               /* the modify failed on a concurrently changed policy flag */
     absent_probe *probes;
     json_t *post_entry;          /* the entry the modify returned (post-read), or NULL */
     s2l_ldap_result failure;     /* the modify's failure while rolling back (diag: failure_diag) */
@@ -93,11 +100,12 @@ static void update_clear(update_op *op)
     json_decref(op->plan_mods);
     json_decref(op->mods);
     free(op->newrdn);
+    free(op->newsuperior);
     free(op->new_dn);
     free(op->probes);
     json_decref(op->post_entry);
     op->entry = op->old_res = op->deltas = op->plan_mods = op->mods = op->post_entry = NULL;
-    op->dn = op->newrdn = op->new_dn = NULL;
+    op->dn = op->newrdn = op->newsuperior = op->new_dn = NULL;
     op->probes = NULL;
     op->ph_flags = 0;
     op->ph_retried = op->mods_retried = false;
@@ -141,10 +149,10 @@ static bool can_restart(const update_op *op, const s2l_ldap_result *res)
     return res->rc == LDAP_NO_SUCH_OBJECT && op->restarts == 0 && op->new_dn == NULL;
 }
 
-static bool restart(update_op *op)
+static bool restart(update_op *op, const char *reason)
 {
     op->restarts++;
-    s2l_log(S2L_LOG_INFO, "event=update_restart req=%llu reason=entry_moved", (unsigned long long)op->base.req->id);
+    s2l_log(S2L_LOG_INFO, "event=update_restart req=%llu reason=%s", (unsigned long long)op->base.req->id, reason);
     update_clear(op);
     json_object_clear(op->base.refs);
     json_object_clear(op->base.ids);
@@ -422,6 +430,33 @@ static void drop_absent_values(update_op *op)
     op->probes = NULL;
 }
 
+/* The modify deleted the value of a deprovisioning flag as read
+ * (userAccountControl) and LDAP refused that: someone changed the attribute
+ * since the read (16 on the delete, AD and slapd; 20 when the add meets a
+ * value that came meanwhile). Not 19: that is AD refusing a password sent in
+ * the same request (0000052D), which answers 400 as it is. */
+static bool flag_conflict(const update_op *op, const s2l_ldap_result *res)
+{
+    if (res->rc != LDAP_NO_SUCH_ATTRIBUTE && res->rc != LDAP_TYPE_OR_VALUE_EXISTS)
+        return false;
+    size_t i;
+    json_t *mod;
+    json_array_foreach(op->mods, i, mod) {
+        if (is_delete(mod) && json_array_size(json_object_get(mod, "values")) > 0 &&
+            s2l_rmap_is_policy_flag(op->base.rm, json_string_value(json_object_get(mod, "attr"))))
+            return true;
+    }
+    return false;
+}
+
+static void fail_conflict(update_op *op)
+{
+    s2l_req_fail(op->base.req, 409, NULL,
+                 "%s %s changed in the directory while it was being updated (a deprovisioning flag); nothing was "
+                 "written: retry the request",
+                 res_info(&op->base)->name, op->base.req->param);
+}
+
 /* Keeps the modify's failure (the op owns the copy) while the rename is undone. */
 static bool keep_failure(update_op *op, const s2l_ldap_result *res)
 {
@@ -441,7 +476,7 @@ static void update_advance(res_op *base, const s2l_ldap_result *res)
         switch (op->step) {
         case UP_FETCH:
             op->step = UP_FETCHED;
-            res_fetch_by_id(base, s2l_rmap_update_read_attrs(base->rm));
+            res_fetch_for_write(base, s2l_rmap_update_read_attrs(base->rm));
             return;
 
         case UP_FETCHED: {
@@ -518,9 +553,12 @@ static void update_advance(res_op *base, const s2l_ldap_result *res)
             s2l_policy_report(req, base->rm, notes);
             op->plan_mods = json_incref(json_object_get(plan, "mods"));
             const char *newrdn = json_string_value(json_object_get(plan, "newrdn"));
-            op->newrdn = newrdn ? strdup(newrdn) : NULL;
+            const char *newsup = json_string_value(json_object_get(plan, "newsuperior"));
+            /* a move keeps the name unless the same request changes it */
+            op->newrdn = newrdn ? strdup(newrdn) : newsup ? s2l_dn_rdn(op->dn) : NULL;
+            op->newsuperior = newsup ? strdup(newsup) : NULL;
             json_decref(plan);
-            if (newrdn && op->newrdn == NULL) {
+            if (((newrdn || newsup) && op->newrdn == NULL) || (newsup && op->newsuperior == NULL)) {
                 res_oom(base);
                 return;
             }
@@ -530,23 +568,33 @@ static void update_advance(res_op *base, const s2l_ldap_result *res)
             break;
         }
 
-        case UP_RENAME:
+        case UP_RENAME: {
             op->step = UP_RENAMED;
-            if (s2l_req_ldap_rename(req, op->dn, op->newrdn, res_on_ldap, op) < 0)
+            int rc = op->newsuperior
+                         ? s2l_req_ldap_move(req, op->dn, op->newrdn, op->newsuperior, res_on_ldap, op)
+                         : s2l_req_ldap_rename(req, op->dn, op->newrdn, res_on_ldap, op);
+            if (rc < 0)
                 res_oom(base);
             return;
+        }
 
         case UP_RENAMED:
             if (can_restart(op, res)) {
-                if (!restart(op))
+                if (!restart(op, "entry_moved"))
                     return;
                 break;
             }
             if (res->rc != LDAP_SUCCESS) {
+                if (res->rc == LDAP_NO_SUCH_OBJECT && op->newsuperior)
+                    s2l_log(S2L_LOG_ERROR, "event=deprovision_move_failed req=%llu type=%s rc=32 "
+                                           "hint=\"does deprovision.active_false.move_to exist?\"",
+                            (unsigned long long)req->id, type_name);
                 s2l_req_fail_ldap(req, res, type_name);
                 return;
             }
-            if ((op->new_dn = s2l_dn_with_rdn(op->dn, op->newrdn)) == NULL) {
+            op->new_dn = op->newsuperior ? s2l_dn_join(op->newrdn, op->newsuperior)
+                                         : s2l_dn_with_rdn(op->dn, op->newrdn);
+            if (op->new_dn == NULL) {
                 res_oom(base);
                 return;
             }
@@ -571,9 +619,24 @@ static void update_advance(res_op *base, const s2l_ldap_result *res)
 
         case UP_MODIFIED:
             if (can_restart(op, res)) {
-                if (!restart(op))
+                if (!restart(op, "entry_moved"))
                     return;
                 break;
+            }
+            if (flag_conflict(op, res)) {
+                /* read again and plan from the new value, once */
+                if (op->restarts == 0 && op->new_dn == NULL) {
+                    if (!restart(op, "flag_changed"))
+                        return;
+                    break;
+                }
+                if (op->new_dn && keep_failure(op, res)) {
+                    op->conflict = true;
+                    op->step = UP_ROLLBACK;
+                    break;
+                }
+                fail_conflict(op);
+                return;
             }
             /* A value to delete is not there (the permissive-modify control
              * covers only values added twice). An IdP removing a member that is
@@ -621,7 +684,11 @@ static void update_advance(res_op *base, const s2l_ldap_result *res)
         case UP_ROLLBACK: {
             char *old_rdn = s2l_dn_rdn(op->dn);
             op->step = UP_ROLLED_BACK;
-            int rc = old_rdn ? s2l_req_ldap_rename(req, op->new_dn, old_rdn, res_on_ldap, op) : -1;
+            /* a move goes back to the container it came from */
+            const char *old_parent = op->newsuperior ? s2l_dn_parent(op->dn) : NULL;
+            int rc = old_rdn == NULL ? -1
+                     : old_parent ? s2l_req_ldap_move(req, op->new_dn, old_rdn, old_parent, res_on_ldap, op)
+                                  : s2l_req_ldap_rename(req, op->new_dn, old_rdn, res_on_ldap, op);
             free(old_rdn);
             if (rc == 0)
                 return;
@@ -633,6 +700,19 @@ static void update_advance(res_op *base, const s2l_ldap_result *res)
             if (res->rc != LDAP_SUCCESS)
                 s2l_log(S2L_LOG_ERROR, "event=rename_rollback_failed req=%llu rc=%d", (unsigned long long)req->id,
                         res->rc);
+            if (op->conflict && res->rc == LDAP_SUCCESS && op->restarts == 0) {
+                /* undone: read again and plan from the new value, once */
+                op->conflict = false;
+                free(op->failure_diag);
+                op->failure_diag = NULL;
+                if (!restart(op, "flag_changed"))
+                    return;
+                break;
+            }
+            if (op->conflict && res->rc == LDAP_SUCCESS) {
+                fail_conflict(op);
+                return;
+            }
             s2l_req_fail_ldap(req, &op->failure, type_name);
             return;
 

@@ -447,6 +447,25 @@ json_t *s2l_rmap_plan_update_entry(const s2l_rmap *rm, const json_t *entry, cons
  * RFC 7644 §3.6 requires). */
 json_t *s2l_rmap_plan_delete(const s2l_rmap *rm, const json_t *entry, s2l_error *err);
 
+/* What DELETE reads before s2l_rmap_plan_delete: the version attribute and
+ * the attributes of the delete policy ("1.1" when none). NULL-terminated,
+ * free with s2l_strv_free; NULL on out of memory. */
+char **s2l_rmap_delete_read_attrs(const s2l_rmap *rm);
+
+/* Whether attr is an integer flag of a deprovisioning policy (e.g.
+ * userAccountControl): its changes are a delete of the value read plus an
+ * add, so LDAP refusing the delete (16, 19/20) means someone changed the
+ * attribute since it was read (the handlers plan once more, then 409). */
+bool s2l_rmap_is_policy_flag(const s2l_rmap *rm, const char *attr);
+
+/* Active Directory enables an account only once it has a password: for a
+ * new entry (s2l_rmap_to_ldap's answer) that sets a unicodePwd password and
+ * is active, the active_false flags (userAccountControl 0x2) are set in
+ * add_entry (created disabled, 514, with its password) and the modifications
+ * that enable it afterwards are returned (delete 514, add 512). Otherwise an
+ * empty array and add_entry unchanged. NULL + *err on out of memory. */
+json_t *s2l_rmap_enable_after_password(const s2l_rmap *rm, json_t *add_entry, s2l_error *err);
+
 /* provisioning.protected: the LDAP filter of entries never modified,
  * renamed, disabled or deleted (borrowed), or NULL. */
 const char *s2l_rmap_protected_filter(const s2l_rmap *rm);
@@ -463,6 +482,22 @@ json_t *s2l_rmap_default_group_adds(const s2l_rmap *rm, const char *member_dn, s
  * moved outside it. */
 const char *s2l_rmap_boundary(const s2l_rmap *rm);
 bool s2l_rmap_dn_in_boundary(const s2l_rmap *rm, const char *dn);
+
+/* ---- AD range retrieval (ldap.range_retrieval; big groups' member) ---- */
+
+/* Whether key is "<attr>;range=<lo>-<hi>" or "<attr>;range=<lo>-*" (last):
+ * the length of <attr> and the bounds. */
+bool s2l_range_parse(const char *key, size_t *base_len, unsigned long *lo, unsigned long *hi, bool *last);
+/* Moves every ranged attribute of entry ({"dn","attrs"}) into its plain name
+ * (values appended) and returns what is still to read: an array of
+ * {"attr": "member", "next": "member;range=<hi+1>-*", "from": hi+1} for the
+ * ranges that did not end in "*" (empty when the entry is complete); NULL on
+ * out of memory. The caller reads "next" on the entry's DN (base scope), puts
+ * the returned attributes into entry's attrs and calls this again. */
+json_t *s2l_entry_merge_ranges(json_t *entry);
+/* ldap.range_retrieval of the type: values per range its delta attributes
+ * (member) are read in, or 0 (read whole: every directory but AD). */
+unsigned s2l_rmap_range_size(const s2l_rmap *rm);
 
 /* True when a mapped password is AD's unicodePwd, which the directory takes
  * only over LDAPS or StartTLS (the gateway refuses to start otherwise). */

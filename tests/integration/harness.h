@@ -353,6 +353,9 @@ int h_proxy_count(h_proxy *p, int tag);
 bool h_proxy_holding(h_proxy *p);
 /* Forwards what is held (waits until it has been sent) and stops holding. */
 void h_proxy_release(h_proxy *p);
+/* h_proxy_release, arming h_proxy_hold_at(p, tag, nth) in the same step, so
+ * that a request the released one causes cannot slip through before it. */
+void h_proxy_release_then_hold(h_proxy *p, int tag, int nth);
 /* Closes every connection and frees p. NULL is fine. */
 void h_proxy_stop(h_proxy *p);
 

@@ -38,6 +38,7 @@ struct h_proxy {
     bool release;                /* forward what is held and stop holding */
     int counts[256];             /* requests seen, by application tag */
     int hold_tag, hold_at;       /* hold from the request that makes counts[hold_tag] == hold_at */
+    int next_tag, next_nth;      /* a hold armed by the release itself (h_proxy_release_then_hold) */
     bool held;                   /* some pair is holding */
     pair pairs[MAX_PAIRS];
 };
@@ -166,6 +167,11 @@ static void *run_(void *arg)
             px->release = false;
             px->held = false;
             px->hold_at = 0;
+            if (px->next_nth > 0) { /* armed before anything released can be answered */
+                px->hold_tag = px->next_tag;
+                px->hold_at = px->counts[px->next_tag] + px->next_nth;
+                px->next_nth = 0;
+            }
             for (size_t i = 0; i < MAX_PAIRS; i++) {
                 pair *pr = &px->pairs[i];
                 if (pr->cfd >= 0 && pr->holding) {
@@ -288,6 +294,25 @@ void h_proxy_release(h_proxy *px)
     /* Done once the thread has forwarded what was held. */
     for (int i = 0; i < 500 && h_proxy_holding(px); i++)
         usleep(10000);
+}
+
+void h_proxy_release_then_hold(h_proxy *px, int tag, int nth)
+{
+    pthread_mutex_lock(&px->mu);
+    px->next_tag = tag & 0xff;
+    px->next_nth = nth;
+    px->release = true;
+    pthread_mutex_unlock(&px->mu);
+    /* Done once the thread has taken the release (holding may be true again at
+     * once: the new hold). */
+    for (int i = 0; i < 500; i++) {
+        pthread_mutex_lock(&px->mu);
+        bool pending = px->release;
+        pthread_mutex_unlock(&px->mu);
+        if (!pending)
+            break;
+        usleep(10000);
+    }
 }
 
 void h_proxy_stop(h_proxy *px)

@@ -403,6 +403,11 @@ static void unique_member_groups(const char *uid)
     free(gdn);
 }
 
+static bool ds_locked(const json_t *e)
+{
+    return h_ldap_has_value(e, "nsaccountlock", "TRUE", true);
+}
+
 int main(void)
 {
     if (!dir_env_start(&env, h_389ds_start, h_389ds_unavailable, "389-DS"))
@@ -418,6 +423,9 @@ int main(void)
     dir_list_paging(&env);
     user_delete(entra);
     user_delete(okta);
+    static const dir_policy_case policies = {.mapping = "mappings/389ds.json", .rdn_attr = "cn", .people = H_PEOPLE,
+                                             .groups = H_GROUPS, .suffix = H_SUFFIX, .inactive = ds_locked};
+    dir_policies_flow(&env, &policies);
     fprintf(stderr, "389-DS: flows took %.1f s\n", (h_now_ms() - t0) / 1000);
     static const char *const secrets[] = {OKTA_PW, OKTA_PW2, "Entra-Pass-77", NULL};
     dir_check_log_clean(&env, secrets);

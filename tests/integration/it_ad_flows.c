@@ -88,8 +88,10 @@ static char *entra_user_create(void)
     H_CHECK_STR(h_ldap_attr(e, "company"), "Contoso");
     H_CHECK_STR(h_ldap_attr(e, "employeenumber"), "4711");
     H_CHECK_STR(h_ldap_attr(e, "msds-cloudextensionattribute1"), ENTRA_EXT);
-    /* NORMAL_ACCOUNT, enabled */
+    /* NORMAL_ACCOUNT, enabled, in the add itself (no password: nothing to set first) */
     H_CHECK_INT(uac_of(e), 512);
+    H_CHECK(h_ldap_attr(e, "usncreated") && h_ldap_attr(e, "usnchanged") &&
+            strcmp(h_ldap_attr(e, "usncreated"), h_ldap_attr(e, "usnchanged")) == 0);
     json_decref(e);
     return id;
 }
@@ -333,8 +335,11 @@ static char *okta_user_create(void)
     H_CHECK_STR(h_ldap_attr(e, "l"), "Portland");
     H_CHECK_STR(h_ldap_attr(e, "c"), "US");
     H_CHECK_STR(h_ldap_attr(e, "telephonenumber"), "+1 555 0200");
-    /* the password went in with the enable, in the add itself */
+    /* added disabled with its password, then enabled by a modify: the
+     * order AD needs (an account is enabled only once it has a password) */
     H_CHECK_INT(uac_of(e), 512);
+    H_CHECK(h_ldap_attr(e, "usncreated") && h_ldap_attr(e, "usnchanged") &&
+            strtoll(h_ldap_attr(e, "usnchanged"), NULL, 10) > strtoll(h_ldap_attr(e, "usncreated"), NULL, 10));
     json_decref(e);
     /* unicodePwd is write-only in AD: the proof is a bind, over LDAPS */
     char *dn = dir_dn(env.s, id);
@@ -383,6 +388,13 @@ static void okta_user_password_and_status(const char *id)
     json_decref(before);
     json_decref(after);
     H_CHECK_INT(h_ldap_bind_rc(env.s, dn, OKTA_PW2), LDAP_SUCCESS);
+    /* the same with a deactivation in the request: still the password's 400
+     * (not a conflict on userAccountControl), the account still enabled */
+    r = it_patch(env.g, id, "[{\"op\":\"replace\",\"value\":{\"active\":false,\"password\":\"abc\"}}]");
+    IT_CHECK_ERROR(r, 400, "invalidValue");
+    H_CHECK(r.body && strstr(r.body, "password policy") != NULL);
+    h_resp_free(&r);
+    H_CHECK_INT(uac(id), 512);
 
     /* deactivate: the account cannot log in (data 533); reactivate: it can */
     r = it_patch(env.g, id, "[{\"op\":\"replace\",\"value\":{\"active\":false}}]");
@@ -561,6 +573,117 @@ static void groups_flow(const char *uid1, const char *uid2)
     free(udn2);
 }
 
+/* ---------------------------------------------------------------- range retrieval */
+
+#define RANGE_USERS 25
+
+static json_t *range_user(size_t i, void *ctx)
+{
+    (void)ctx;
+    char dn[256], cn[64];
+    snprintf(cn, sizeof cn, "range%02zu@example.com", i);
+    snprintf(dn, sizeof dn, "CN=%s,%s", cn, H_AD_PEOPLE);
+    char sam[32];
+    snprintf(sam, sizeof sam, "range%02zu", i);
+    return json_pack("{s:s, s:{s:[s,s,s,s], s:[s], s:[s], s:[s]}}", "dn", dn, "attrs", "objectClass", "top", "person",
+                     "organizationalPerson", "user", "cn", cn, "sAMAccountName", sam, "userPrincipalName", cn);
+}
+
+static size_t members_in(const json_t *j)
+{
+    const json_t *ms = h_jget(j, "members");
+    json_t *seen = json_object();
+    for (size_t i = 0; i < json_array_size(ms); i++) {
+        const char *v = h_jstr(json_array_get(ms, i), "value");
+        if (v)
+            json_object_set_new(seen, v, json_true());
+    }
+    size_t n = json_object_size(seen);
+    json_decref(seen);
+    return n;
+}
+
+/* Big groups: AD hands out at most MaxValRange (1500) values of member per
+ * read, as "member;range=0-1499", and the client reads on. Samba AD answers
+ * ranges only when asked, so the gateway asks (ldap.range_retrieval); here in
+ * ranges of 10 for 25 members (1,600 users would cost Samba ~2 minutes of
+ * adds), which takes the same path as 1500 for 1,600: GET, list and the body of
+ * a PATCH show every member. */
+static void range_retrieval_flow(void)
+{
+    char path[4096];
+    json_error_t jerr;
+    snprintf(path, sizeof path, "%s/mappings/active-directory.json", S2L_SOURCE_DIR);
+    json_t *m = json_load_file(path, 0, &jerr);
+    H_REQUIRE(m != NULL);
+    json_t *grt = json_array_get(json_object_get(m, "resource_types"), 1);
+    H_REQUIRE(strcmp(json_string_value(json_object_get(grt, "name")), "Group") == 0);
+    json_object_set_new(json_object_get(grt, "ldap"), "range_retrieval", json_integer(10));
+    char *mapping = dir_write_mapping(m);
+    json_decref(m);
+    snprintf(path, sizeof path, "{\"mapping\":\"%s\"}", mapping);
+    h_gw *g = h_gw_start(env.s, path);
+    H_REQUIRE(g != NULL);
+
+    H_REQUIRE(h_ldap_add_gen(env.s, RANGE_USERS, range_user, NULL) == 0);
+    json_t *vals = json_array();
+    for (size_t i = 0; i < RANGE_USERS; i++) {
+        char dn[256];
+        snprintf(dn, sizeof dn, "CN=range%02zu@example.com,%s", i, H_AD_PEOPLE);
+        json_array_append_new(vals, json_string(dn));
+    }
+    json_t *ge = json_pack("{s:s, s:{s:[s,s], s:[s], s:[s], s:o}}", "dn", "CN=Range Test," H_AD_GROUPS, "attrs",
+                           "objectClass", "top", "group", "cn", "Range Test", "sAMAccountName", "Range Test", "member",
+                           vals);
+    H_REQUIRE(h_ldap_add_entry(env.s, ge) == 0);
+    json_decref(ge);
+
+    /* the list: the group with all its members */
+    h_resp r = h_http(g, "GET", "/Groups?filter=displayName%20eq%20%22Range%20Test%22", NULL, NULL);
+    H_CHECK_STATUS(r, 200);
+    H_CHECK_INT(h_jint(r.json, "totalResults", -1), 1);
+    H_CHECK_INT(members_in(h_jget(r.json, "Resources[0]")), RANGE_USERS);
+    char *gid = h_jstr(r.json, "Resources[0].id") ? strdup(h_jstr(r.json, "Resources[0].id")) : NULL;
+    h_resp_free(&r);
+    H_REQUIRE(gid != NULL);
+    /* GET by id */
+    r = dir_get(g, "/Groups", gid);
+    H_CHECK_STATUS(r, 200);
+    H_CHECK_INT(members_in(r.json), RANGE_USERS);
+    /* each member is the user, by its objectGUID */
+    const char *first = h_jstr(r.json, "members[0].value");
+    json_t *fe = first ? dir_entry(env.s, first) : NULL;
+    H_CHECK(fe && h_jstr(fe, "dn") && strncasecmp(h_jstr(fe, "dn"), "CN=range", 8) == 0);
+    json_decref(fe);
+    h_resp_free(&r);
+    /* one more through PATCH, the body asked for: 26 */
+    char *extra = IT_CREATE(g, "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"range.extra@example.com\"}");
+    H_REQUIRE(extra != NULL);
+    char body[512], ppath[256];
+    snprintf(body, sizeof body, "{\"schemas\":[\"" IT_URN_PATCH "\"],\"Operations\":[{\"op\":\"add\",\"path\":"
+                                "\"members\",\"value\":[{\"value\":\"%s\"}]}]}", extra);
+    snprintf(ppath, sizeof ppath, "/Groups/%s?attributes=members", gid);
+    r = h_http(g, "PATCH", ppath, body, NULL);
+    H_CHECK_STATUS(r, 200);
+    H_CHECK_INT(members_in(r.json), RANGE_USERS + 1);
+    H_CHECK(r.json && dir_refs_hold(h_jget(r.json, "members"), extra));
+    h_resp_free(&r);
+    json_t *gl = dir_entry(env.s, gid);
+    H_CHECK(gl && json_array_size(json_object_get(json_object_get(gl, "attrs"), "member")) == RANGE_USERS + 1);
+    json_decref(gl);
+
+    h_gw_stop(g);
+    unlink(mapping);
+    free(mapping);
+    free(gid);
+    free(extra);
+}
+
+static bool ad_disabled(const json_t *e)
+{
+    return (uac_of(e) & 2) == 2;
+}
+
 int main(void)
 {
     if (!dir_env_start(&env, h_ad_start, h_ad_unavailable, "Samba AD DC"))
@@ -582,6 +705,11 @@ int main(void)
     dir_list_paging(&env);
     user_delete(entra);
     user_delete(okta);
+    static const dir_policy_case policies = {.mapping = "mappings/active-directory.json", .rdn_attr = "CN",
+                                             .people = H_AD_PEOPLE, .groups = H_AD_GROUPS, .suffix = H_AD_SUFFIX,
+                                             .inactive = ad_disabled};
+    dir_policies_flow(&env, &policies);
+    range_retrieval_flow();
     fprintf(stderr, "Samba AD DC: flows took %.1f s\n", (h_now_ms() - t0) / 1000);
     static const char *const secrets[] = {OKTA_PW, OKTA_PW2, OKTA_PW3, NULL};
     dir_check_log_clean(&env, secrets);

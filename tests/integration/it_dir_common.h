@@ -228,4 +228,207 @@ static inline bool dir_has_dn(const json_t *entry, const char *attr, const char 
     return h_ldap_has_value(entry, attr, dn, true);
 }
 
+/* ---- deprovisioning policies and the provisioning scope on this directory ---- */
+
+/* What differs between the directories for dir_policies_flow. */
+typedef struct dir_policy_case {
+    const char *mapping;         /* "mappings/active-directory.json" */
+    const char *rdn_attr;        /* the groups' RDN attribute: "CN" / "cn" */
+    const char *people;          /* the users' base DN */
+    const char *groups;          /* the groups' base DN */
+    const char *suffix;
+    bool (*inactive)(const json_t *entry); /* the policy's mark (flag bit, nsAccountLock) */
+} dir_policy_case;
+
+/* Writes mapping m to a temporary file: its path (malloc'd; unlink and free it). */
+static inline char *dir_write_mapping(const json_t *m)
+{
+    const char *tmp = getenv("TMPDIR");
+    char *out = malloc(4096);
+    H_REQUIRE(out != NULL);
+    snprintf(out, 4096, "%s/s2l-mapping-XXXXXX.json", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemps(out, 5);
+    H_REQUIRE(fd >= 0);
+    close(fd);
+    H_REQUIRE(json_dump_file(m, out, JSON_INDENT(2)) == 0);
+    return out;
+}
+
+/* The directory's mapping with move_to for active: false (inside the users'
+ * OU), a DELETE policy (the same mark, moved out of the scope), protected
+ * entries (title "Protected Account") and a default group ("All Staff").
+ * Writes the two OUs. Path of the mapping (malloc'd). */
+static inline char *dir_policy_mapping(dir_env *env, const dir_policy_case *c, char *disabled, char *deleted,
+                                       char *staff, size_t len)
+{
+    const char *ou = h_dir_kind_of(env->s) == H_DIR_SAMBA ? "OU" : "ou";
+    snprintf(disabled, len, "%s=Disabled,%s", ou, c->people);
+    snprintf(deleted, len, "%s=Deleted,%s", ou, c->suffix);
+    snprintf(staff, len, "%s=All Staff,%s", c->rdn_attr, c->groups);
+    char ldif[1024];
+    snprintf(ldif, sizeof ldif, "dn: %s\nobjectClass: organizationalUnit\n%s: Disabled\n\n"
+                                "dn: %s\nobjectClass: organizationalUnit\n%s: Deleted\n", disabled, ou, deleted, ou);
+    H_REQUIRE(h_ldap_ldif(env->s, ldif) == 2);
+
+    char path[4096];
+    json_error_t jerr;
+    snprintf(path, sizeof path, "%s/%s", S2L_SOURCE_DIR, c->mapping);
+    json_t *m = json_load_file(path, 0, &jerr);
+    H_REQUIRE(m != NULL);
+    json_t *rt = json_array_get(json_object_get(m, "resource_types"), 0);
+    H_REQUIRE(strcmp(json_string_value(json_object_get(rt, "name")), "User") == 0);
+    json_object_set_new(json_object_get(rt, "ldap"), "scope", json_string("sub"));
+    json_t *af = json_object_get(json_object_get(rt, "deprovision"), "active_false");
+    H_REQUIRE(json_is_object(af));
+    json_object_set_new(af, "move_to", json_string(disabled));
+    json_t *del = json_pack("{s:O, s:s}", "set", json_object_get(af, "set"), "move_to", deleted);
+    json_object_set_new(json_object_get(rt, "deprovision"), "delete", del);
+    json_object_set_new(rt, "provisioning", json_pack("{s:s, s:[s], s:s}", "protected", "(title=Protected Account)",
+                                                      "default_groups", staff, "boundary", c->suffix));
+    char *out = dir_write_mapping(m);
+    json_decref(m);
+    return out;
+}
+
+/* Whether dn's parent is `parent` (compared case-insensitively, as written). */
+static inline bool dir_parent_is(const char *dn, const char *parent)
+{
+    for (const char *p = dn; p && *p; p++) {
+        if (*p == '\\' && p[1])
+            p++;
+        else if (*p == ',')
+            return strcasecmp(p + 1 + strspn(p + 1, " "), parent) == 0;
+    }
+    return false;
+}
+
+static inline bool dir_members_hold(h_gw *g, const char *gid, const char *id)
+{
+    h_resp r = dir_get(g, "/Groups", gid);
+    bool ok = r.json && dir_refs_hold(h_jget(r.json, "members"), id);
+    h_resp_free(&r);
+    return ok;
+}
+
+/* The policies end to end on this directory, through a second gateway with
+ * dir_policy_mapping: a created user joins the default group (and shows it);
+ * active false moves it into the disabled OU with the mark, its group's member
+ * value following, still readable and found; active true brings it back; a
+ * protected entry answers 403 to every write and stays as it was; DELETE
+ * moves the entry out of the scope with the mark (404 afterwards). */
+static inline void dir_policies_flow(dir_env *env, const dir_policy_case *c)
+{
+    char disabled[256], deleted[256], staff[256];
+    char *mapping = dir_policy_mapping(env, c, disabled, deleted, staff, sizeof disabled);
+    char extra[4200];
+    snprintf(extra, sizeof extra, "{\"mapping\":\"%s\"}", mapping);
+    h_gw *g = h_gw_start(env->s, extra);
+    H_REQUIRE(g != NULL);
+
+    h_resp r = h_http(g, "POST", "/Groups", "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:Group\"],"
+                                            "\"displayName\":\"All Staff\"}", NULL);
+    H_CHECK_STATUS(r, 201);
+    char *gid = r.status == 201 && h_jstr(r.json, "id") ? strdup(h_jstr(r.json, "id")) : NULL;
+    h_resp_free(&r);
+    H_REQUIRE(gid != NULL);
+
+    /* default group, in the create */
+    r = h_http(g, "POST", "/Users", "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"mover@example.com\","
+                                    "\"displayName\":\"Mover\",\"active\":true}", NULL);
+    H_CHECK_STATUS(r, 201);
+    char *uid = r.status == 201 && h_jstr(r.json, "id") ? strdup(h_jstr(r.json, "id")) : NULL;
+    H_CHECK(r.json && dir_refs_hold(h_jget(r.json, "groups"), gid)); /* memberOf, read back */
+    h_resp_free(&r);
+    H_REQUIRE(uid != NULL);
+    char *dn1 = dir_dn(env->s, uid);
+    H_REQUIRE(dn1 != NULL);
+    H_CHECK(dir_parent_is(dn1, c->people));
+    json_t *ge = h_ldap_entry(env->s, staff);
+    H_CHECK(ge && dir_has_dn(ge, "member", dn1));
+    json_decref(ge);
+
+    /* active false: moved, marked, references following */
+    r = dir_patch(g, "/Users", uid, "[{\"op\":\"replace\",\"path\":\"active\",\"value\":false}]");
+    H_CHECK(r.status == 200 || r.status == 204);
+    h_resp_free(&r);
+    json_t *e = dir_entry(env->s, uid);
+    char *dn2 = e && h_jstr(e, "dn") ? strdup(h_jstr(e, "dn")) : NULL;
+    H_CHECK(dn2 && dir_parent_is(dn2, disabled));
+    H_CHECK(e && c->inactive(e));
+    json_decref(e);
+    H_CHECK(dn2 && h_ldap_wait_value(env->s, staff, "member", dn2, true, 5000));
+    r = dir_get(g, "/Users", uid);
+    H_CHECK_STATUS(r, 200);
+    H_CHECK(json_is_false(h_jget(r.json, "active")));
+    h_resp_free(&r);
+    H_CHECK(dir_members_hold(g, gid, uid));
+    char *got = NULL;
+    H_CHECK_INT(IT_LIST_COUNT(g, "userName eq \"mover@example.com\" and active eq false", &got), 1);
+    H_CHECK_STR(got, uid);
+    free(got);
+
+    /* active true: back where it was, unmarked */
+    r = dir_patch(g, "/Users", uid, "[{\"op\":\"replace\",\"path\":\"active\",\"value\":true}]");
+    H_CHECK(r.status == 200 || r.status == 204);
+    h_resp_free(&r);
+    e = dir_entry(env->s, uid);
+    H_CHECK(e && h_jstr(e, "dn") && strcasecmp(h_jstr(e, "dn"), dn1) == 0);
+    H_CHECK(e && !c->inactive(e));
+    json_decref(e);
+    H_CHECK(h_ldap_wait_value(env->s, staff, "member", dn1, true, 5000));
+
+    /* protected: readable, never written */
+    r = h_http(g, "POST", "/Users", "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"guarded@example.com\","
+                                    "\"title\":\"Protected Account\",\"active\":true}", NULL);
+    H_CHECK_STATUS(r, 201);
+    char *pid = r.status == 201 && h_jstr(r.json, "id") ? strdup(h_jstr(r.json, "id")) : NULL;
+    h_resp_free(&r);
+    H_REQUIRE(pid != NULL);
+    json_t *pe = dir_entry(env->s, pid);
+    r = dir_patch(g, "/Users", pid, "[{\"op\":\"replace\",\"path\":\"active\",\"value\":false}]");
+    IT_CHECK_ERROR(r, 403, NULL);
+    h_resp_free(&r);
+    r = dir_patch(g, "/Users", pid, "[{\"op\":\"replace\",\"path\":\"title\",\"value\":\"Mine\"}]");
+    IT_CHECK_ERROR(r, 403, NULL);
+    h_resp_free(&r);
+    r = dir_delete(g, "/Users", pid);
+    IT_CHECK_ERROR(r, 403, NULL);
+    h_resp_free(&r);
+    r = dir_get(g, "/Users", pid);
+    H_CHECK_STATUS(r, 200);
+    h_resp_free(&r);
+    json_t *pe2 = dir_entry(env->s, pid);
+    const char *ver = h_dir_kind_of(env->s) == H_DIR_SAMBA ? "usnchanged" : "entryusn";
+    H_CHECK(pe && pe2 && h_ldap_attr(pe, ver) && strcmp(h_ldap_attr(pe, ver), h_ldap_attr(pe2, ver)) == 0);
+    H_CHECK(pe2 && strcasecmp(h_jstr(pe2, "dn"), h_jstr(pe, "dn")) == 0);
+    json_decref(pe);
+    json_decref(pe2);
+
+    /* DELETE: out of the scope, marked, 404 from now on */
+    r = dir_delete(g, "/Users", uid);
+    H_CHECK_STATUS(r, 204);
+    h_resp_free(&r);
+    e = dir_entry(env->s, uid);
+    H_CHECK(e && h_jstr(e, "dn") && dir_parent_is(h_jstr(e, "dn"), deleted));
+    H_CHECK(e && c->inactive(e));
+    json_decref(e);
+    r = dir_get(g, "/Users", uid);
+    H_CHECK_STATUS(r, 404);
+    h_resp_free(&r);
+    r = dir_delete(g, "/Users", uid);
+    H_CHECK_STATUS(r, 404);
+    h_resp_free(&r);
+    H_CHECK_INT(IT_LIST_COUNT(g, "userName eq \"mover@example.com\"", NULL), 0);
+    H_CHECK(!dir_members_hold(g, gid, uid));
+
+    h_gw_stop(g);
+    unlink(mapping);
+    free(mapping);
+    free(gid);
+    free(uid);
+    free(pid);
+    free(dn1);
+    free(dn2);
+}
+
 #endif

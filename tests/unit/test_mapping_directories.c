@@ -376,6 +376,25 @@ static void policy_components(void)
     json_decref(p);
     json_decref(e);
 
+    /* what DELETE reads first: the version (If-Match) and the policy's attributes */
+    char **ra = s2l_rmap_delete_read_attrs(u);
+    CHECK(ra && s2l_strv_len(ra) == 2 && strcmp(ra[0], "entryCSN") == 0 && strcmp(ra[1], "employeeType") == 0);
+    s2l_strv_free(ra);
+    /* the default policy: the version attribute only */
+    ra = s2l_rmap_delete_read_attrs(T(ol, "User"));
+    CHECK(ra && s2l_strv_len(ra) == 1 && strcmp(ra[0], "entryCSN") == 0);
+    s2l_strv_free(ra);
+    /* AD: the version (uSNChanged), nothing for the default DELETE */
+    ra = s2l_rmap_delete_read_attrs(T(ad, "User"));
+    CHECK(ra && s2l_strv_len(ra) == 1 && strcasecmp(ra[0], "uSNChanged") == 0);
+    s2l_strv_free(ra);
+    /* flags (a conflict on them is planned again, then 409) versus values */
+    CHECK(s2l_rmap_is_policy_flag(u, "x-flags") && s2l_rmap_is_policy_flag(u, "X-FLAGS"));
+    CHECK(!s2l_rmap_is_policy_flag(u, "employeeType") && !s2l_rmap_is_policy_flag(u, "uid"));
+    CHECK(s2l_rmap_is_policy_flag(T(ad, "User"), "userAccountControl"));
+    CHECK(!s2l_rmap_is_policy_flag(T(ds, "User"), "nsAccountLock"));
+    CHECK(!s2l_rmap_is_policy_flag(T(ol, "User"), "pwdAccountLockedTime"));
+
     /* reactivating undoes each: our lock value only, the flag bits only, back to base_dn */
     e = J("{\"dn\":\"uid=bo,ou=disabled,ou=people,dc=example,dc=org\",\"attrs\":{\"entryUUID\":"
           "[\"11111111-2222-3333-4444-555555555555\"],\"uid\":[\"bo\"],\"sn\":[\"bo\"],\"pwdAccountLockedTime\":"
@@ -517,6 +536,115 @@ static void syntax_checks(void)
     CHECK(s2l_dn_parent("dc=org") == NULL);
 }
 
+/* ---- AD: the password before the enable ---- */
+
+static void enable_after_password(void)
+{
+    const s2l_rmap *u = T(ad, "User");
+    s2l_error err = {0};
+    json_t *r = J("{\"userName\":\"pw@example.test\",\"password\":\"Pass-word-1!\",\"active\":true}");
+    json_t *e = s2l_rmap_to_ldap(u, r, EMPTY, &err);
+    CHECK(e && json_is(s2l_map_get_ci(json_object_get(e, "attrs"), "userAccountControl"), "[\"512\"]"));
+    json_t *mods = e ? s2l_rmap_enable_after_password(u, e, &err) : NULL;
+    /* added disabled, enabled after: only bit 0x2 changes */
+    CHECK(json_is(s2l_map_get_ci(json_object_get(e, "attrs"), "userAccountControl"), "[\"514\"]"));
+    CHECK(json_is(mods, "[{\"op\":\"delete\",\"attr\":\"userAccountControl\",\"values\":[\"514\"]},"
+                        "{\"op\":\"add\",\"attr\":\"userAccountControl\",\"values\":[\"512\"]}]"));
+    json_decref(mods);
+    json_decref(e);
+    json_decref(r);
+    /* no password, or created inactive: one add, as planned */
+    const char *as_is[] = {"{\"userName\":\"np@example.test\",\"active\":true}",
+                           "{\"userName\":\"off@example.test\",\"password\":\"Pass-word-1!\",\"active\":false}"};
+    const char *uac[] = {"[\"512\"]", "[\"514\"]"};
+    for (size_t i = 0; i < 2; i++) {
+        r = J(as_is[i]);
+        e = s2l_rmap_to_ldap(u, r, EMPTY, &err);
+        mods = e ? s2l_rmap_enable_after_password(u, e, &err) : NULL;
+        CHECK(json_is(mods, "[]"));
+        CHECK(e && json_is(s2l_map_get_ci(json_object_get(e, "attrs"), "userAccountControl"), uac[i]));
+        json_decref(mods);
+        json_decref(e);
+        json_decref(r);
+    }
+    /* not AD: nothing */
+    r = J("{\"userName\":\"ol\",\"password\":\"pw-1\",\"active\":true}");
+    e = s2l_rmap_to_ldap(T(ol, "User"), r, EMPTY, &err);
+    mods = e ? s2l_rmap_enable_after_password(T(ol, "User"), e, &err) : NULL;
+    CHECK(json_is(mods, "[]"));
+    json_decref(mods);
+    json_decref(e);
+    json_decref(r);
+}
+
+/* ---- AD range retrieval ---- */
+
+static bool strv_has(char *const *v, const char *s)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        if (strcmp(v[i], s) == 0)
+            return true;
+    return false;
+}
+
+static void range_retrieval(void)
+{
+    size_t n;
+    unsigned long lo, hi;
+    bool last;
+    CHECK(s2l_range_parse("member;range=0-1499", &n, &lo, &hi, &last) && n == 6 && lo == 0 && hi == 1499 && !last);
+    CHECK(s2l_range_parse("Member;Range=1500-*", &n, &lo, &hi, &last) && n == 6 && lo == 1500 && last);
+    const char *bad[] = {"member", "member;range=", "member;range=5-", "member;range=9-3", "member;range=a-9",
+                         "member;range=0-9x", ";range=0-9", "objectGUID;base64", "member;range=0-*x", NULL};
+    for (size_t i = 0; bad[i]; i++) {
+        bool ok = !s2l_range_parse(bad[i], &n, &lo, &hi, &last);
+        if (!ok)
+            fprintf(stderr, "parsed %s\n", bad[i]);
+        CHECK(ok);
+    }
+
+    /* a first range: values moved under the plain name, the next range asked */
+    json_t *e = J("{\"dn\":\"CN=g,OU=Groups,DC=example,DC=test\",\"attrs\":{\"cn\":[\"g\"],"
+                  "\"objectGUID;base64\":[\"AAAA\"],\"member;range=0-1\":[\"CN=a\",\"CN=b\"]}}");
+    json_t *todo = s2l_entry_merge_ranges(e);
+    CHECK(json_is(todo, "[{\"attr\":\"member\",\"next\":\"member;range=2-*\",\"from\":2}]"));
+    CHECK(json_is(json_object_get(e, "attrs"), "{\"cn\":[\"g\"],\"objectGUID;base64\":[\"AAAA\"],"
+                                               "\"member\":[\"CN=a\",\"CN=b\"]}"));
+    json_decref(todo);
+    /* the last range: appended, nothing left */
+    json_object_set_new(json_object_get(e, "attrs"), "member;range=2-*", json_pack("[s]", "CN=c"));
+    todo = s2l_entry_merge_ranges(e);
+    CHECK(json_is(todo, "[]"));
+    CHECK(json_is(s2l_map_get_ci(json_object_get(e, "attrs"), "member"), "[\"CN=a\",\"CN=b\",\"CN=c\"]"));
+    json_decref(todo);
+    /* a complete entry is left alone */
+    todo = s2l_entry_merge_ranges(e);
+    CHECK(json_is(todo, "[]") && json_object_size(json_object_get(e, "attrs")) == 3);
+    json_decref(todo);
+    json_decref(e);
+
+    /* the AD mapping reads groups' member in ranges of 1500; others whole */
+    const s2l_rmap *g = T(ad, "Group");
+    CHECK_INT(s2l_rmap_range_size(g), 1500);
+    CHECK(strv_has(s2l_rmap_default_read_attrs(g), "member;range=0-1499"));
+    CHECK(!strv_has(s2l_rmap_default_read_attrs(g), "member"));
+    CHECK(!strv_has(s2l_rmap_update_read_attrs(g), "member;range=0-1499")); /* updates never read members */
+    CHECK_INT(s2l_rmap_range_size(T(ol, "Group")), 0);
+    CHECK(strv_has(s2l_rmap_default_read_attrs(T(ol, "Group")), "member"));
+    /* rendered after the merge: the members are there */
+    e = J("{\"dn\":\"CN=g,OU=Groups,DC=example,DC=test\",\"attrs\":{\"cn\":[\"g\"],"
+          "\"objectGUID;base64\":[\"sAn2BSEBM0qqKSCcJu5Jcw==\"],\"member;range=0-*\":[\"CN=a,OU=People,DC=example,DC=test\"]}}");
+    todo = s2l_entry_merge_ranges(e);
+    json_t *refs = J("{\"CN=a,OU=People,DC=example,DC=test\":{\"id\":\"u-1\",\"type\":\"User\"}}");
+    s2l_error err = {0};
+    json_t *r = s2l_rmap_to_scim(g, e, refs, NULL, &err);
+    CHECK(r && json_array_size(json_object_get(r, "members")) == 1);
+    json_decref(r);
+    json_decref(refs);
+    json_decref(todo);
+    json_decref(e);
+}
+
 int main(void)
 {
     EMPTY = json_object();
@@ -532,6 +660,8 @@ int main(void)
         ds_users();
         policy_components();
         provisioning_scope();
+        range_retrieval();
+        enable_after_password();
     }
     transforms();
     syntax_checks();
