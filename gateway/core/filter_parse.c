@@ -755,7 +755,50 @@ static bool op_lookup(const parser *p, token t, s2l_cmp_op *op)
     return false;
 }
 
-/* attrPath "pr" | attrPath compareOp compValue | attrPath "[" valFilter "]" */
+/* After "attr[valFilter]": "." subAttr ("pr" | compareOp compValue), at the
+ * token `dot`. Joins the comparison to the bracket's filter with "and". */
+static int sub_condition(parser *p, token dot, s2l_filter *vp)
+{
+    size_t end = scan_name(p->s, dot.start + 1, dot.end);
+    if (end == dot.start + 1 || end != dot.end) {
+        unexpected_at(p, end, dot.end, end == dot.start + 1 ? "a sub-attribute name" : "an operator");
+        return -1;
+    }
+    s2l_filter *cmp = node_create(p, S2L_F_PRESENT);
+    s2l_filter *both = cmp ? node_create(p, S2L_F_AND) : NULL;
+    if (both == NULL)
+        goto fail;
+    cmp->path.attr = dup_range(p->s + dot.start + 1, end - dot.start - 1);
+    if (cmp->path.attr == NULL) {
+        fail_oom(p);
+        goto fail;
+    }
+    p->pos = dot.end;
+    token t = peek(p);
+    if (word_is(p, t, "pr")) {
+        p->pos = t.end;
+    } else if (t.kind == TK_WORD && op_lookup(p, t, &cmp->op)) {
+        cmp->kind = S2L_F_CMP;
+        p->pos = t.end;
+        cmp->value = parse_value(p);
+        if (cmp->value == NULL)
+            goto fail;
+    } else {
+        unexpected(p, t, "an operator (eq, ne, co, sw, ew, gt, ge, lt, le, pr)");
+        goto fail;
+    }
+    both->left = vp->left;
+    both->right = cmp;
+    vp->left = both;
+    return 0;
+fail:
+    s2l_filter_destroy(cmp);
+    s2l_filter_destroy(both);
+    return -1;
+}
+
+/* attrPath "pr" | attrPath compareOp compValue | attrPath "[" valFilter "]"
+ * | attrPath "[" valFilter "]" "." subAttr ("pr" | compareOp compValue) */
 static s2l_filter *parse_attr_expr(parser *p, token name, unsigned *height)
 {
     s2l_filter *f = node_create(p, S2L_F_PRESENT);
@@ -785,6 +828,15 @@ static s2l_filter *parse_attr_expr(parser *p, token name, unsigned *height)
             goto fail;
         f->kind = S2L_F_VALUEPATH;
         *height = inner + 1;
+        t = peek(p);
+        if (t.kind == TK_WORD && p->s[t.start] == '.' && !p->in_brackets) {
+            /* emails[type eq "work"].value eq "x": what Entra sends when the
+             * matching attribute is a filtered path. It means
+             * emails[type eq "work" and value eq "x"], and becomes that tree. */
+            if (sub_condition(p, t, f) < 0)
+                goto fail;
+            *height = inner + 2;
+        }
         if (*height > p->max_depth) {
             fail_depth(p);
             goto fail;

@@ -405,7 +405,9 @@ static void test_hot_paths_default_mappings(void)
         const char *users[] = {"userName eq \"bjensen@example.com\"", "userName eq \"BJensen\"",
                                "externalId eq \"0f2c7a4e-5d5b-4e8e-9a33-5d6c1b8e3e77\"", idf,
                                "emails[type eq \"work\" and value eq \"bjensen@example.com\"]",
-                               "emails[type eq \"Work\" and value eq \"BJensen@Example.com\"]"};
+                               "emails[type eq \"Work\" and value eq \"BJensen@Example.com\"]",
+                               /* Entra's form when the matching attribute is the work email */
+                               "emails[type eq \"work\"].value eq \"bjensen@example.com\""};
         bool ad = maps[m].schema && strcmp(maps[m].schema, "samba") == 0;
         for (size_t i = 0; i < sizeof users / sizeof users[0]; i++)
             if (!(ad && strncmp(users[i], "externalId", 10) == 0))
