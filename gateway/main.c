@@ -12,6 +12,7 @@
 #include "gateway.h"
 #include "generation.h"
 #include "http/server.h"
+#include "ops/audit_log.h"
 #include "ops/ops.h"
 #include "http/tls.h"
 #include "s2l/auth.h"
@@ -115,6 +116,15 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
     app *a = arg;
     char err[1024] = "";
     s2l_gen_reload(a->slot, err, sizeof err);
+    /* The audit file is reopened whether or not the reload took (logrotate
+     * moved it away); a file that cannot be opened leaves the old one. */
+    s2l_gateway *gw = s2l_gen_acquire(a->slot);
+    if (s2l_ops_audit_open(a->ops, gw->cfg, err, sizeof err) < 0) {
+        char quoted[1100];
+        s2l_log_quote(quoted, sizeof quoted, err, strlen(err));
+        s2l_log(S2L_LOG_ERROR, "event=audit_reopen_failed reason=%s action=kept_old", quoted);
+    }
+    s2l_gateway_release(gw);
 }
 
 int main(int argc, char **argv)
@@ -203,7 +213,8 @@ int main(int argc, char **argv)
     cfg = gw->cfg;
     mapping = gw->mapping;
     a.srv = s2l_server_create(gw, err, sizeof err);
-    if (a.srv != NULL && s2l_ops_listen(a.ops, a.base, a.slot, cfg, err, sizeof err) < 0) {
+    if (a.srv != NULL && (s2l_ops_listen(a.ops, a.base, a.slot, cfg, err, sizeof err) < 0 ||
+                          s2l_ops_audit_open(a.ops, cfg, err, sizeof err) < 0)) {
         s2l_server_destroy(a.srv);
         a.srv = NULL;
     }

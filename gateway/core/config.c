@@ -113,6 +113,10 @@ static const key_def keys[] = {
     {"metrics.enabled", K_BOOL, OFF(metrics.enabled), 0, 0, "true", false},
     {"metrics.listen", K_STRING, OFF(metrics.listen), 0, 0, NULL, false},
     {"metrics.token", K_STRING, OFF(metrics.token), 0, 0, NULL, false},
+    {"audit", K_OBJECT, 0, 0, 0, NULL, false},
+    {"audit.enabled", K_BOOL, OFF(audit.enabled), 0, 0, "false", false},
+    {"audit.file", K_PATH, OFF(audit.file), 0, 0, NULL, false},
+    {"access_log", K_STRING, OFF(access_log), 0, 0, "text", false},
 };
 
 static void fail(char *errbuf, size_t errlen, const char *file, const char *path, const char *fmt, ...)
@@ -533,6 +537,10 @@ static int check_metrics(s2l_config *c, const char *file, char *errbuf, size_t e
             return -1;
         }
         c->metrics.has_token = true;
+    }
+    if (strcmp(c->access_log, "text") != 0 && strcmp(c->access_log, "json") != 0) {
+        fail(errbuf, errlen, file, "access_log", "must be \"text\" or \"json\"");
+        return -1;
     }
     return 0;
 }

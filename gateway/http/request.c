@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "../generation.h"
+#include "../ops/audit_log.h"
 #include "../ops/ops.h"
 #include "request-internal.h"
 #include "route.h"
@@ -142,6 +143,7 @@ static void release(s2l_req *req)
     free(req->path);
     free(req->base_url);
     free(req->param_copy);
+    s2l_audit_free(req);
     s2l_auth_release(req->auth);
     s2l_gateway_release(req->gw);
     free(req);
@@ -153,8 +155,8 @@ static void release(s2l_req *req)
  * credential's name comes from the configuration. */
 static void log_access(const s2l_req *req, int status)
 {
-    if (!s2l_log_enabled(S2L_LOG_INFO) && status < 500)
-        return;
+    if ((!s2l_log_enabled(S2L_LOG_INFO) && status < 500) || strcmp(req->gw->cfg->access_log, "json") == 0)
+        return; /* the JSON access line: ops/audit_log.c */
     char path[1024];
     const char *p = req->path ? req->path : "?";
     s2l_log_quote(path, sizeof path, p, strlen(p));
@@ -174,6 +176,7 @@ static void finish_reply(s2l_req *req, const s2l_reply *reply)
     const s2l_rmap *rm = req->route ? req->route->resource : NULL;
     s2l_ops_request_done(req->gw->ops, rm ? s2l_rmap_info_of(rm)->name : "none", req->method_name, reply->status,
                          s2l_now_us() - req->start_us);
+    s2l_audit_request_done(req, reply);
     req->transport->reply(req, reply);
     release(req);
 }
@@ -298,6 +301,7 @@ static void on_op_done(const s2l_ldap_result *res, void *arg)
     unlink_op(o);
     req->ldap_ops_done++;
     s2l_ops_ldap_done(req->gw->ops, o->kind, res->rc, res->latency_us);
+    s2l_audit_note_result(req, o->kind, res->rc);
     s2l_req_ldap_cb *cb = o->cb;
     void *cb_arg = o->arg;
     free(o);
@@ -351,6 +355,7 @@ int s2l_req_ldap_add(s2l_req *req, const char *dn, const json_t *attrs, char *co
     if (o == NULL)
         return -1;
     s2l_write_opts wo = {.post_read = post_read_if_supported(req, post_read)};
+    s2l_audit_note_write(req, S2L_OPS_ADD, dn, NULL, attrs);
     return link_op(req, o, s2l_ldap_add_ext(req->gw->pool, dn, attrs, &wo, 0, on_op_done, o));
 }
 
@@ -382,6 +387,7 @@ int s2l_req_ldap_modify(s2l_req *req, const char *dn, const json_t *mods, char *
      * whole PATCH stays one modify. */
     s2l_write_opts wo = {.permissive = true, .post_read = post_read_if_supported(req, post_read),
                          .relax = adds_object_class(mods)};
+    s2l_audit_note_write(req, S2L_OPS_MODIFY, dn, NULL, mods);
     return link_op(req, o, s2l_ldap_modify_ext(req->gw->pool, dn, mods, &wo, 0, on_op_done, o));
 }
 
@@ -390,6 +396,7 @@ int s2l_req_ldap_rename(s2l_req *req, const char *dn, const char *newrdn, s2l_re
     s2l_req_op *o = new_op(req, S2L_OPS_RENAME, cb, arg);
     if (o == NULL)
         return -1;
+    s2l_audit_note_write(req, S2L_OPS_RENAME, dn, newrdn, NULL);
     return link_op(req, o, s2l_ldap_rename(req->gw->pool, dn, newrdn, NULL, true, 0, on_op_done, o));
 }
 
@@ -398,6 +405,7 @@ int s2l_req_ldap_delete(s2l_req *req, const char *dn, s2l_req_ldap_cb *cb, void 
     s2l_req_op *o = new_op(req, S2L_OPS_DELETE, cb, arg);
     if (o == NULL)
         return -1;
+    s2l_audit_note_write(req, S2L_OPS_DELETE, dn, NULL, NULL);
     return link_op(req, o, s2l_ldap_delete(req->gw->pool, dn, 0, on_op_done, o));
 }
 

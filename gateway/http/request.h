@@ -115,6 +115,7 @@ struct s2l_req {
     s2l_req_op *ops;             /* pending LDAP ops, cancelled when the request ends */
     s2l_req_adopted *adopted;    /* freed when the request ends (s2l_req_adopt) */
     int ldap_ops_done;           /* counted for the access log */
+    struct s2l_req_audit *audit; /* what it wrote, for the audit log (ops/audit_log.h), or NULL */
 };
 
 /* Sends `body` (stolen reference; may be NULL for 204) with status and the SCIM

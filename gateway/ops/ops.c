@@ -4,22 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../resources/policy_report.h"
+#include "ops-internal.h"
 
-struct s2l_ops {
-    s2l_metrics *reg;
-    s2l_metric *requests, *request_seconds, *in_flight;
-    s2l_metric *ldap_ops, *ldap_seconds;
-    s2l_series *ldap_seconds_of[S2L_OPS_N];
-    s2l_metric *conns, *queued, *reconnects, *failovers, *failbacks;
-    s2l_metric *auth_failures;
-    s2l_metric *policy_attrs, *policy_schemas, *members_skipped, *references_kept;
-    s2l_metric *reloads, *generation;
-    const s2l_pool *pool;                /* the current generation's (borrowed) */
-    uint64_t retired_reconnects, retired_failovers, retired_failbacks;
-    struct s2l_ops_listener *listener;   /* ops_listen.c */
-};
 
 static const char *const op_names[S2L_OPS_N] = {"search", "add", "modify", "modrdn", "delete"};
 
@@ -37,6 +26,7 @@ s2l_ops *s2l_ops_new(void)
         free(o);
         return NULL;
     }
+    o->audit_fd = -1;
     const double *lb = s2l_metrics_latency_buckets;
     size_t nb = s2l_metrics_latency_buckets_n;
     s2l_metric *build = s2l_metrics_gauge(o->reg, "scim2ldap_build_info", "Version of the running gateway (always 1).",
@@ -86,6 +76,9 @@ s2l_ops *s2l_ops_new(void)
                                              "Manager values kept as sent (unknown_manager: keep).", NULL);
     o->reloads = s2l_metrics_counter(o->reg, "scim2ldap_config_reloads_total",
                                      "Configuration reloads (SIGHUP), by result.", (const char *const[]){"result", NULL});
+    o->audit_lines = s2l_metrics_counter(o->reg, "scim2ldap_audit_lines_total",
+                                         "Audit log lines, by whether they were written.",
+                                         (const char *const[]){"result", NULL});
     o->generation = s2l_metrics_gauge(o->reg, "scim2ldap_config_generation",
                                       "Number of the configuration generation serving new requests (1 at start).",
                                       NULL);
@@ -97,7 +90,7 @@ s2l_ops *s2l_ops_new(void)
         o->ldap_seconds_of[S2L_OPS_N - 1] == NULL || o->conns == NULL || o->queued == NULL || o->reconnects == NULL ||
         o->failovers == NULL || o->failbacks == NULL || o->auth_failures == NULL || o->policy_attrs == NULL ||
         o->policy_schemas == NULL || o->members_skipped == NULL || o->references_kept == NULL ||
-        o->reloads == NULL || o->generation == NULL) {
+        o->reloads == NULL || o->generation == NULL || o->audit_lines == NULL) {
         s2l_ops_free(o);
         return NULL;
     }
@@ -217,6 +210,8 @@ void s2l_ops_free(s2l_ops *ops)
     if (ops == NULL)
         return;
     s2l_ops_listener_free_(ops->listener);
+    if (ops->audit_fd > 2)
+        close(ops->audit_fd);
     s2l_metrics_free(ops->reg);
     free(ops);
 }
