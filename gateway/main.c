@@ -26,6 +26,7 @@ static void usage(FILE *out)
     fputs("usage: scim2ldap --config FILE        run the gateway in the foreground\n"
           "       scim2ldap --check-config FILE  validate the configuration and mapping, then exit\n"
           "       scim2ldap preview ...          the LDIF a SCIM request becomes (preview --help)\n"
+          "       scim2ldap check --live --config FILE  the mapping against the directory's schema\n"
           "       scim2ldap hash-secret [--scrypt] print a password hash for auth.credentials\n"
           "       scim2ldap --version | --help\n"
           "\n"
@@ -131,6 +132,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "preview") == 0)
         return s2l_cmd_preview(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "check") == 0)
+        return s2l_cmd_check(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "hash-secret") == 0)
         return s2l_cmd_hash_secret(argc - 1, argv + 1);
 
