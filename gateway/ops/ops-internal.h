@@ -20,4 +20,7 @@ struct s2l_ops {
     s2l_metric *audit_lines;
 };
 
+/* ops_http.c: frees the metrics.listen listener (NULL is fine). */
+void s2l_ops_listener_free_(struct s2l_ops_listener *l);
+
 #endif

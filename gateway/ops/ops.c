@@ -203,8 +203,6 @@ void s2l_ops_reload(s2l_ops *ops, bool ok, unsigned generation)
     s2l_gauge_set(s2l_metric_with(ops->generation), generation);
 }
 
-void s2l_ops_listener_free_(struct s2l_ops_listener *l);
-
 void s2l_ops_free(s2l_ops *ops)
 {
     if (ops == NULL)
@@ -214,10 +212,4 @@ void s2l_ops_free(s2l_ops *ops)
         close(ops->audit_fd);
     s2l_metrics_free(ops->reg);
     free(ops);
-}
-
-struct s2l_ops_listener **s2l_ops_listener_slot_(s2l_ops *ops);
-struct s2l_ops_listener **s2l_ops_listener_slot_(s2l_ops *ops)
-{
-    return &ops->listener;
 }

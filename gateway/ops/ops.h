@@ -7,8 +7,8 @@
  * gateway assembled by hand (tests): every hook accepts NULL and does nothing.
  *
  * Routes (registered per generation by s2l_ops_register, no SCIM token):
- *   GET /healthz  200 while the process answers (liveness)
- *   GET /readyz   200 when the generation's mapping is loaded and its LDAP
+ *   GET /healthz  (and HEAD) 200 while the process answers (liveness)
+ *   GET /readyz   (and HEAD) 200 when the generation's mapping is loaded and its LDAP
  *                 pool has a bound connection, else 503 + Retry-After
  *   GET /metrics  Prometheus text (s2l/metrics.h); with metrics.token, only
  *                 with "Authorization: Bearer <that token>" (401 otherwise);

@@ -21,7 +21,7 @@
 #include <strings.h>
 
 #include "../generation.h"
-#include "ops.h"
+#include "ops-internal.h"
 #include "s2l/log.h"
 
 /* What one of the three endpoints answers. */
@@ -139,9 +139,9 @@ static void on_metrics(s2l_req *req)
 int s2l_ops_register(s2l_routes *rt, const s2l_config *cfg)
 {
     const s2l_route rows[] = {
-        {.pattern = "/healthz", .methods = S2L_GET, .handler = on_healthz, .auth = S2L_AUTH_NONE,
+        {.pattern = "/healthz", .methods = S2L_GET | S2L_HEAD, .handler = on_healthz, .auth = S2L_AUTH_NONE,
          .flags = S2L_ROUTE_ROOT},
-        {.pattern = "/readyz", .methods = S2L_GET, .handler = on_readyz, .auth = S2L_AUTH_NONE,
+        {.pattern = "/readyz", .methods = S2L_GET | S2L_HEAD, .handler = on_readyz, .auth = S2L_AUTH_NONE,
          .flags = S2L_ROUTE_ROOT},
         {.pattern = "/metrics", .methods = S2L_GET, .handler = on_metrics, .auth = S2L_AUTH_NONE,
          .flags = S2L_ROUTE_ROOT},
@@ -159,9 +159,6 @@ struct s2l_ops_listener {
     struct evhttp *http;
     s2l_gen_slot *slot;
 };
-
-struct s2l_ops_listener **s2l_ops_listener_slot_(s2l_ops *ops);
-void s2l_ops_listener_free_(struct s2l_ops_listener *l);
 
 void s2l_ops_listener_free_(struct s2l_ops_listener *l)
 {
@@ -195,8 +192,9 @@ static void on_listener_request(struct evhttp_request *evreq, void *arg)
             evbuffer_free(b);
         return;
     }
-    if (evhttp_request_get_command(evreq) != EVHTTP_REQ_GET) {
-        evhttp_add_header(out, "Allow", "GET");
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(evreq);
+    if (cmd != EVHTTP_REQ_GET && !(cmd == EVHTTP_REQ_HEAD && ep != EP_METRICS)) {
+        evhttp_add_header(out, "Allow", ep == EP_METRICS ? "GET" : "GET, HEAD");
         evhttp_send_reply(evreq, 405, "Method Not Allowed", NULL);
         return;
     }
@@ -253,6 +251,6 @@ int s2l_ops_listen(s2l_ops *ops, struct event_base *base, s2l_gen_slot *slot, co
         s2l_ops_listener_free_(l);
         return -1;
     }
-    *s2l_ops_listener_slot_(ops) = l;
+    ops->listener = l;
     return 0;
 }

@@ -91,6 +91,10 @@ static void test_health(h_slapd *s, h_gw *g)
     r = h_http_at(g, "POST", "/readyz", "{}", no_auth);
     H_CHECK_STATUS(r, 405);
     h_resp_free(&r);
+    r = h_http_at(g, "HEAD", "/healthz", NULL, no_auth);
+    H_CHECK_STATUS(r, 200);
+    H_CHECK_INT(r.body_len, 0);
+    h_resp_free(&r);
 
     H_REQUIRE(h_slapd_stop(s) == 0);
     H_CHECK(wait_status(g, "/readyz", 503, 20000));
