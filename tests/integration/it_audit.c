@@ -7,7 +7,7 @@
  *    refused by the gateway before LDAP (400: no ldap_result, no changes), one
  *    refused by access control (403, read-only credential) and delete, each with resource type,
  *    id, userName, externalId, status, LDAP result and outcome; the LDAP DN is
- *    checked against the directory;
+ *    checked against the directory; an operation inside /Bulk gets its own line;
  *  - no secret anywhere: not the password (the mapping's write-only
  *    attribute), not the value of an attribute listed in the mapping's
  *    secret_attributes (title here), not a token — in the audit file or the
@@ -47,7 +47,7 @@ static json_t *audit_lines(const char *path)
     return out;
 }
 
-/* The last line with this operation and status. */
+/* The first line with this operation and status. */
 static json_t *find(json_t *lines, const char *operation, int status)
 {
     json_t *found = NULL;
@@ -55,7 +55,7 @@ static json_t *find(json_t *lines, const char *operation, int status)
     json_t *l;
     json_array_foreach(lines, i, l) {
         if (strcmp(h_jstr(l, "operation") ? h_jstr(l, "operation") : "", operation) == 0 &&
-            h_jint(l, "status", 0) == status)
+            h_jint(l, "status", 0) == status && found == NULL)
             found = l;
     }
     if (found == NULL)
@@ -148,8 +148,26 @@ int main(void)
     H_CHECK(e != NULL);
     json_decref(e);
 
+    /* an operation inside /Bulk is audited like a direct request */
+    r = h_http(g, "POST", "/Bulk",
+               "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:BulkRequest\"],\"Operations\":[{"
+               "\"method\":\"POST\",\"path\":\"/Users\",\"bulkId\":\"b1\",\"data\":{\"schemas\":"
+               "[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"au.bulk\","
+               "\"name\":{\"givenName\":\"B\",\"familyName\":\"K\"},\"password\":\"" PASSWORD "\"}}]}",
+               okta);
+    H_CHECK_STATUS(r, 200);
+    h_resp_free(&r);
+
     json_t *lines = audit_lines(audit_path);
-    H_CHECK_INT(json_array_size(lines), 5);
+    H_CHECK_INT(json_array_size(lines), 6);
+    {
+        json_t *b = json_array_get(lines, json_array_size(lines) - 1);
+        H_CHECK_STR(h_jstr(b, "operation"), "create");
+        H_CHECK_STR(h_jstr(b, "credential"), "okta");
+        H_CHECK_STR(h_jstr(b, "user_name"), "au.bulk");
+        H_CHECK_INT(h_jint(b, "status", 0), 201);
+        H_CHECK(change_of(b, "userPassword") != NULL);
+    }
     json_t *l = find(lines, "create", 201);
     H_CHECK_STR(h_jstr(l, "credential"), "okta");
     H_CHECK_STR(h_jstr(l, "resource_type"), "User");
@@ -213,7 +231,7 @@ int main(void)
     H_CHECK_INT(h_jint(l, "ldap_result", -9), 0);
     json_decref(lines);
     lines = audit_lines(rotated);
-    H_CHECK_INT(json_array_size(lines), 5);
+    H_CHECK_INT(json_array_size(lines), 6);
     json_decref(lines);
 
     char *log = it_read_file(h_gw_log_path(g)); /* (complete: every request was answered) */
@@ -237,7 +255,7 @@ int main(void)
             json_decref(j);
         }
     }
-    H_CHECK(json_lines >= 6);
+    H_CHECK(json_lines >= 8);
     free(text);
     free(id);
     unlink(mapping);
