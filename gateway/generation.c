@@ -298,6 +298,7 @@ static void log_failure(const char *why)
 
 int s2l_gen_reload(s2l_gen_slot *slot, char *errbuf, size_t errlen)
 {
+    uint64_t t0 = s2l_now_us();
     s2l_gateway *prev = s2l_gen_acquire(slot);
     s2l_gen_parts parts;
     int rc = -1;
@@ -320,9 +321,11 @@ int s2l_gen_reload(s2l_gen_slot *slot, char *errbuf, size_t errlen)
     json_array_foreach(s2l_mapping_warnings(gw->mapping), wi, w)
         s2l_log(S2L_LOG_WARN, "event=mapping_warning detail=\"%s\"", json_string_value(w));
     s2l_log(S2L_LOG_INFO,
-            "event=reloaded what=config generation=%u previous=%u ldap_pool=%s types=%zu credentials=%zu mapping=\"%s\"",
+            "event=reloaded what=config generation=%u previous=%u ldap_pool=%s types=%zu credentials=%zu "
+            "mapping=\"%s\" duration_us=%llu",
             gw->generation, prev ? prev->generation : 0, kept_pool ? "kept" : "rebuilt",
-            s2l_mapping_count(gw->mapping), s2l_auth_count(gw->auth), gw->cfg->mapping_path);
+            s2l_mapping_count(gw->mapping), s2l_auth_count(gw->auth), gw->cfg->mapping_path,
+            (unsigned long long)(s2l_now_us() - t0));
     rc = 0;
 out:
     if (rc < 0)
