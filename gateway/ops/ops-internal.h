@@ -9,6 +9,7 @@ struct s2l_ops {
     s2l_metric *requests, *request_seconds, *in_flight;
     s2l_metric *ldap_ops, *ldap_seconds;
     s2l_series *ldap_seconds_of[S2L_OPS_N];
+    s2l_series *ldap_success_of[S2L_OPS_N]; /* result "0": no formatting, no look-up */
     s2l_metric *conns, *queued, *reconnects, *failovers, *failbacks;
     s2l_metric *auth_failures;
     s2l_metric *policy_attrs, *policy_schemas, *members_skipped, *references_kept;

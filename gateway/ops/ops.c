@@ -47,8 +47,10 @@ s2l_ops *s2l_ops_new(void)
     o->ldap_seconds = s2l_metrics_histogram(o->reg, "scim2ldap_ldap_operation_duration_seconds",
                                             "Time from an LDAP operation's start to its result, by operation.",
                                             (const char *const[]){"operation", NULL}, lb, nb);
-    for (size_t i = 0; i < S2L_OPS_N; i++)
+    for (size_t i = 0; i < S2L_OPS_N; i++) {
         o->ldap_seconds_of[i] = s2l_metric_with(o->ldap_seconds, op_names[i]);
+        o->ldap_success_of[i] = s2l_metric_with(o->ldap_ops, op_names[i], "0");
+    }
     o->conns = s2l_metrics_gauge(o->reg, "scim2ldap_ldap_connections",
                                  "LDAP pool connections by state: usable (bound to the current server), draining "
                                  "(bound, finishing work on a previous server), down (connecting or waiting to).",
@@ -87,7 +89,7 @@ s2l_ops *s2l_ops_new(void)
     s2l_metric_with(o->reloads, "success");
     s2l_metric_with(o->reloads, "failure");
     if (o->requests == NULL || o->request_seconds == NULL || o->in_flight == NULL || o->ldap_ops == NULL ||
-        o->ldap_seconds_of[S2L_OPS_N - 1] == NULL || o->conns == NULL || o->queued == NULL || o->reconnects == NULL ||
+        o->ldap_seconds_of[S2L_OPS_N - 1] == NULL || o->ldap_success_of[S2L_OPS_N - 1] == NULL || o->conns == NULL || o->queued == NULL || o->reconnects == NULL ||
         o->failovers == NULL || o->failbacks == NULL || o->auth_failures == NULL || o->policy_attrs == NULL ||
         o->policy_schemas == NULL || o->members_skipped == NULL || o->references_kept == NULL ||
         o->reloads == NULL || o->generation == NULL || o->audit_lines == NULL) {
@@ -183,9 +185,13 @@ void s2l_ops_ldap_done(s2l_ops *ops, s2l_ops_ldap kind, int rc, uint64_t latency
 {
     if (ops == NULL || kind >= S2L_OPS_N)
         return;
-    char code[16];
-    snprintf(code, sizeof code, "%d", rc);
-    s2l_counter_inc(s2l_metric_with(ops->ldap_ops, op_names[kind], code));
+    if (rc == 0) {
+        s2l_counter_inc(ops->ldap_success_of[kind]);
+    } else {
+        char code[16];
+        snprintf(code, sizeof code, "%d", rc);
+        s2l_counter_inc(s2l_metric_with(ops->ldap_ops, op_names[kind], code));
+    }
     s2l_histogram_observe(ops->ldap_seconds_of[kind], (double)latency_us / 1e6);
 }
 
