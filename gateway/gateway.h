@@ -13,6 +13,8 @@
 #ifndef S2L_GATEWAY_H
 #define S2L_GATEWAY_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,7 +36,19 @@ typedef struct s2l_gateway {
     char *suffix;                /* common suffix of all base DNs: where id/DN look-ups search */
     s2l_auth *auth;              /* credentials (one reference); swapped by a reload */
     s2l_cursors *cursors;        /* paged listings between requests (s2l/list_cursor.h), one per connection */
-    uint64_t next_req_id;        /* request ids for logs, HTTP and local requests alike */
+    uint64_t next_req_id;        /* request ids for logs, HTTP and local requests alike (without a slot) */
+
+    /* Generations (generation.h): a running gateway is one generation per
+     * loaded configuration; each request holds the one it started on. All
+     * zero/NULL for a gateway assembled with s2l_gateway_init alone (tests). */
+    struct s2l_ops *ops;         /* metrics, process-wide (borrowed), or NULL */
+    struct s2l_gen_slot *slot;   /* where it was published, or NULL */
+    atomic_uint refs;            /* the slot's while current + one per request */
+    unsigned generation;         /* 1 at start, +1 per successful reload */
+    struct s2l_gw_ldap *ldap;    /* pool + cursors with their own count: generations whose ldap
+                                    section is the same share them (gateway.c) */
+    struct ssl_ctx_st *tls;      /* this generation's HTTPS context (owned), or NULL */
+    struct s2l_gateway *dead_next; /* the slot's list of generations waiting to be freed */
 } s2l_gateway;
 
 /* Creates the auth state, the pool (connecting asynchronously) and the route
@@ -42,6 +56,15 @@ typedef struct s2l_gateway {
  * message in errbuf. */
 int s2l_gateway_init(s2l_gateway *gw, const s2l_config *cfg, const s2l_mapping *mapping,
                      struct event_base *base, char *errbuf, size_t errlen);
+/* init for a generation: auth is taken (NULL: created from cfg), and with
+ * share_ldap_of (not NULL) the pool and cursors are that gateway's (counted),
+ * not new ones. On failure auth is released. */
+int s2l_gateway_assemble(s2l_gateway *gw, const s2l_config *cfg, const s2l_mapping *mapping, s2l_auth *auth,
+                         const s2l_gateway *share_ldap_of, struct event_base *base, char *errbuf, size_t errlen);
+/* The metrics to tell when gw's pool retires (its reconnect counts move to the totals). */
+void s2l_gateway_ldap_set_ops(s2l_gateway *gw, struct s2l_ops *ops);
+/* Whether two configurations' ldap sections make the same pool. */
+bool s2l_gateway_same_ldap(const s2l_config *a, const s2l_config *b);
 /* Frees what init created; gw may be partly initialised or zeroed. Not from
  * inside an LDAP callback. */
 void s2l_gateway_fini(s2l_gateway *gw);

@@ -10,26 +10,31 @@
 
 #include "commands/commands.h"
 #include "gateway.h"
+#include "generation.h"
 #include "http/server.h"
+#include "ops/audit_log.h"
+#include "ops/ops.h"
 #include "http/tls.h"
 #include "s2l/auth.h"
 #include "s2l/config.h"
 #include "s2l/ldap_pool.h"
 #include "s2l/log.h"
 #include "s2l/mapping.h"
-#include "subschema_reader.h"
 
 static void usage(FILE *out)
 {
     fputs("usage: scim2ldap --config FILE        run the gateway in the foreground\n"
           "       scim2ldap --check-config FILE  validate the configuration and mapping, then exit\n"
           "       scim2ldap preview ...          the LDIF a SCIM request becomes (preview --help)\n"
+          "       scim2ldap check --live --config FILE  the mapping against the directory's schema\n"
           "       scim2ldap hash-secret [--scrypt] print a password hash for auth.credentials\n"
           "       scim2ldap --version | --help\n"
           "\n"
           "Logs go to stderr. SIGTERM or SIGINT stops accepting requests, lets in-flight\n"
           "requests finish (limits.shutdown_grace_ms) and exits. SIGHUP reloads the\n"
-          "credentials (auth section, secret files, JWKS/PEM keys) from the configuration.\n"
+          "configuration, mapping, credentials and TLS certificate (requests in flight\n"
+          "finish on the old ones; a configuration that does not load is refused and\n"
+          "logged); --check-config checks exactly what a reload loads.\n"
           "Environment: SCIM2LDAP_BIND_PASSWORD, SCIM2LDAP_BEARER_TOKENS (comma-separated),\n"
           "SCIM2LDAP_MALLOC_TRIM=0 (no idle memory trim).\n",
           out);
@@ -37,15 +42,12 @@ static void usage(FILE *out)
 
 typedef struct app {
     struct event_base *base;
-    s2l_gateway gw;
+    s2l_gen_slot *slot;          /* the current configuration generation */
+    s2l_ops *ops;                /* metrics, across generations */
     s2l_server *srv;
     bool stopping;
     const char *config_path;
     struct event *trim_timer;
-    /* The directory's subschema for the filter split: read when the pool
-     * binds (again); after a mapping reload, s2l_subschema_reader_refresh(
-     * schema, new_mapping) gives the new mapping the same. */
-    s2l_subschema_reader *schema;
 } app;
 
 /* ---- memory back to the system after bursts ----
@@ -107,82 +109,31 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     s2l_server_shutdown(a->srv, on_drained, a);
 }
 
-/* ---- SIGHUP: reload of the auth state only ----
- * Builds a new auth state from the configuration file as it is now and swaps
- * it in; requests in flight keep the old one until they end. Until a general
- * reload of the whole configuration exists, other settings need a restart. A
- * configuration that does not load leaves the current credentials in place. */
-static void reload_auth(app *a)
-{
-    char err[1024] = "";
-    s2l_config *cfg = s2l_config_load(a->config_path, err, sizeof err);
-    s2l_auth *fresh = cfg ? s2l_gateway_auth_create(cfg, a->gw.mapping, err, sizeof err) : NULL;
-    if (fresh == NULL) {
-        for (char *q = err; *q; q++)
-            if (*q == '"' || *q == '\n')
-                *q = '\'';
-        s2l_log(S2L_LOG_WARN, "event=reload_failed what=auth reason=\"%s\"", err);
-    } else {
-        s2l_auth *old = a->gw.auth;
-        a->gw.auth = fresh;
-        s2l_auth_release(old);
-        s2l_log(S2L_LOG_INFO, "event=reloaded what=auth credentials=%zu", s2l_auth_count(fresh));
-    }
-    s2l_config_destroy(cfg);
-}
-
+/* ---- SIGHUP: reload of everything the configuration file names ----
+ * generation.h: a new generation for new requests, the old one until its
+ * requests end; a configuration that does not load leaves the old one. */
 static void on_sighup(evutil_socket_t sig, short what, void *arg)
 {
-    reload_auth(arg);
-}
-
-/* Whether every server of ldap.uri (space-separated) is ldaps://. */
-static bool all_ldaps(const char *uris)
-{
-    for (const char *p = uris; *p;) {
-        p += strspn(p, " ");
-        if (*p == '\0')
-            break;
-        if (strncasecmp(p, "ldaps://", 8) != 0)
-            return false;
-        p += strcspn(p, " ");
-    }
-    return true;
-}
-
-static int load(const char *path, s2l_config **cfg, s2l_mapping **mapping)
-{
+    app *a = arg;
     char err[1024] = "";
-    *cfg = s2l_config_load(path, err, sizeof err);
-    if (*cfg == NULL) {
-        fprintf(stderr, "scim2ldap: %s\n", err);
-        return -1;
+    s2l_gen_reload(a->slot, err, sizeof err);
+    /* The audit file is reopened whether or not the reload took (logrotate
+     * moved it away); a file that cannot be opened leaves the old one. */
+    s2l_gateway *gw = s2l_gen_acquire(a->slot);
+    if (s2l_ops_audit_open(a->ops, gw->cfg, err, sizeof err) < 0) {
+        char quoted[1100];
+        s2l_log_quote(quoted, sizeof quoted, err, strlen(err));
+        s2l_log(S2L_LOG_ERROR, "event=audit_reopen_failed reason=%s action=kept_old", quoted);
     }
-    *mapping = s2l_mapping_load((*cfg)->mapping_path, (*cfg)->schemas_dir, err, sizeof err);
-    if (*mapping == NULL) {
-        fprintf(stderr, "scim2ldap: %s\n", err);
-        return -1;
-    }
-    if (s2l_mapping_count(*mapping) == 0) {
-        fprintf(stderr, "scim2ldap: %s: the mapping defines no resource type\n", (*cfg)->mapping_path);
-        return -1;
-    }
-    /* AD takes unicodePwd only over an encrypted connection; better to say so now
-     * than to fail every password change with "unwilling to perform". */
-    if (s2l_mapping_needs_tls(*mapping) && !(*cfg)->ldap.starttls && !all_ldaps((*cfg)->ldap.uri)) {
-        fprintf(stderr, "scim2ldap: %s: the mapping writes unicodePwd (Active Directory passwords), which the "
-                        "directory accepts only over TLS: use ldaps:// in ldap.uri (every server) or ldap.starttls\n",
-                (*cfg)->mapping_path);
-        return -1;
-    }
-    s2l_mapping_set_config_limits(*mapping, *cfg);
-    return 0;
+    s2l_gateway_release(gw);
 }
 
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "preview") == 0)
         return s2l_cmd_preview(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "check") == 0)
+        return s2l_cmd_check(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "hash-secret") == 0)
         return s2l_cmd_hash_secret(argc - 1, argv + 1);
 
@@ -207,33 +158,19 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    s2l_config *cfg = NULL;
-    s2l_mapping *mapping = NULL;
     int rc = 1;
     app a = {0};
     struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
     char err[1024] = "";
-    if (load(config, &cfg, &mapping) < 0)
-        goto out;
+    /* What start, --check-config and a reload load: the same function. */
+    s2l_gen_parts parts;
+    if (s2l_gen_parts_load(config, &parts, err, sizeof err) < 0) {
+        fprintf(stderr, "scim2ldap: %s\n", err);
+        return 1;
+    }
+    const s2l_config *cfg = parts.cfg;
+    const s2l_mapping *mapping = parts.mapping;
     a.config_path = config;
-    if (check_only) {
-        /* Credentials, secret files and keys are loaded as at start. */
-        s2l_auth *auth = s2l_gateway_auth_create(cfg, mapping, err, sizeof err);
-        if (auth == NULL) {
-            fprintf(stderr, "scim2ldap: %s\n", err);
-            goto out;
-        }
-        s2l_auth_release(auth);
-    }
-    if (check_only && cfg->tls_cert_file) {
-        /* Certificate, key, cipher lists and client CA are checked as at start. */
-        SSL_CTX *tls = s2l_tls_server_ctx(cfg, err, sizeof err);
-        if (tls == NULL) {
-            fprintf(stderr, "scim2ldap: %s\n", err);
-            goto out;
-        }
-        SSL_CTX_free(tls);
-    }
     if (check_only) {
         /* Warnings do not fail the check: the mapping works, but some values
          * would be refused (see mappings/README.md, "LDAP syntaxes"). */
@@ -267,15 +204,24 @@ int main(int argc, char **argv)
     event_config_free(ecfg);
     if (a.base == NULL)
         goto out;
-    if (s2l_gateway_init(&a.gw, cfg, mapping, a.base, err, sizeof err) < 0) {
+    a.ops = s2l_ops_new();
+    a.slot = a.ops ? s2l_gen_slot_new(a.base, a.ops, config) : NULL;
+    if (a.slot == NULL)
+        goto out;
+    if (s2l_gen_start(a.slot, &parts, err, sizeof err) < 0) {
         fprintf(stderr, "scim2ldap: %s\n", err);
         goto out;
     }
-    if ((a.schema = s2l_subschema_reader_create(a.gw.pool, mapping)) == NULL) {
-        fprintf(stderr, "scim2ldap: out of memory\n");
-        goto out;
+    s2l_gateway *gw = s2l_gen_acquire(a.slot);
+    cfg = gw->cfg;
+    mapping = gw->mapping;
+    a.srv = s2l_server_create(gw, err, sizeof err);
+    if (a.srv != NULL && (s2l_ops_listen(a.ops, a.base, a.slot, cfg, err, sizeof err) < 0 ||
+                          s2l_ops_audit_open(a.ops, cfg, err, sizeof err) < 0)) {
+        s2l_server_destroy(a.srv);
+        a.srv = NULL;
     }
-    a.srv = s2l_server_create(&a.gw, err, sizeof err);
+    s2l_gateway_release(gw); /* the slot holds it: nothing reloads before the loop runs */
     if (a.srv == NULL) {
         fprintf(stderr, "scim2ldap: %s\n", err);
         goto out;
@@ -290,10 +236,11 @@ int main(int argc, char **argv)
         goto out;
     s2l_log(S2L_LOG_INFO,
             "event=started version=%s listen=%s%s base_path=%s ldap=\"%s\" servers=%zu connections=%u types=%zu "
-            "credentials=%zu token_endpoint=%s",
+            "credentials=%zu token_endpoint=%s metrics=%s",
             S2L_VERSION, cfg->tls_cert_file ? "https://" : "http://", cfg->listen, cfg->base_path, cfg->ldap.uri,
-            cfg->ldap.n_uris, cfg->ldap.connections, s2l_mapping_count(mapping), s2l_auth_count(a.gw.auth),
-            s2l_auth_token_path(a.gw.auth) ? s2l_auth_token_path(a.gw.auth) : "off");
+            cfg->ldap.n_uris, cfg->ldap.connections, s2l_mapping_count(mapping), s2l_auth_count(gw->auth),
+            s2l_auth_token_path(gw->auth) ? s2l_auth_token_path(gw->auth) : "off",
+            !cfg->metrics.enabled ? "off" : cfg->metrics.listen ? cfg->metrics.listen : "/metrics");
     event_base_dispatch(a.base);
     rc = 0;
 out:
@@ -306,11 +253,10 @@ out:
     if (sighup)
         event_free(sighup);
     s2l_server_destroy(a.srv);
-    s2l_subschema_reader_destroy(a.schema); /* before the pool */
-    s2l_gateway_fini(&a.gw);
+    s2l_gen_slot_free(a.slot);
+    s2l_ops_free(a.ops);
     if (a.base)
         event_base_free(a.base);
-    s2l_mapping_destroy(mapping);
-    s2l_config_destroy(cfg);
+    s2l_gen_parts_free(&parts); /* when start did not take them */
     return rc;
 }

@@ -14,4 +14,9 @@ int s2l_cmd_hash_secret(int argc, char **argv);
 /* scim2ldap preview: the LDIF (or LDAP filter) a SCIM request turns into, offline. */
 int s2l_cmd_preview(int argc, char **argv);
 
+/* scim2ldap check [--live] --config FILE: the configuration as a reload loads
+ * it and, with --live, the mapping against the directory's schema. Exit 0 no
+ * errors, 1 errors found, 2 could not check. */
+int s2l_cmd_check(int argc, char **argv);
+
 #endif

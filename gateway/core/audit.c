@@ -155,7 +155,8 @@ char *s2l_audit_line(const s2l_audit_event *ev, const char *const *secrets, size
         json_object_set_new(o, "request_id", json_integer((json_int_t)ev->request_id)) < 0 ||
         set_text(o, "credential", ev->credential) < 0 || set_text(o, "source", ev->source) < 0 ||
         set_text(o, "operation", ev->operation) < 0 || set_text(o, "resource_type", ev->resource_type) < 0 ||
-        set_text(o, "id", ev->id) < 0 || set_text(o, "dn", ev->dn) < 0 || set_text(o, "new_dn", ev->new_dn) < 0)
+        set_text(o, "id", ev->id) < 0 || set_text(o, "user_name", ev->user_name) < 0 ||
+        set_text(o, "external_id", ev->external_id) < 0 || set_text(o, "dn", ev->dn) < 0 || set_text(o, "new_dn", ev->new_dn) < 0)
         goto out;
     if (json_is_object(ev->add_attrs)) {
         const char *attr;

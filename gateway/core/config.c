@@ -114,6 +114,15 @@ static const key_def keys[] = {
     {"behaviour.user_patch_returns_body", K_BOOL, OFF(behaviour.user_patch_returns_body), 0, 0, "true", false},
     {"behaviour.group_patch_returns_body", K_BOOL, OFF(behaviour.group_patch_returns_body), 0, 0, "false", false},
     {"log_level", K_STRING, OFF(log_level), 0, 0, "info", false},
+    /* Operating (gateway/ops): metrics, audit log. */
+    {"metrics", K_OBJECT, 0, 0, 0, NULL, false},
+    {"metrics.enabled", K_BOOL, OFF(metrics.enabled), 0, 0, "true", false},
+    {"metrics.listen", K_STRING, OFF(metrics.listen), 0, 0, NULL, false},
+    {"metrics.token", K_STRING, OFF(metrics.token), 0, 0, NULL, false},
+    {"audit", K_OBJECT, 0, 0, 0, NULL, false},
+    {"audit.enabled", K_BOOL, OFF(audit.enabled), 0, 0, "false", false},
+    {"audit.file", K_PATH, OFF(audit.file), 0, 0, NULL, false},
+    {"access_log", K_STRING, OFF(access_log), 0, 0, "text", false},
 };
 
 static void fail(char *errbuf, size_t errlen, const char *file, const char *path, const char *fmt, ...)
@@ -498,6 +507,50 @@ static int split_listen(s2l_config *c, const char *file, char *errbuf, size_t er
     return c->listen_host ? 0 : -1;
 }
 
+/* metrics.listen, parsed like listen; and metrics.token kept only as its digest. */
+static int check_metrics(s2l_config *c, const char *file, char *errbuf, size_t errlen)
+{
+    if (c->metrics.listen) {
+        const char *l = c->metrics.listen, *colon = strrchr(l, ':');
+        unsigned long long port;
+        if (colon == NULL || colon == l || parse_uint(colon + 1, &port) < 0 || port == 0 || port > 65535) {
+            fail(errbuf, errlen, file, "metrics.listen", "must be \"host:port\" with a port from 1 to 65535");
+            return -1;
+        }
+        const char *h = l;
+        size_t hl = (size_t)(colon - l);
+        if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
+            h++;
+            hl -= 2;
+        }
+        if ((c->metrics.listen_host = strndup(h, hl)) == NULL)
+            return -1;
+        c->metrics.listen_port = (unsigned)port;
+        if (strcmp(c->metrics.listen_host, c->listen_host) == 0 && c->metrics.listen_port == c->listen_port) {
+            fail(errbuf, errlen, file, "metrics.listen", "must differ from listen (leave it out to serve "
+                                                         "/metrics on the main listener)");
+            return -1;
+        }
+    }
+    if (c->metrics.token) {
+        const char *why = NULL;
+        int rc = s2l_config_token_digest(c->metrics.token, c->metrics.token_digest, &why);
+        OPENSSL_cleanse(c->metrics.token, strlen(c->metrics.token));
+        free(c->metrics.token);
+        c->metrics.token = NULL;
+        if (rc < 0) {
+            fail(errbuf, errlen, file, "metrics.token", "%s", why);
+            return -1;
+        }
+        c->metrics.has_token = true;
+    }
+    if (strcmp(c->access_log, "text") != 0 && strcmp(c->access_log, "json") != 0) {
+        fail(errbuf, errlen, file, "access_log", "must be \"text\" or \"json\"");
+        return -1;
+    }
+    return 0;
+}
+
 static int apply_env(s2l_config *c, const char *file, char *errbuf, size_t errlen)
 {
     const char *pw = getenv("SCIM2LDAP_BIND_PASSWORD");
@@ -649,7 +702,7 @@ s2l_config *s2l_config_load(const char *path, char *errbuf, size_t errlen)
             goto oom;
     }
     if (apply_env(c, path, errbuf, errlen) < 0 || split_listen(c, path, errbuf, errlen) < 0 ||
-        check_semantics(c, path, errbuf, errlen) < 0)
+        check_metrics(c, path, errbuf, errlen) < 0 || check_semantics(c, path, errbuf, errlen) < 0)
         goto err;
     if (c->ldap.bind_password == NULL && (c->ldap.bind_password = strdup("")) == NULL)
         goto oom;
@@ -684,6 +737,7 @@ void s2l_config_destroy(s2l_config *c)
     free(c->token_digests);
     json_decref(c->auth.credentials);
     free(c->listen_host);
+    free(c->metrics.listen_host);
     free(c->path);
     free(c);
 }

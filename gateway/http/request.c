@@ -10,6 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../generation.h"
+#include "../ops/audit_log.h"
+#include "../ops/ops.h"
 #include "request-internal.h"
 #include "route.h"
 #include "s2l/ldap_errors.h"
@@ -28,6 +31,7 @@ struct s2l_req_op {
     s2l_ldap_op *op;
     s2l_req_ldap_cb *cb;
     void *arg;
+    s2l_ops_ldap kind;           /* for the metrics */
     s2l_req_op *prev, *next;
 };
 
@@ -63,7 +67,7 @@ s2l_req *s2l_req_create_(s2l_gateway *gw, const s2l_req_spec *spec)
     if (req == NULL)
         return NULL;
     req->gw = gw;
-    req->id = ++gw->next_req_id;
+    req->id = s2l_gateway_next_req_id(gw);
     req->start_us = s2l_now_us();
     req->method = spec->method;
     req->method_name = s2l_method_name(spec->method);
@@ -88,6 +92,8 @@ s2l_req *s2l_req_create_(s2l_gateway *gw, const s2l_req_spec *spec)
         free(req);
         return NULL;
     }
+    s2l_gateway_hold(gw); /* the generation the request runs on, to its end */
+    s2l_ops_request_start(gw->ops);
     unsigned ms = spec->timeout_ms ? spec->timeout_ms : gw->cfg->limits.request_timeout_ms;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     evtimer_add(req->deadline, &tv);
@@ -138,7 +144,9 @@ static void release(s2l_req *req)
     free(req->path);
     free(req->base_url);
     free(req->param_copy);
+    s2l_audit_free(req);
     s2l_auth_release(req->auth);
+    s2l_gateway_release(req->gw);
     free(req);
 }
 
@@ -148,8 +156,8 @@ static void release(s2l_req *req)
  * credential's name comes from the configuration. */
 static void log_access(const s2l_req *req, int status)
 {
-    if (!s2l_log_enabled(S2L_LOG_INFO) && status < 500)
-        return;
+    if ((!s2l_log_enabled(S2L_LOG_INFO) && status < 500) || strcmp(req->gw->cfg->access_log, "json") == 0)
+        return; /* the JSON access line: ops/audit_log.c */
     char path[1024];
     const char *p = req->path ? req->path : "?";
     s2l_log_quote(path, sizeof path, p, strlen(p));
@@ -162,14 +170,29 @@ static void log_access(const s2l_req *req, int status)
 
 /* The request ends here and only here: cancel what is pending, log, hand the
  * reply to the transport, free. */
-static void finish(s2l_req *req, int status, json_t *body, const char *const *headers)
+static void finish_reply(s2l_req *req, const s2l_reply *reply)
 {
     stop(req);
-    log_access(req, status);
-    s2l_reply reply = {status, body, headers};
-    req->transport->reply(req, &reply);
-    json_decref(body);
+    log_access(req, reply->status);
+    const s2l_rmap *rm = req->route ? req->route->resource : NULL;
+    s2l_ops_request_done(req->gw->ops, rm ? s2l_rmap_info_of(rm)->name : "none", req->method_name, reply->status,
+                         s2l_now_us() - req->start_us);
+    s2l_audit_request_done(req, reply);
+    req->transport->reply(req, reply);
     release(req);
+}
+
+static void finish(s2l_req *req, int status, json_t *body, const char *const *headers)
+{
+    s2l_reply reply = {status, body, headers, NULL, 0};
+    finish_reply(req, &reply);
+    json_decref(body);
+}
+
+void s2l_req_reply_text(s2l_req *req, int status, const char *text, size_t len, const char *const *headers)
+{
+    s2l_reply reply = {status, NULL, headers, text, len};
+    finish_reply(req, &reply);
 }
 
 void s2l_req_abort(s2l_req *req)
@@ -178,6 +201,7 @@ void s2l_req_abort(s2l_req *req)
         return;
     stop(req);
     s2l_log(S2L_LOG_DEBUG, "event=request_aborted req=%llu", (unsigned long long)req->id);
+    s2l_ops_request_aborted(req->gw->ops);
     release(req);
 }
 
@@ -277,17 +301,20 @@ static void on_op_done(const s2l_ldap_result *res, void *arg)
     s2l_req *req = o->req;
     unlink_op(o);
     req->ldap_ops_done++;
+    s2l_ops_ldap_done(req->gw->ops, o->kind, res->rc, res->latency_us);
+    s2l_audit_note_result(req, o->kind, res->rc);
     s2l_req_ldap_cb *cb = o->cb;
     void *cb_arg = o->arg;
     free(o);
     cb(req, res, cb_arg);
 }
 
-static s2l_req_op *new_op(s2l_req *req, s2l_req_ldap_cb *cb, void *arg)
+static s2l_req_op *new_op(s2l_req *req, s2l_ops_ldap kind, s2l_req_ldap_cb *cb, void *arg)
 {
     s2l_req_op *o = calloc(1, sizeof *o);
     if (o == NULL)
         return NULL;
+    o->kind = kind;
     o->req = req;
     o->cb = cb;
     o->arg = arg;
@@ -310,7 +337,7 @@ static int link_op(s2l_req *req, s2l_req_op *o, s2l_ldap_op *op)
 
 int s2l_req_ldap_search(s2l_req *req, const s2l_search_req *sr, s2l_req_ldap_cb *cb, void *arg)
 {
-    s2l_req_op *o = new_op(req, cb, arg);
+    s2l_req_op *o = new_op(req, S2L_OPS_SEARCH, cb, arg);
     if (o == NULL)
         return -1;
     return link_op(req, o, s2l_ldap_search(req->gw->pool, sr, 0, on_op_done, o));
@@ -325,10 +352,11 @@ static char *const *post_read_if_supported(s2l_req *req, char *const *post_read)
 int s2l_req_ldap_add(s2l_req *req, const char *dn, const json_t *attrs, char *const *post_read,
                      s2l_req_ldap_cb *cb, void *arg)
 {
-    s2l_req_op *o = new_op(req, cb, arg);
+    s2l_req_op *o = new_op(req, S2L_OPS_ADD, cb, arg);
     if (o == NULL)
         return -1;
     s2l_write_opts wo = {.post_read = post_read_if_supported(req, post_read)};
+    s2l_audit_note_write(req, S2L_OPS_ADD, dn, NULL, attrs);
     return link_op(req, o, s2l_ldap_add_ext(req->gw->pool, dn, attrs, &wo, 0, on_op_done, o));
 }
 
@@ -353,38 +381,42 @@ static bool adds_object_class(const json_t *mods)
 int s2l_req_ldap_modify(s2l_req *req, const char *dn, const json_t *mods, char *const *post_read,
                         s2l_req_ldap_cb *cb, void *arg)
 {
-    s2l_req_op *o = new_op(req, cb, arg);
+    s2l_req_op *o = new_op(req, S2L_OPS_MODIFY, cb, arg);
     if (o == NULL)
         return -1;
     /* Permissive: a member already present is success for an IdP, and the
      * whole PATCH stays one modify. */
     s2l_write_opts wo = {.permissive = true, .post_read = post_read_if_supported(req, post_read),
                          .relax = adds_object_class(mods)};
+    s2l_audit_note_write(req, S2L_OPS_MODIFY, dn, NULL, mods);
     return link_op(req, o, s2l_ldap_modify_ext(req->gw->pool, dn, mods, &wo, 0, on_op_done, o));
 }
 
 int s2l_req_ldap_rename(s2l_req *req, const char *dn, const char *newrdn, s2l_req_ldap_cb *cb, void *arg)
 {
-    s2l_req_op *o = new_op(req, cb, arg);
+    s2l_req_op *o = new_op(req, S2L_OPS_RENAME, cb, arg);
     if (o == NULL)
         return -1;
+    s2l_audit_note_write(req, S2L_OPS_RENAME, dn, newrdn, NULL);
     return link_op(req, o, s2l_ldap_rename(req->gw->pool, dn, newrdn, NULL, true, 0, on_op_done, o));
 }
 
 int s2l_req_ldap_move(s2l_req *req, const char *dn, const char *newrdn, const char *new_superior,
                       s2l_req_ldap_cb *cb, void *arg)
 {
-    s2l_req_op *o = new_op(req, cb, arg);
+    s2l_req_op *o = new_op(req, S2L_OPS_RENAME, cb, arg);
     if (o == NULL)
         return -1;
+    s2l_audit_note_move(req, dn, newrdn, new_superior);
     return link_op(req, o, s2l_ldap_rename(req->gw->pool, dn, newrdn, new_superior, true, 0, on_op_done, o));
 }
 
 int s2l_req_ldap_delete(s2l_req *req, const char *dn, s2l_req_ldap_cb *cb, void *arg)
 {
-    s2l_req_op *o = new_op(req, cb, arg);
+    s2l_req_op *o = new_op(req, S2L_OPS_DELETE, cb, arg);
     if (o == NULL)
         return -1;
+    s2l_audit_note_write(req, S2L_OPS_DELETE, dn, NULL, NULL);
     return link_op(req, o, s2l_ldap_delete(req->gw->pool, dn, 0, on_op_done, o));
 }
 

@@ -63,6 +63,8 @@ typedef struct s2l_reply {
     int status;
     json_t *body;                /* NULL for no body (204) */
     const char *const *headers;  /* NULL-terminated name/value pairs, or NULL */
+    const char *text;            /* with body NULL: a body sent as is (e.g. /metrics), text_len bytes */
+    size_t text_len;
 } s2l_reply;
 
 /* What a transport provides (see server.c and the local transport in
@@ -114,12 +116,16 @@ struct s2l_req {
     s2l_req_adopted *adopted;    /* freed when the request ends (s2l_req_adopt) */
     int ldap_ops_done;           /* counted for the access log */
     bool path_nul;               /* the request path held "%00" (left encoded in path): refused (route.c) */
+    struct s2l_req_audit *audit; /* what it wrote, for the audit log (ops/audit_log.h), or NULL */
 };
 
 /* Sends `body` (stolen reference; may be NULL for 204) with status and the SCIM
  * content type (unless the headers name another Content-Type), plus optional
  * headers (NULL-terminated name/value pairs). Frees req. */
 void s2l_req_reply_json(s2l_req *req, int status, json_t *body, const char *const *headers);
+/* Sends text_len bytes of text as the body (not JSON: headers name its
+ * Content-Type), e.g. the Prometheus exposition. Frees req. */
+void s2l_req_reply_text(s2l_req *req, int status, const char *text, size_t len, const char *const *headers);
 /* Sends a SCIM Error for *err (status 0 → 500). Frees req. */
 void s2l_req_reply_error(s2l_req *req, const s2l_error *err);
 /* Shorthand for an error with a formatted detail. Frees req. */

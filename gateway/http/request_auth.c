@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../ops/audit_log.h"
+#include "../ops/ops.h"
 #include "s2l/log.h"
 
 int64_t s2l_wall_ms(void)
@@ -40,6 +42,7 @@ bool s2l_http_authenticate(s2l_req *req)
     char addr[S2L_IP_TEXT_MAX] = "-";
     if (have_src)
         s2l_ip_format(&src, addr, sizeof addr);
+    s2l_ops_auth_failure(req->gw->ops, d.reason);
     s2l_log(S2L_LOG_INFO, "event=auth_denied req=%llu status=%d reason=%s cred=%s source=%s",
             (unsigned long long)req->id, d.status, d.reason, d.cred ? s2l_auth_cred_name(d.cred) : "-", addr);
     s2l_error err;
@@ -66,6 +69,8 @@ bool s2l_http_permit(s2l_req *req, const s2l_rmap *rm)
     s2l_error_clear(&err);
     if (s2l_auth_permit(req->cred, info->name, info->endpoint, write, &err) == 0)
         return true;
+    s2l_ops_auth_failure(req->gw->ops, "forbidden_resource_type");
+    s2l_audit_note_type(req, rm);
     s2l_log(S2L_LOG_INFO, "event=access_denied req=%llu status=403 cred=%s type=%s write=%d",
             (unsigned long long)req->id, req->cred ? s2l_auth_cred_name(req->cred) : "-", info->name, write);
     s2l_req_reply_error(req, &err);

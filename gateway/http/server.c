@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../generation.h"
 #include "conn_guard.h"
 #include "request-internal.h"
 #include "s2l/http_text.h"
@@ -32,7 +33,8 @@
 #include "tls.h"
 
 struct s2l_server {
-    s2l_gateway *gw;
+    s2l_gateway *gw;             /* the gateway it was created with: without a slot, the only one */
+    s2l_gen_slot *slot;          /* with generations: where each request takes the current one */
     s2l_req_transport transport; /* arg = the server; per request: the evhttp request */
     struct evhttp *http;
     struct evhttp_bound_socket *listener;
@@ -45,15 +47,27 @@ struct s2l_server {
     void *shutdown_arg;
 };
 
+/* The generation a new request runs on (held; s2l_gateway_release). */
+static s2l_gateway *current(s2l_server *srv)
+{
+    if (srv->slot == NULL)
+        return srv->gw;
+    return s2l_gen_acquire(srv->slot);
+}
+
 /* A new connection's bufferevent (TLS or plain), behind the guard. NULL
  * makes evhttp use an unguarded one of its own: that is only when out of
- * memory, and then an error is close anyway. */
+ * memory, and then an error is close anyway. A reload may bring a new
+ * certificate: new connections take the current generation's context (an
+ * SSL holds its own reference to it). */
 static struct bufferevent *make_bev(struct event_base *base, void *arg)
 {
     s2l_server *srv = arg;
     struct bufferevent *inner;
     if (srv->ssl_ctx) {
-        SSL *ssl = SSL_new(srv->ssl_ctx);
+        s2l_gateway *gw = current(srv);
+        SSL *ssl = SSL_new(gw && gw->tls ? gw->tls : srv->ssl_ctx);
+        s2l_gateway_release(gw);
         if (ssl == NULL)
             return NULL;
         inner = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
@@ -130,6 +144,10 @@ static void ev_reply(s2l_req *req, const s2l_reply *reply)
         if (text && buf && evbuffer_add_reference(buf, text, strlen(text), free_text, NULL) == 0)
             text = NULL;
         free(text);
+    } else if (reply->text) {
+        buf = evbuffer_new();
+        if (buf)
+            evbuffer_add(buf, reply->text, reply->text_len);
     }
     for (size_t i = 0; reply->headers && reply->headers[i] && reply->headers[i + 1]; i += 2)
         evhttp_add_header(out, reply->headers[i], reply->headers[i + 1]);
@@ -184,15 +202,17 @@ static void on_request(struct evhttp_request *evreq, void *arg)
 {
     s2l_server *srv = arg;
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(evreq);
+    s2l_gateway *gw = current(srv); /* the request holds its own reference from here on */
     char base_url[1024];
-    make_base_url(srv->gw->cfg, evreq, base_url, sizeof base_url);
+    make_base_url(gw->cfg, evreq, base_url, sizeof base_url);
     s2l_req_spec spec = {.method = method_of(evhttp_request_get_command(evreq)),
                          .path = uri ? evhttp_uri_get_path(uri) : NULL,
                          .query = uri ? evhttp_uri_get_query(uri) : NULL,
                          .base_url = base_url,
                          .transport = &srv->transport,
                          .transport_ctx = evreq};
-    s2l_req *req = s2l_req_create_(srv->gw, &spec);
+    s2l_req *req = s2l_req_create_(gw, &spec);
+    s2l_gateway_release(gw);
     if (req == NULL) {
         int fd;
         struct bufferevent *bev = conn_bev(evreq, &fd);
@@ -208,7 +228,7 @@ static void on_request(struct evhttp_request *evreq, void *arg)
         s2l_req_reply_error(req, &err);
         return;
     }
-    s2l_routes_dispatch(srv->gw->routes, req);
+    s2l_routes_dispatch(req->gw->routes, req);
 }
 
 static void request_done(s2l_server *srv)
@@ -253,9 +273,11 @@ void s2l_server_shutdown(s2l_server *srv, void (*done)(void *arg), void *arg)
         done(arg);
         return;
     }
-    struct timeval tv = {srv->gw->cfg->limits.shutdown_grace_ms / 1000,
-                         (srv->gw->cfg->limits.shutdown_grace_ms % 1000) * 1000};
-    srv->grace_timer = evtimer_new(srv->gw->base, on_grace_expired, srv);
+    s2l_gateway *gw = current(srv);
+    unsigned grace = gw->cfg->limits.shutdown_grace_ms;
+    struct timeval tv = {grace / 1000, (grace % 1000) * 1000};
+    srv->grace_timer = evtimer_new(gw->base, on_grace_expired, srv);
+    s2l_gateway_release(gw);
     if (srv->grace_timer)
         evtimer_add(srv->grace_timer, &tv);
 }
@@ -269,6 +291,7 @@ s2l_server *s2l_server_create(s2l_gateway *gw, char *errbuf, size_t errlen)
         return NULL;
     }
     srv->gw = gw;
+    srv->slot = gw->slot;
     srv->transport = (s2l_req_transport){.header = ev_header, .body = ev_body, .peer = ev_peer, .reply = ev_reply, .arg = srv};
     srv->http = evhttp_new(gw->base);
     srv->guard = s2l_conn_guard_create(gw->base, cfg);

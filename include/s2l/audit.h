@@ -7,7 +7,8 @@
  *
  *   {"time":"2026-11-23T20:12:00.123Z","request_id":42,"credential":"okta",
  *    "source":"192.0.2.7:51234","operation":"patch","resource_type":"User",
- *    "id":"2819c223-...","dn":"uid=jdoe,ou=people,dc=example,dc=org",
+ *    "id":"2819c223-...","user_name":"jdoe","external_id":"00u1ab...",
+ *    "dn":"uid=jdoe,ou=people,dc=example,dc=org",
  *    "new_dn":"uid=jane,ou=people,dc=example,dc=org",
  *    "changes":[{"op":"replace","attr":"mail","values":["jane@example.org"]},
  *               {"op":"replace","attr":"userPassword","secret":true,"count":1}],
@@ -46,6 +47,8 @@ typedef struct s2l_audit_event {
     const char *operation;         /* "create" | "replace" | "patch" | "delete" */
     const char *resource_type;     /* "User" */
     const char *id;                /* SCIM id, NULL when there is none yet */
+    const char *user_name;         /* userName (User) or displayName (Group) as sent or stored, or NULL */
+    const char *external_id;       /* externalId, or NULL */
     const char *dn;                /* the entry's DN (before a rename), NULL when unknown */
     const char *new_dn;            /* the DN after a rename, else NULL */
     /* What was sent to LDAP, in the forms of mapping.h (either may be NULL):

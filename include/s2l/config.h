@@ -112,6 +112,22 @@ typedef struct s2l_config {
     } behaviour;
 
     char *log_level;             /* "error" | "warn" | "info" | "debug" */
+
+    /* Operating (gateway/ops/ops.h). */
+    struct {
+        bool enabled;                /* /metrics answers (default true) */
+        char *listen;                /* "host:port" of its own listener, or NULL: the main one */
+        char *listen_host;           /* parsed */
+        unsigned listen_port;
+        char *token;                 /* always NULL after loading: kept only as its digest */
+        unsigned char token_digest[S2L_TOKEN_DIGEST_LEN];
+        bool has_token;              /* /metrics wants "Authorization: Bearer <metrics.token>" */
+    } metrics;
+    struct {
+        bool enabled;                /* one JSON line per write attempt (s2l/audit.h) */
+        char *file;                  /* appended to, reopened on SIGHUP; NULL = stderr */
+    } audit;
+    char *access_log;            /* "text" (event=request lines) or "json" (one JSON object per line) */
 } s2l_config;
 
 /* Loads, validates and applies environment overrides. NULL + a message in errbuf

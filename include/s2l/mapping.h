@@ -383,6 +383,22 @@ bool s2l_rmap_filter_match(const s2l_rmap *rm, const s2l_filter *f, const json_t
  * may be destroyed afterwards. 0, or -1 (out of memory, message in errbuf). */
 int s2l_mapping_apply_subschema(s2l_mapping *m, const s2l_subschema *schema, char *errbuf, size_t errlen);
 
+/* The mapping against a directory (scim2ldap check --live): what the
+ * directory's subschema lacks or contradicts — object classes it does not
+ * have; attributes the mapping writes or reads that it does not have, that
+ * the type's object classes do not allow, or that cannot be written
+ * (NO-USER-MODIFICATION); MUST attributes of the classes the mapping never
+ * writes; SINGLE-VALUE attributes fed by multi-valued SCIM attributes;
+ * syntax mismatches (free text into a Country String such as c, text into
+ * INTEGER, Boolean or Generalized Time); a memberOf the mapping reads but the
+ * schema lacks (no overlay) — and, when controls (the root DSE's
+ * supportedControl values, NULL-terminated) is not NULL, the controls the
+ * gateway uses that the directory does not offer (post-read, sort, VLV). Array of
+ * {"level": "error"|"warning", "type": "User" (absent for the directory
+ * itself), "text": "..."}; errors make the mapping fail there, warnings cost
+ * speed or refuse some values. NULL on out of memory. */
+json_t *s2l_mapping_check_directory(const s2l_mapping *m, const s2l_subschema *schema, const char *const *controls);
+
 /* The LDAP filter that finds the entry with SCIM id `id` (malloc'd), or NULL when
  * the id is malformed for this mapping (callers answer 404). */
 char *s2l_rmap_id_filter(const s2l_rmap *rm, const char *id);

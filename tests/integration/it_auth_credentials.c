@@ -239,14 +239,14 @@ int main(void)
     H_REQUIRE(json_dump_file(cfg, h_gw_config_path(g), JSON_INDENT(2)) == 0);
     EXPECT(g, "GET", filter, NULL, ia_bearer(ROTATED_TOKEN), 401, NULL);
     H_CHECK(h_gw_signal(g, SIGHUP) == 0);
-    H_CHECK(h_gw_log_wait(g, "event=reloaded what=auth", 1, 10000));
+    H_CHECK(h_gw_log_wait(g, "event=reloaded what=config", 1, 10000));
     EXPECT(g, "GET", filter, NULL, ia_bearer(ROTATED_TOKEN), 200, NULL);
     EXPECT(g, "GET", filter, NULL, reader, 401, NULL);
     json_array_append_new(creds, json_pack("{s:s, s:s, s:s, s:s}", "name", "broken", "kind", "bearer", "token",
                                            "0123456789abcdef0123", "tokn", "typo"));
     H_REQUIRE(json_dump_file(cfg, h_gw_config_path(g), JSON_INDENT(2)) == 0);
     H_CHECK(h_gw_signal(g, SIGHUP) == 0);
-    H_CHECK(h_gw_log_wait(g, "event=reload_failed what=auth", 1, 10000));
+    H_CHECK(h_gw_log_wait(g, "event=reload_failed what=config", 1, 10000));
     EXPECT(g, "GET", filter, NULL, ia_bearer(ROTATED_TOKEN), 200, NULL);
     json_decref(cfg);
 
@@ -259,7 +259,7 @@ int main(void)
     H_CHECK(log && strstr(log, "reason=wrong_password cred=- source=127.0.0.1") != NULL);
     H_CHECK(log && strstr(log, "status=429 cred=limited") != NULL);
     H_CHECK(log && strstr(log, "status=200 cred=rotated") != NULL);
-    H_CHECK(log && strstr(log, "event=reload_failed what=auth reason=\"") != NULL);
+    H_CHECK(log && strstr(log, "event=reload_failed what=config reason=\"") != NULL);
     H_CHECK(log && strstr(log, "tokn: unknown key") != NULL);
     const char *secrets[] = {OKTA_PASSWORD, "Okta-Pa55word", OLD_PASSWORD, EXPIRED_TOKEN, READER_TOKEN, USERS_TOKEN,
                              ELSEWHERE_TOKEN, LOOPBACK_TOKEN, LIMITED_TOKEN, ROTATED_TOKEN, H_TOKEN,

@@ -157,7 +157,7 @@ int main(void)
     const char *rotated = token("RS256", "k2", k2, ISSUER, AUDIENCE, 3600, 0);
     EXPECT(g, "GET", filter, NULL, rotated, 401, NULL);
     H_CHECK(h_gw_signal(g, SIGHUP) == 0);
-    H_CHECK(h_gw_log_wait(g, "event=reloaded what=auth", 1, 10000));
+    H_CHECK(h_gw_log_wait(g, "event=reloaded what=config", 1, 10000));
     EXPECT(g, "GET", filter, NULL, rotated, 200, NULL);
     EXPECT(g, "GET", filter, NULL, good, 401, NULL);
     /* A broken key set is refused; the loaded keys keep working. */
@@ -166,7 +166,7 @@ int main(void)
     fputs("{\"keys\": [", f);
     fclose(f);
     H_CHECK(h_gw_signal(g, SIGHUP) == 0);
-    H_CHECK(h_gw_log_wait(g, "event=reload_failed what=auth", 1, 10000));
+    H_CHECK(h_gw_log_wait(g, "event=reload_failed what=config", 1, 10000));
     EXPECT(g, "GET", filter, NULL, rotated, 200, NULL);
 
     char *log = ia_slurp(h_gw_log_path(g));

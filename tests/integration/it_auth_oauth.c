@@ -108,7 +108,7 @@ static void reload_with_key(h_gw *g, const char *key_file, int reloads)
     H_REQUIRE(json_dump_file(cfg, h_gw_config_path(g), JSON_INDENT(2)) == 0);
     json_decref(cfg);
     H_CHECK(h_gw_signal(g, SIGHUP) == 0);
-    H_CHECK(h_gw_log_wait(g, "event=reloaded what=auth", reloads, 10000));
+    H_CHECK(h_gw_log_wait(g, "event=reloaded what=config", reloads, 10000));
 }
 
 /* The endpoint is a route of its own: off without a key (404), on and off

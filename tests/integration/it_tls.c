@@ -4,9 +4,12 @@
  *
  * The harness's client speaks plain HTTP only, so this test drives curl (as an
  * operator would) and checks LDAP directly. A self-signed certificate is made
- * with the openssl command in the slapd's temporary folder. */
+ * with the openssl command in the slapd's temporary folder. SIGHUP reloads the
+ * certificate (new connections get the new one; a key that does not match is
+ * refused and the last good certificate stays). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 
 #include "harness.h"
@@ -90,6 +93,41 @@ int main(void)
     char *plain = run(cmd);
     H_CHECK(plain == NULL || strcmp(plain, "000") == 0);
     free(plain);
+
+    /* SIGHUP reloads the certificate: new connections get the new one. */
+    snprintf(cmd, sizeof cmd,
+             "openssl s_client -connect 127.0.0.1:%d </dev/null 2>/dev/null | openssl x509 -noout -subject", port);
+    char *subject = run(cmd);
+    H_CHECK(subject && strstr(subject, "127.0.0.1") != NULL);
+    free(subject);
+    char cmd2[4096];
+    snprintf(cmd2, sizeof cmd2,
+             "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=reloaded.test "
+             "-keyout %s/tls2.key -out %s/tls2.crt >/dev/null 2>&1 && mv %s/tls2.key %s/tls.key && "
+             "mv %s/tls2.crt %s/tls.crt && echo made",
+             dir, dir, dir, dir, dir, dir);
+    made = run(cmd2);
+    H_REQUIRE(made != NULL);
+    free(made);
+    H_CHECK(h_gw_signal(g, SIGHUP) == 0);
+    H_CHECK(h_gw_log_wait(g, "event=reloaded what=config", 1, 10000));
+    subject = run(cmd);
+    H_CHECK(subject && strstr(subject, "reloaded.test") != NULL);
+    free(subject);
+    /* A key that does not match the certificate: refused, the last good one stays. */
+    snprintf(cmd2, sizeof cmd2,
+             "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other.test "
+             "-keyout %s/tls.key -out /dev/null >/dev/null 2>&1 && echo made",
+             dir);
+    made = run(cmd2);
+    H_REQUIRE(made != NULL);
+    free(made);
+    H_CHECK(h_gw_signal(g, SIGHUP) == 0);
+    H_CHECK(h_gw_log_wait(g, "event=reload_failed what=config", 1, 10000));
+    H_CHECK(h_gw_log_wait(g, "tls.key_file", 1, 1000));
+    subject = run(cmd);
+    H_CHECK(subject && strstr(subject, "reloaded.test") != NULL);
+    free(subject);
 
     H_CHECK(h_gw_stop(g));
     h_slapd_destroy(s);

@@ -62,6 +62,8 @@ static void test_create(const s2l_mapping *m)
                           .operation = "create",
                           .resource_type = "User",
                           .id = "2819c223-7f76-453a-919d-413861904646",
+                          .user_name = "jdoe",
+                          .external_id = "00u1ab",
                           .dn = "uid=jdoe,ou=people,dc=example,dc=org",
                           .add_attrs = attrs,
                           .status = 201,
@@ -74,7 +76,8 @@ static void test_create(const s2l_mapping *m)
     CHECK(line && strstr(line, "Sup3r") == NULL && strstr(line, "key-0123") == NULL && strstr(line, "second") == NULL);
     CHECK_STR(line, "{\"time\":\"2023-11-14T22:13:20.005Z\",\"request_id\":42,\"credential\":\"okta\","
                     "\"source\":\"192.0.2.7:51234\",\"operation\":\"create\",\"resource_type\":\"User\","
-                    "\"id\":\"2819c223-7f76-453a-919d-413861904646\",\"dn\":\"uid=jdoe,ou=people,dc=example,dc=org\","
+                    "\"id\":\"2819c223-7f76-453a-919d-413861904646\",\"user_name\":\"jdoe\","
+                    "\"external_id\":\"00u1ab\",\"dn\":\"uid=jdoe,ou=people,dc=example,dc=org\","
                     "\"changes\":[{\"op\":\"add\",\"attr\":\"objectClass\",\"values\":[\"top\",\"inetOrgPerson\"]},"
                     "{\"op\":\"add\",\"attr\":\"uid\",\"values\":[\"jdoe\"]},"
                     "{\"op\":\"add\",\"attr\":\"userPassword\",\"secret\":true,\"count\":1},"
