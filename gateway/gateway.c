@@ -8,6 +8,7 @@
 #include "http/oauth_token.h"
 #include "http/route.h"
 #include "resources/resources.h"
+#include "s2l/id_cache.h"
 #include "s2l/ldap_text.h"
 #include "s2l/list_cursor.h"
 
@@ -55,7 +56,8 @@ int s2l_gateway_init(s2l_gateway *gw, const s2l_config *cfg, const s2l_mapping *
     gw->suffix = common_suffix(mapping);
     gw->routes = s2l_routes_create();
     gw->cursors = s2l_cursors_create(cfg->ldap.connections ? cfg->ldap.connections : 4);
-    if (gw->suffix == NULL || gw->routes == NULL || gw->cursors == NULL ||
+    gw->id_cache = s2l_id_cache_create(cfg->ldap.id_cache_entries);
+    if (gw->suffix == NULL || gw->routes == NULL || gw->cursors == NULL || gw->id_cache == NULL ||
         s2l_resources_register(gw->routes, mapping) < 0) {
         snprintf(errbuf, errlen, "out of memory");
         return -1;
@@ -91,6 +93,8 @@ void s2l_gateway_fini(s2l_gateway *gw)
     s2l_routes_destroy(gw->routes);
     s2l_cursors_destroy(gw->cursors);
     gw->cursors = NULL;
+    s2l_id_cache_destroy(gw->id_cache);
+    gw->id_cache = NULL;
     free(gw->suffix);
     s2l_auth_release(gw->auth);
     gw->pool = NULL;

@@ -35,6 +35,7 @@ typedef struct s2l_gateway {
     s2l_auth *auth;              /* credentials (one reference); swapped by a reload */
     s2l_cursors *cursors;        /* paged listings between requests (s2l/list_cursor.h), one per connection */
     uint64_t next_req_id;        /* request ids for logs, HTTP and local requests alike */
+    struct s2l_id_cache *id_cache; /* SCIM id -> DN hints for writes by id (s2l/id_cache.h); owned */
 } s2l_gateway;
 
 /* Creates the auth state, the pool (connecting asynchronously) and the route

@@ -446,6 +446,15 @@ run_level() {  # run_level MODE LEVEL [REPEAT_NUMBER]: the user scenarios
         raw "$mode" "$c" modify "PATCH user" --count "$N_PATCH" --duration "$DUR_WRITE" --prefix "$rp" --items "$n"
     fi
 
+    # A PATCH whose values do not depend on the entry: one modify on the cached DN (update.c);
+    # raw: the same modify (one replace per request).
+    if [ $g = 1 ]; then
+        gw "$mode" "$c" patch-title "PATCH title$sfx" --count "$N_PATCH" --duration "$DUR_WRITE" --ids "$ids"
+    fi
+    if [ $r = 1 ]; then
+        raw "$mode" "$c" modify "PATCH title" --count "$N_PATCH" --duration "$DUR_WRITE" --prefix "$rp" --items "$n"
+    fi
+
     if [ $g = 1 ]; then
         gw "$mode" "$c" delete-user "DELETE user$sfx" --count "$N_POST" --duration "$DUR_WRITE" --ids "$ids"
     fi
