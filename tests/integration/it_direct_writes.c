@@ -386,6 +386,24 @@ static void test_group_members(const char *user_id)
     free(gid);
 }
 
+/* Entra's flow: a GET by filter, then a PATCH by the id it returned: the
+ * list filled the cache, the PATCH is one modify (a gateway started now,
+ * so nothing else filled it). */
+static void test_list_fills_cache(const char *id)
+{
+    h_gw *g2 = h_gw_start(env.s, NULL);
+    H_REQUIRE(g2 != NULL);
+    h_resp r = h_http(g2, "GET", "/Users?filter=userName%20eq%20%22direct.moved%22", NULL, NULL);
+    h_check_status_(&r, 200, __FILE__, __LINE__);
+    H_CHECK_STR(h_jstr(json_array_get(json_object_get(r.json, "Resources"), 0), "id"), id);
+    h_resp_free(&r);
+    counted c = patch(g2, "/Users", id, "[{\"op\":\"replace\",\"path\":\"title\",\"value\":\"T8\"}]", NULL);
+    h_check_status_(&c.r, 200, __FILE__, __LINE__);
+    CHECK_ONE_MODIFY(&c);
+    h_resp_free(&c.r);
+    h_gw_stop(g2);
+}
+
 /* Without the cache, every write looks the id up first (and still works). */
 static void test_no_cache(const char *id)
 {
@@ -416,6 +434,7 @@ int main(void)
         test_recreated_behind();
         test_direct_delete();
         test_group_members(id);
+        test_list_fills_cache(id);
         test_no_cache(id);
         free(id);
     }
