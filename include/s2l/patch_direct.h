@@ -8,6 +8,9 @@
  * of delta attributes. Everything else needs the stored values and takes the
  * fetch-then-modify path (update.c), which also produces every error: this
  * planner never rejects a request, it only says "direct" or "not direct".
+ * (update.c does not send member deltas this way on its own: slapd's memberof
+ * overlay would repeat the write's assertion control on the members; the
+ * planner still says which member changes need no stored values.)
  *
  * Not direct (reason strings say which), e.g.: a value filter other than a
  * member removal by value; remove of a non-member attribute; multi-valued or
