@@ -10,6 +10,7 @@
 #include "http/route.h"
 #include "resources/resources.h"
 #include "subschema_reader.h"
+#include "s2l/id_cache.h"
 #include "s2l/ldap_text.h"
 #include "s2l/list_cursor.h"
 
@@ -93,8 +94,11 @@ int s2l_gateway_assemble(s2l_gateway *gw, const s2l_config *cfg, const s2l_mappi
         return -1;
     gw->suffix = common_suffix(mapping);
     gw->routes = s2l_routes_create();
-    if (gw->suffix == NULL || gw->routes == NULL || s2l_resources_register(gw->routes, mapping) < 0 ||
-        s2l_ops_register(gw->routes, cfg) < 0) {
+    /* Per generation: a reload starts with an empty cache (ids may now map
+     * to other base DNs). */
+    gw->id_cache = s2l_id_cache_create(cfg->ldap.id_cache_entries);
+    if (gw->suffix == NULL || gw->routes == NULL || gw->id_cache == NULL ||
+        s2l_resources_register(gw->routes, mapping) < 0 || s2l_ops_register(gw->routes, cfg) < 0) {
         snprintf(errbuf, errlen, "out of memory");
         return -1;
     }
@@ -170,6 +174,8 @@ void s2l_gateway_fini(s2l_gateway *gw)
     gw->ldap = NULL;
     gw->cursors = NULL;
     s2l_routes_destroy(gw->routes);
+    s2l_id_cache_destroy(gw->id_cache);
+    gw->id_cache = NULL;
     free(gw->suffix);
     s2l_auth_release(gw->auth);
     gw->pool = NULL;

@@ -49,6 +49,7 @@ typedef struct s2l_gateway {
                                     section is the same share them (gateway.c) */
     struct ssl_ctx_st *tls;      /* this generation's HTTPS context (owned), or NULL */
     struct s2l_gateway *dead_next; /* the slot's list of generations waiting to be freed */
+    struct s2l_id_cache *id_cache; /* SCIM id -> DN hints for writes by id (s2l/id_cache.h); owned, per generation */
 } s2l_gateway;
 
 /* Creates the auth state, the pool (connecting asynchronously) and the route

@@ -82,6 +82,7 @@ static const key_def keys[] = {
     {"ldap.tls_ca_file", K_PATH, OFF(ldap.tls_ca_file), 0, 0, NULL, false},
     {"ldap.tls_verify", K_BOOL, OFF(ldap.tls_verify), 0, 0, "true", false},
     {"ldap.vlv_per_connection", K_UINT, OFF(ldap.vlv_per_connection), 0, 100000, "2", false},
+    {"ldap.id_cache_entries", K_UINT, OFF(ldap.id_cache_entries), 0, 10000000, "32768", false},
     {"mapping", K_PATH, OFF(mapping_path), 0, 0, NULL, true},
     {"schemas", K_PATH, OFF(schemas_dir), 0, 0, NULL, false},
     {"limits", K_OBJECT, 0, 0, 0, NULL, false},

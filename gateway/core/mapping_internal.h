@@ -177,6 +177,9 @@ struct s2l_rmap {
     char **default_read_attrs;  /* s2l_rmap_read_attrs(rm, NULL), computed at load */
     char **update_read_attrs;   /* the same minus delta attributes, computed at load */
     json_t *written_names;      /* LDAP attributes the mapping writes (s2l_map_written_attrs), at load */
+    size_t ***render_entries;   /* [view][attr]: indexes of the entries rendering that attribute of the
+                                   view (0: core, 1 + i: extension i), SIZE_MAX-terminated; at load
+                                   (s2l_map_render_index); NULL: rendering scans every entry */
     s2l_rmap_groups groups;
     s2l_deprovision deprovision;
     /* directories */
@@ -302,6 +305,21 @@ void s2l_map_del_ci(json_t *obj, const char *key);
 /* Values of LDAP attribute `name` in entry (an array of strings; a single string
  * is accepted as one value), or NULL when absent. */
 const json_t *s2l_map_entry_values(const json_t *entry, const char *name);
+/* While a fold index is active for an entry's attrs object (one per thread,
+ * nested uses save the previous one), s2l_map_entry_values finds names of
+ * any case in it by one hash look-up. begin: false (nothing to end) when
+ * attrs is not an object or out of memory. */
+typedef struct s2l_map_fold_index {
+    const json_t *attrs;
+    json_t *folded;                /* lower-case name -> values (borrowed) */
+    bool complete;                 /* every name is in folded (none too long) */
+    struct s2l_map_fold_index *prev;
+} s2l_map_fold_index;
+bool s2l_map_fold_index_begin(s2l_map_fold_index *idx, const json_t *attrs);
+/* rm->render_entries from its views and entries (mapping_read.c); -1 on OOM. */
+int s2l_map_render_index(s2l_rmap *rm);
+void s2l_map_render_index_free(s2l_rmap *rm);
+void s2l_map_fold_index_end(s2l_map_fold_index *idx);
 /* The first value, or NULL. */
 const char *s2l_map_entry_first(const json_t *entry, const char *name);
 

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -484,31 +485,91 @@ static int render_multi(const s2l_mentry *me, const json_t *entry, json_t *arr, 
 }
 
 /* Renders every entry mapping top-level attribute `def` (of the view `view`, full schema `full`). */
-static int render_attr(const s2l_rmap *rm, const s2l_attr_def *def, const s2l_schema *full, const json_t *entry,
-                       const json_t *refs, const char *base_url, json_t *container)
+/* Whether mapping entry me renders attribute def of schema full (catch-all
+ * entries included). */
+static bool renders(const s2l_mentry *me, const s2l_attr_def *def, const s2l_schema *full)
+{
+    return me->schema == full && !me->write_only && me->attr != NULL && me->attr[0] == def->name[0] &&
+           strcmp(me->attr, def->name) == 0;
+}
+
+int s2l_map_render_index(s2l_rmap *rm)
+{
+    size_t n_views = 1 + rm->n_ext;
+    if ((rm->render_entries = calloc(n_views, sizeof *rm->render_entries)) == NULL)
+        return -1;
+    for (size_t v = 0; v < n_views; v++) {
+        const s2l_schema *view = v == 0 ? rm->core_view : rm->ext_views[v - 1];
+        const s2l_schema *full = v == 0 ? rm->core : rm->ext[v - 1];
+        if (view == NULL)
+            continue; /* rendered by scanning every entry */
+        if ((rm->render_entries[v] = calloc(view->n_attrs + 1, sizeof(size_t *))) == NULL)
+            return -1;
+        for (size_t a = 0; a < view->n_attrs; a++) {
+            size_t n = 0;
+            for (size_t i = 0; i < rm->n_entries; i++)
+                n += renders(&rm->entries[i], &view->attrs[a], full);
+            size_t *list = malloc((n + 1) * sizeof *list);
+            if (list == NULL)
+                return -1;
+            n = 0;
+            for (size_t i = 0; i < rm->n_entries; i++)
+                if (renders(&rm->entries[i], &view->attrs[a], full))
+                    list[n++] = i;
+            list[n] = SIZE_MAX;
+            rm->render_entries[v][a] = list;
+        }
+    }
+    return 0;
+}
+
+void s2l_map_render_index_free(s2l_rmap *rm)
+{
+    if (rm->render_entries == NULL)
+        return;
+    for (size_t v = 0; v < 1 + rm->n_ext; v++) {
+        for (size_t a = 0; rm->render_entries[v] && rm->render_entries[v][a]; a++)
+            free(rm->render_entries[v][a]);
+        free(rm->render_entries[v]);
+    }
+    free(rm->render_entries);
+    rm->render_entries = NULL;
+}
+
+/* The next entry index of list (or, without one, of every entry) from *k on; SIZE_MAX at the end. */
+static size_t next_entry(const s2l_rmap *rm, const size_t *list, size_t *k)
+{
+    if (list)
+        return list[(*k)++];
+    return *k < rm->n_entries ? (*k)++ : SIZE_MAX;
+}
+
+static int render_attr(const s2l_rmap *rm, const s2l_attr_def *def, const s2l_schema *full, const size_t *list,
+                       const json_t *entry, const json_t *refs, const char *base_url, json_t *container)
 {
     json_t *arr = NULL, *kept = NULL;
     bool primary_done = false;
     int rc = 0;
+    size_t k, i;
 
     /* Values kept as JSON carry their own primary flag: when one has it, the
      * typed entries do not claim primary for their first value. */
-    for (size_t i = 0; def->multi_valued && i < rm->n_entries && rc == 0; i++) {
+    for (k = 0; def->multi_valued && rc == 0 && (i = next_entry(rm, list, &k)) != SIZE_MAX;) {
         const s2l_mentry *me = &rm->entries[i];
-        if (!me->catch_all || me->schema != full || me->write_only || strcmp(me->attr, def->name) != 0)
+        if (!me->catch_all || !renders(me, def, full))
             continue;
         if (kept == NULL && (kept = json_array()) == NULL)
             return -1;
         rc = render_catch_all(me, entry, kept);
     }
-    for (size_t i = 0; i < json_array_size(kept); i++)
-        if (json_is_true(json_object_get(json_array_get(kept, i), "primary")))
+    for (size_t j = 0; j < json_array_size(kept); j++)
+        if (json_is_true(json_object_get(json_array_get(kept, j), "primary")))
             primary_done = true;
 
-    for (size_t i = 0; i < rm->n_entries && rc == 0; i++) {
+    /* the entries of this attribute, listed at load (s2l_map_render_index) */
+    for (k = 0; rc == 0 && (i = next_entry(rm, list, &k)) != SIZE_MAX;) {
         const s2l_mentry *me = &rm->entries[i];
-        if (me->schema != full || me->write_only || me->attr == NULL || me->catch_all ||
-            strcmp(me->attr, def->name) != 0)
+        if (me->catch_all || !renders(me, def, full))
             continue;
         switch (me->kind) {
         case S2L_ME_SIMPLE:
@@ -558,11 +619,12 @@ static int render_attr(const s2l_rmap *rm, const s2l_attr_def *def, const s2l_sc
     return rc;
 }
 
-static int render_schema(const s2l_rmap *rm, const s2l_schema *view, const s2l_schema *full, const json_t *entry,
-                         const json_t *refs, const char *base_url, json_t *container)
+static int render_schema(const s2l_rmap *rm, size_t v, const s2l_schema *view, const s2l_schema *full,
+                         const json_t *entry, const json_t *refs, const char *base_url, json_t *container)
 {
+    size_t *const *lists = rm->render_entries ? rm->render_entries[v] : NULL;
     for (size_t i = 0; i < view->n_attrs; i++)
-        if (render_attr(rm, &view->attrs[i], full, entry, refs, base_url, container) < 0)
+        if (render_attr(rm, &view->attrs[i], full, lists ? lists[i] : NULL, entry, refs, base_url, container) < 0)
             return -1;
     return 0;
 }
@@ -609,8 +671,26 @@ out:
     return rc;
 }
 
+static json_t *to_scim(const s2l_rmap *rm, const json_t *entry, const json_t *refs, const char *base_url,
+                       s2l_error *err);
+
+/* Rendering looks up every LDAP attribute the mapping reads, most of them
+ * absent from a given entry; a miss used to scan the entry's attributes
+ * with strcasecmp (callgrind: ~14% of a GET). An index by folded name, made
+ * once per rendered entry, turns each miss into one hash look-up. */
 json_t *s2l_rmap_to_scim(const s2l_rmap *rm, const json_t *entry, const json_t *refs, const char *base_url,
                          s2l_error *err)
+{
+    s2l_map_fold_index idx;
+    bool indexed = s2l_map_fold_index_begin(&idx, json_object_get(entry, "attrs"));
+    json_t *res = to_scim(rm, entry, refs, base_url, err);
+    if (indexed)
+        s2l_map_fold_index_end(&idx);
+    return res;
+}
+
+static json_t *to_scim(const s2l_rmap *rm, const json_t *entry, const json_t *refs, const char *base_url,
+                       s2l_error *err)
 {
     char *id = s2l_rmap_entry_id(rm, entry);
     json_t *res = NULL, *schemas = NULL;
@@ -632,11 +712,11 @@ json_t *s2l_rmap_to_scim(const s2l_rmap *rm, const json_t *entry, const json_t *
             goto oom;
     }
     if (render_meta(rm, entry, id, base_url, res) < 0 ||
-        render_schema(rm, rm->core_view, rm->core, entry, refs, base_url, res) < 0)
+        render_schema(rm, 0, rm->core_view, rm->core, entry, refs, base_url, res) < 0)
         goto oom;
     for (size_t i = 0; i < rm->n_ext; i++) {
         json_t *ext = json_object();
-        if (ext == NULL || render_schema(rm, rm->ext_views[i], rm->ext[i], entry, refs, base_url, ext) < 0) {
+        if (ext == NULL || render_schema(rm, 1 + i, rm->ext_views[i], rm->ext[i], entry, refs, base_url, ext) < 0) {
             json_decref(ext);
             goto oom;
         }

@@ -31,9 +31,64 @@ json_t *s2l_map_get_ci(const json_t *obj, const char *key)
     return s2l_json_get_ci(obj, key);
 }
 
+static _Thread_local s2l_map_fold_index *fold_top;
+
+bool s2l_map_fold_index_begin(s2l_map_fold_index *idx, const json_t *attrs)
+{
+    if (!json_is_object(attrs) || (idx->folded = json_object()) == NULL)
+        return false;
+    idx->complete = true;
+    const char *k;
+    json_t *v;
+    char buf[256];
+    json_object_foreach((json_t *)attrs, k, v) {
+        size_t n = strlen(k);
+        if (n >= sizeof buf) {
+            idx->complete = false; /* found by a scan instead */
+            continue;
+        }
+        for (size_t i = 0; i <= n; i++)
+            buf[i] = (char)tolower((unsigned char)k[i]);
+        /* the first spelling wins, as in s2l_json_get_ci's scan; an exact match is tried first anyway */
+        if (json_object_get(idx->folded, buf) == NULL && json_object_set(idx->folded, buf, v) < 0) {
+            json_decref(idx->folded);
+            return false;
+        }
+    }
+    idx->attrs = attrs;
+    idx->prev = fold_top;
+    fold_top = idx;
+    return true;
+}
+
+void s2l_map_fold_index_end(s2l_map_fold_index *idx)
+{
+    fold_top = idx->prev;
+    json_decref(idx->folded);
+}
+
+/* s2l_map_get_ci on an entry's attrs, through the active fold index when it is this one. */
+static const json_t *attrs_get(const json_t *attrs, const char *name)
+{
+    if (fold_top == NULL || fold_top->attrs != attrs || name == NULL)
+        return s2l_map_get_ci(attrs, name);
+    const json_t *v = json_object_get(attrs, name);
+    if (v != NULL)
+        return v;
+    char buf[256];
+    size_t n = strlen(name);
+    if (n >= sizeof buf)
+        return s2l_map_get_ci(attrs, name);
+    for (size_t i = 0; i <= n; i++)
+        buf[i] = (char)tolower((unsigned char)name[i]);
+    v = json_object_get(fold_top->folded, buf);
+    /* names longer than the buffer were not indexed: they are rare, scan for them */
+    return v != NULL || fold_top->complete ? v : s2l_map_get_ci(attrs, name);
+}
+
 const json_t *s2l_map_entry_values(const json_t *entry, const char *name)
 {
-    const json_t *v = s2l_map_get_ci(json_object_get(entry, "attrs"), name);
+    const json_t *v = attrs_get(json_object_get(entry, "attrs"), name);
     if (json_is_string(v))
         return v; /* a lone string stands for one value; callers use json_array_foreach only on arrays */
     if (!json_is_array(v) || json_array_size(v) == 0)

@@ -392,6 +392,29 @@ int s2l_req_ldap_modify(s2l_req *req, const char *dn, const json_t *mods, char *
     return link_op(req, o, s2l_ldap_modify_ext(req->gw->pool, dn, mods, &wo, 0, on_op_done, o));
 }
 
+int s2l_req_ldap_modify_assert(s2l_req *req, const char *dn, const json_t *mods, char *const *post_read,
+                               const char *assertion, s2l_req_ldap_cb *cb, void *arg)
+{
+    s2l_req_op *o = new_op(req, S2L_OPS_MODIFY, cb, arg);
+    if (o == NULL)
+        return -1;
+    s2l_write_opts wo = {.permissive = true, .post_read = post_read_if_supported(req, post_read),
+                         .relax = adds_object_class(mods), .assertion = assertion};
+    s2l_audit_note_write(req, S2L_OPS_MODIFY, dn, NULL, mods);
+    return link_op(req, o, s2l_ldap_modify_ext(req->gw->pool, dn, mods, &wo, 0, on_op_done, o));
+}
+
+int s2l_req_ldap_delete_assert(s2l_req *req, const char *dn, const char *assertion, s2l_req_ldap_cb *cb,
+                               void *arg)
+{
+    s2l_req_op *o = new_op(req, S2L_OPS_DELETE, cb, arg);
+    if (o == NULL)
+        return -1;
+    s2l_write_opts wo = {.assertion = assertion};
+    s2l_audit_note_write(req, S2L_OPS_DELETE, dn, NULL, NULL);
+    return link_op(req, o, s2l_ldap_delete_ext(req->gw->pool, dn, &wo, 0, on_op_done, o));
+}
+
 int s2l_req_ldap_rename(s2l_req *req, const char *dn, const char *newrdn, s2l_req_ldap_cb *cb, void *arg)
 {
     s2l_req_op *o = new_op(req, S2L_OPS_RENAME, cb, arg);

@@ -168,6 +168,13 @@ int s2l_req_ldap_rename(s2l_req *req, const char *dn, const char *newrdn, s2l_re
 int s2l_req_ldap_move(s2l_req *req, const char *dn, const char *newrdn, const char *new_superior,
                       s2l_req_ldap_cb *cb, void *arg);
 int s2l_req_ldap_delete(s2l_req *req, const char *dn, s2l_req_ldap_cb *cb, void *arg);
+/* The same writes with the assertion control (RFC 4528, critical) carrying
+ * `assertion` (an RFC 4515 filter): the entry must match it or nothing is
+ * written (LDAP 122). Only where s2l_pool_supports_control(LDAP_CONTROL_ASSERT). */
+int s2l_req_ldap_modify_assert(s2l_req *req, const char *dn, const json_t *mods, char *const *post_read,
+                               const char *assertion, s2l_req_ldap_cb *cb, void *arg);
+int s2l_req_ldap_delete_assert(s2l_req *req, const char *dn, const char *assertion, s2l_req_ldap_cb *cb,
+                               void *arg);
 
 /* ---- local requests: no HTTP connection ----
  *

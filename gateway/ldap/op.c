@@ -53,6 +53,7 @@ void s2l_op_free_(s2l_ldap_op *op)
     free(op->filter);
     s2l_strv_free(op->attrs);
     s2l_strv_free(op->post_read);
+    free(op->assertion);
     free(op->sort_attr);
     free(op->cookie.bv_val);
     ber_memfree(op->resp_cookie.bv_val);
@@ -228,8 +229,18 @@ send_status s2l_op_send_(s2l_conn *c, s2l_ldap_op *op, int *rc_out)
         LDAPControl permissive = {.ldctl_oid = LDAP_CONTROL_X_PERMISSIVE_MODIFY, .ldctl_iscritical = 0};
         LDAPControl postread = {.ldctl_oid = LDAP_CONTROL_POST_READ, .ldctl_iscritical = 0};
         LDAPControl relax = {.ldctl_oid = S2L_CONTROL_RELAX, .ldctl_iscritical = 0};
-        LDAPControl *wctrls[4] = {NULL, NULL, NULL, NULL};
+        LDAPControl *wctrls[5] = {NULL, NULL, NULL, NULL, NULL};
+        LDAPControl *assert_ctrl = NULL;
         size_t n = 0;
+        if (op->assertion) {
+            /* critical: a server that cannot check it must not do the write */
+            rc = ldap_create_assertion_control(c->ld, op->assertion, 1, &assert_ctrl);
+            if (rc != LDAP_SUCCESS) {
+                *rc_out = rc;
+                return SEND_FAILED;
+            }
+            wctrls[n++] = assert_ctrl;
+        }
         if (op->permissive)
             wctrls[n++] = &permissive;
         if (op->relax)
@@ -237,6 +248,7 @@ send_status s2l_op_send_(s2l_conn *c, s2l_ldap_op *op, int *rc_out)
         if (op->post_read) {
             rc = s2l_read_control_value_(op->post_read, &postread.ldctl_value);
             if (rc != LDAP_SUCCESS) {
+                ldap_control_free(assert_ctrl);
                 *rc_out = rc;
                 return SEND_FAILED;
             }
@@ -247,14 +259,24 @@ send_status s2l_op_send_(s2l_conn *c, s2l_ldap_op *op, int *rc_out)
         else
             rc = ldap_modify_ext(c->ld, op->dn, op->mods, n ? wctrls : NULL, NULL, &msgid);
         ber_memfree(postread.ldctl_value.bv_val);
+        ldap_control_free(assert_ctrl);
         break;
     }
     case OP_RENAME:
         rc = ldap_rename(c->ld, op->dn, op->newrdn, op->new_superior, op->delete_old_rdn ? 1 : 0, NULL, NULL, &msgid);
         break;
-    case OP_DELETE:
-        rc = ldap_delete_ext(c->ld, op->dn, NULL, NULL, &msgid);
+    case OP_DELETE: {
+        LDAPControl *assert_ctrl = NULL, *dctrls[2] = {NULL, NULL};
+        rc = op->assertion ? ldap_create_assertion_control(c->ld, op->assertion, 1, &assert_ctrl) : LDAP_SUCCESS;
+        if (rc != LDAP_SUCCESS) {
+            *rc_out = rc;
+            return SEND_FAILED;
+        }
+        dctrls[0] = assert_ctrl;
+        rc = ldap_delete_ext(c->ld, op->dn, assert_ctrl ? dctrls : NULL, NULL, &msgid);
+        ldap_control_free(assert_ctrl);
         break;
+    }
     default:
         rc = LDAP_PARAM_ERROR;
         break;
@@ -489,6 +511,8 @@ static int apply_write_opts(s2l_ldap_op *op, const s2l_write_opts *opts)
         if (op->post_read == NULL)
             return LDAP_NO_MEMORY;
     }
+    if (opts->assertion)
+        return dup_str(&op->assertion, opts->assertion);
     return LDAP_SUCCESS;
 }
 
@@ -540,6 +564,18 @@ s2l_ldap_op *s2l_ldap_delete(s2l_pool *pool, const char *dn, unsigned timeout_ms
     if (op == NULL)
         return NULL;
     int rc = dup_str(&op->dn, dn ? dn : "");
+    return op_submit(op, rc);
+}
+
+s2l_ldap_op *s2l_ldap_delete_ext(s2l_pool *pool, const char *dn, const s2l_write_opts *opts, unsigned timeout_ms,
+                                 s2l_ldap_done_fn *cb, void *arg)
+{
+    s2l_ldap_op *op = op_create(pool, OP_DELETE, timeout_ms, cb, arg);
+    if (op == NULL)
+        return NULL;
+    int rc = dup_str(&op->dn, dn ? dn : "");
+    if (rc == LDAP_SUCCESS && opts && opts->assertion)
+        rc = dup_str(&op->assertion, opts->assertion);
     return op_submit(op, rc);
 }
 

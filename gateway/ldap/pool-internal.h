@@ -105,6 +105,7 @@ struct s2l_ldap_op {
     bool permissive;            /* modify: send the permissive-modify control */
     bool relax;                 /* modify: send the Relax Rules control */
     char **post_read;           /* add / modify: post-read control attributes, or NULL */
+    char *assertion;            /* modify / delete: assertion control filter (RFC 4528), or NULL */
 
     /* The result being built. */
     json_t *entries;

@@ -12,7 +12,9 @@
 
 #include "lookup.h"
 #include "ranges.h"
+#include "s2l/id_cache.h"
 #include "s2l/log.h"
+#include "s2l/patch_direct.h"
 
 /* ---- the op ---- */
 
@@ -197,10 +199,53 @@ json_t *res_fetched(res_op *op, const s2l_ldap_result *res)
     }
     json_t *e = json_array_get(res->entries, 0);
     if (res->rc == LDAP_NO_SUCH_OBJECT || e == NULL || !json_is_string(json_object_get(e, "dn"))) {
+        res_cache_drop(op);
         s2l_req_fail(op->req, 404, NULL, "%s %s not found", res_info(op)->name, op->req->param);
         return NULL;
     }
+    res_cache_entry(op, e, op->req->param);
     return e;
+}
+
+/* ---- id -> DN hints ---- */
+
+char *res_cached_dn(res_op *op)
+{
+    s2l_gateway *gw = op->req->gw;
+    if (gw->id_cache == NULL || op->req->param == NULL || !s2l_pool_supports_control(gw->pool, LDAP_CONTROL_ASSERT))
+        return NULL;
+    const char *dn = s2l_id_cache_get(gw->id_cache, res_info(op)->name, op->req->param);
+    if (dn == NULL || !s2l_rmap_dn_in_scope(op->rm, dn))
+        return NULL;
+    return strdup(dn);
+}
+
+void res_cache_entry(res_op *op, const json_t *entry, const char *id)
+{
+    s2l_gateway *gw = op->req->gw;
+    const char *dn = json_string_value(json_object_get(entry, "dn"));
+    if (gw->id_cache == NULL || dn == NULL)
+        return;
+    char *own = id ? NULL : s2l_rmap_entry_id(op->rm, entry);
+    if (id || own)
+        s2l_id_cache_put(gw->id_cache, res_info(op)->name, id ? id : own, dn); /* a hint: OOM just skips it */
+    free(own);
+}
+
+void res_cache_put_dn(res_op *op, const char *dn)
+{
+    s2l_id_cache_put(op->req->gw->id_cache, res_info(op)->name, op->req->param, dn);
+}
+
+void res_cache_drop(res_op *op)
+{
+    s2l_id_cache_drop(op->req->gw->id_cache, res_info(op)->name, op->req->param);
+}
+
+bool res_direct_may_retry(const s2l_ldap_result *res)
+{
+    return res->rc > 0 && res->rc != LDAP_BUSY && res->rc != LDAP_UNAVAILABLE && res->rc != LDAP_TIMELIMIT_EXCEEDED &&
+           res->rc != LDAP_ADMINLIMIT_EXCEEDED;
 }
 
 int res_probe_value(res_op *op, const char *dn, const char *attr, const char *value, s2l_req_ldap_cb *cb,
@@ -426,6 +471,7 @@ static void reply_render(res_op *op, const json_t *entry, int status)
         return;
     }
     s2l_projection_apply(op->proj, res_rtype(op), res);
+    res_cache_entry(op, entry, NULL);
     char *version = s2l_rmap_version(op->rm, entry);
     const char *loc = json_string_value(json_object_get(json_object_get(res, "meta"), "location"));
     const char *hdr[5] = {NULL};

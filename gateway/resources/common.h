@@ -150,6 +150,22 @@ int res_probe_value(res_op *op, const char *dn, const char *attr, const char *va
  * then done(op, NULL). 1 / 0 / -1 as above. */
 int res_refs_start(res_op *op, const json_t *entries, res_advance_fn *done);
 
+/* ---- id -> DN hints (s2l/id_cache.h): writes by id without a look-up ---- */
+
+/* The cached DN of the request's id (a copy, malloc'd) when it is in the
+ * type's scope and the directory takes the assertion control; else NULL. */
+char *res_cached_dn(res_op *op);
+/* Remembers the entry's id -> DN (id: the request's when NULL, else read from the entry). */
+void res_cache_entry(res_op *op, const json_t *entry, const char *id);
+/* Remembers the request's id -> dn. */
+void res_cache_put_dn(res_op *op, const char *dn);
+/* Forgets the request's id. */
+void res_cache_drop(res_op *op);
+/* Whether an LDAP failure of a write sent to a cached DN may come from a
+ * stale or incomplete guess (then the full path is taken; nothing was
+ * written): anything but transport failures and overload. */
+bool res_direct_may_retry(const s2l_ldap_result *res);
+
 /* ---- the verbs' entry points (route handlers) ---- */
 
 void s2l_res_get(s2l_req *req);

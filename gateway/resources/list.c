@@ -182,6 +182,8 @@ static void list_reply(list_op *op)
         if (r == NULL)
             continue; /* an entry without an id attribute is not a SCIM resource */
         s2l_projection_apply(base->proj, res_rtype(base), r);
+        /* an IdP's look-up by filter is followed by writes by id: remember the DN */
+        res_cache_entry(base, e, json_string_value(json_object_get(r, "id")));
         json_array_append_new(resources, r);
     }
     json_object_set_new(body, "itemsPerPage", json_integer((json_int_t)json_array_size(resources)));

@@ -75,6 +75,7 @@ typedef struct s2l_config {
         char *tls_ca_file;
         bool tls_verify;
         unsigned vlv_per_connection; /* VLV searches before a connection is reopened (sssvlv sessions; 0 = never) */
+        unsigned id_cache_entries;   /* SCIM id -> DN pairs kept for writes by id (0 = none) */
     } ldap;
 
     char *mapping_path;          /* absolute */

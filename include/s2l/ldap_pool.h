@@ -252,10 +252,16 @@ s2l_ldap_op *s2l_ldap_search(s2l_pool *pool, const s2l_search_req *req, unsigned
  *   modify add a structural object class (adopting a "person" entry as
  *   inetOrgPerson). */
 #define S2L_CONTROL_RELAX "1.3.6.1.4.1.4203.666.5.12"
+/* assertion: an RFC 4515 filter sent as the (critical) assertion control
+ *   (RFC 4528, 1.3.6.1.1.12): the server applies the write only when the
+ *   entry matches it, else the op completes with LDAP_ASSERTION_FAILED (122)
+ *   and nothing changed. NULL = no control. (Callers check
+ *   s2l_pool_supports_control(pool, LDAP_CONTROL_ASSERT) first: AD lacks it.) */
 typedef struct s2l_write_opts {
     bool permissive;
     char *const *post_read;
     bool relax;
+    const char *assertion;
 } s2l_write_opts;
 s2l_ldap_op *s2l_ldap_add_ext(s2l_pool *pool, const char *dn, const json_t *attrs, const s2l_write_opts *opts,
                               unsigned timeout_ms, s2l_ldap_done_fn *cb, void *arg);
@@ -265,6 +271,9 @@ s2l_ldap_op *s2l_ldap_rename(s2l_pool *pool, const char *dn, const char *newrdn,
                              bool delete_old_rdn, unsigned timeout_ms, s2l_ldap_done_fn *cb, void *arg);
 s2l_ldap_op *s2l_ldap_delete(s2l_pool *pool, const char *dn, unsigned timeout_ms,
                              s2l_ldap_done_fn *cb, void *arg);
+/* Delete with options (only opts->assertion applies to a delete). */
+s2l_ldap_op *s2l_ldap_delete_ext(s2l_pool *pool, const char *dn, const s2l_write_opts *opts, unsigned timeout_ms,
+                                 s2l_ldap_done_fn *cb, void *arg);
 
 /* Abandons a pending op (ldap_abandon_ext if it reached the server); its callback
  * will not be called. Safe to call from inside another op's callback. */

@@ -16,7 +16,10 @@
  *   post-users   POST /Users userName=<prefix>-<i>; writes "<userName>\t<id>" lines to --ids
  *   get-filter   GET /Users?filter=userName eq "<name i>"         (names from --ids)
  *   get-id       GET /Users/<id i>
- *   patch-user   PATCH /Users/<id i>, replace displayName and name.givenName
+ *   patch-user   PATCH /Users/<id i>, replace displayName and name.givenName (cn's fallback
+ *                uses both: the gateway reads the entry first)
+ *   patch-title  PATCH /Users/<id i>, replace title and employeeNumber (no stored value
+ *                matters: one modify on the cached DN, update.c)
  *   patch-group  PATCH /Groups/<--group-id>, add member <id i> (each id once)
  *   delete-user  DELETE /Users/<id i> (each id once)
  *   get-path     GET --path (as given, query included), again and again: e.g. one list page
@@ -61,6 +64,7 @@ typedef enum {
     SC_GET_FILTER,
     SC_GET_ID,
     SC_PATCH_USER,
+    SC_PATCH_TITLE,
     SC_PATCH_GROUP,
     SC_DELETE_USER,
     SC_GET_PATH,
@@ -78,6 +82,7 @@ static const struct {
     {"get-filter", SC_GET_FILTER, true, false},
     {"get-id", SC_GET_ID, true, false},
     {"patch-user", SC_PATCH_USER, true, false},
+    {"patch-title", SC_PATCH_TITLE, true, false},
     {"patch-group", SC_PATCH_GROUP, true, true},
     {"delete-user", SC_DELETE_USER, true, true},
     {"get-path", SC_GET_PATH, false, false},
@@ -291,6 +296,14 @@ static int format_body(lg *g, size_t i, const char *id)
                      "{\"op\":\"replace\",\"path\":\"name.givenName\",\"value\":\"Given%zu\"}]}",
                      i, i);
         break;
+    case SC_PATCH_TITLE:
+        n = snprintf(g->body_scratch, sizeof g->body_scratch,
+                     "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],"
+                     "\"Operations\":[{\"op\":\"replace\",\"path\":\"title\",\"value\":\"Title %zu\"},"
+                     "{\"op\":\"replace\",\"path\":\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:"
+                     "employeeNumber\",\"value\":\"E%zu\"}]}",
+                     i, i);
+        break;
     case SC_PATCH_GROUP:
         n = snprintf(g->body_scratch, sizeof g->body_scratch,
                      "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],"
@@ -329,6 +342,7 @@ static int write_request(lg *g, size_t i, struct evbuffer *out)
         rc = evbuffer_add_printf(out, "GET %s/Users/%s HTTP/1.1\r\n", bp, id);
         break;
     case SC_PATCH_USER:
+    case SC_PATCH_TITLE:
         method = "PATCH";
         rc = evbuffer_add_printf(out, "PATCH %s/Users/%s HTTP/1.1\r\n", bp, id);
         break;
@@ -783,7 +797,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: s2l_loadgen --port N [options] SCENARIO\n"
-            "scenarios: post-users get-filter get-id patch-user patch-group delete-user get-path request\n"
+            "scenarios: post-users get-filter get-id patch-user patch-title patch-group delete-user get-path request\n"
             "           get-page\n"
             "  --host ADDR          loopback address (default 127.0.0.1)\n"
             "  --base PATH          SCIM base path (default /scim/v2)\n"

@@ -69,6 +69,20 @@ function targets(m,    i, j, c, s, sc, line, big, small, maxhwm, k, rep) {
     }
     print "- PATCH ≥ 0.6× raw modify rate —" line
     line = ""
+    for (i = 1; i <= n_cs[m, "PATCH title"]; i++) {
+        c = cs[m, "PATCH title", i]
+        line = line sprintf(" c=%s: %s", c, ratio(get(m, "gw", "PATCH title", c, ops), get(m, "raw", "PATCH title", c, ops)))
+    }
+    if (line != "")
+        print "- PATCH (one modify: no stored value matters) ≥ 0.7× raw modify rate (nosync), ≥ 0.8× (durable) —" line
+    line = ""
+    for (i = 1; i <= n_cs[m, "DELETE user"]; i++) {
+        c = cs[m, "DELETE user", i]
+        line = line sprintf(" c=%s: %s", c, ratio(get(m, "gw", "DELETE user", c, ops), get(m, "raw", "DELETE user", c, ops)))
+    }
+    if (line != "")
+        print "- DELETE vs raw delete rate —" line
+    line = ""
     for (i = 1; i <= n_cs[m, "GET filter"]; i++) {
         c = cs[m, "GET filter", i]
         if (c != 16 && c != 64) continue

@@ -23,6 +23,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${S2L_BENCH_BUILD_DIR:-$ROOT/build-bench}
 SMOKE=0
+USERS_ONLY=0
 LEVELS_OVERRIDE=""
 MODES="durable nosync"
 OUT_MD="$ROOT/BENCHMARKS.md"
@@ -30,11 +31,13 @@ OUT_MD="$ROOT/BENCHMARKS.md"
 usage() {
     sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     echo "options: --smoke | --levels \"1 16\" | --modes \"durable nosync\" | --out FILE (default BENCHMARKS.md)"
+    echo "         --users-only: the user scenarios only (no groups, no repeat, no list pages)"
 }
 
 while [ $# -gt 0 ]; do
     case "$1" in
         --smoke) SMOKE=1 ;;
+        --users-only) USERS_ONLY=1 ;;
         --levels) LEVELS_OVERRIDE=$2; shift ;;
         --modes) MODES=$2; shift ;;
         --out) OUT_MD=$2; shift ;;
@@ -446,6 +449,15 @@ run_level() {  # run_level MODE LEVEL [REPEAT_NUMBER]: the user scenarios
         raw "$mode" "$c" modify "PATCH user" --count "$N_PATCH" --duration "$DUR_WRITE" --prefix "$rp" --items "$n"
     fi
 
+    # A PATCH whose values do not depend on the entry: one modify on the cached DN (update.c);
+    # raw: the same modify (one replace per request).
+    if [ $g = 1 ]; then
+        gw "$mode" "$c" patch-title "PATCH title$sfx" --count "$N_PATCH" --duration "$DUR_WRITE" --ids "$ids"
+    fi
+    if [ $r = 1 ]; then
+        raw "$mode" "$c" modify "PATCH title" --count "$N_PATCH" --duration "$DUR_WRITE" --prefix "$rp" --items "$n"
+    fi
+
     if [ $g = 1 ]; then
         gw "$mode" "$c" delete-user "DELETE user$sfx" --count "$N_POST" --duration "$DUR_WRITE" --ids "$ids"
     fi
@@ -542,12 +554,12 @@ for mode in $MODES; do
             start_gateway "$mode"
         fi
     fi
-    setup_groups "$mode"
+    [ "$USERS_ONLY" = 1 ] || setup_groups "$mode"
     for c in $LEVELS; do
         run_level "$mode" "$c"
     done
     # The same load again on a warm gateway: VmRSS must not grow from run to run.
-    if [ -n "$REPEAT_LEVEL" ] && [ -n "$GATEWAY" ]; then
+    if [ -n "$REPEAT_LEVEL" ] && [ -n "$GATEWAY" ] && [ "$USERS_ONLY" = 0 ]; then
         for i in $(seq 1 "$REPEAT_RUNS"); do
             run_level "$mode" "$REPEAT_LEVEL" "$i"
         done
@@ -567,7 +579,7 @@ for mode in $MODES; do
     stop_gateway
     stop_slapd
 done
-run_lists
+[ "$USERS_ONLY" = 1 ] || run_lists
 ELAPSED=$(( $(date +%s) - T0 ))
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 log "measurements done in ${ELAPSED}s"

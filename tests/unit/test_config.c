@@ -57,6 +57,7 @@ static void test_defaults(void)
     CHECK_INT(c->limits.bulk_max_payload_bytes, 1048576);
     CHECK_INT(c->limits.max_list_scan, 200000);
     CHECK_INT(c->ldap.vlv_per_connection, 2);
+    CHECK_INT(c->ldap.id_cache_entries, 32768);
     CHECK(c->behaviour.user_patch_returns_body);
     CHECK(!c->behaviour.group_patch_returns_body);
     /* relative mapping path resolves against the config's folder */
