@@ -114,6 +114,7 @@ static const key_def keys[] = {
     {"behaviour", K_OBJECT, 0, 0, 0, NULL, false},
     {"behaviour.user_patch_returns_body", K_BOOL, OFF(behaviour.user_patch_returns_body), 0, 0, "true", false},
     {"behaviour.group_patch_returns_body", K_BOOL, OFF(behaviour.group_patch_returns_body), 0, 0, "false", false},
+    {"behaviour.exact_filters", K_BOOL, OFF(behaviour.exact_filters), 0, 0, "false", false},
     {"log_level", K_STRING, OFF(log_level), 0, 0, "info", false},
     /* Operating (gateway/ops): metrics, audit log. */
     {"metrics", K_OBJECT, 0, 0, 0, NULL, false},

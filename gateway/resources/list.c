@@ -442,7 +442,8 @@ static void list_advance(res_op *base, const s2l_ldap_result *res)
             s2l_error err;
             s2l_error_clear(&err);
             s2l_filter_split sp;
-            if (s2l_rmap_split_filter(base->rm, op->filter, base->ids, 0, &sp, &err) < 0) {
+            unsigned flags = req->gw->cfg->behaviour.exact_filters ? S2L_SPLIT_STRICT : 0;
+            if (s2l_rmap_split_filter(base->rm, op->filter, base->ids, flags, &sp, &err) < 0) {
                 res_fail(base, &err, 400, S2L_SCIM_INVALID_FILTER, "the filter cannot be translated");
                 return;
             }

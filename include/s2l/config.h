@@ -110,6 +110,9 @@ typedef struct s2l_config {
     struct {
         bool user_patch_returns_body;  /* true: 200 + resource; false: 204 */
         bool group_patch_returns_body; /* default false: 204 (Entra) */
+        bool exact_filters;            /* true: trust no LDAP comparison (S2L_SPLIT_STRICT): every
+                                          filter result exact for any directory content; default
+                                          false: look-ups trust the directory (s2l/mapping.h) */
     } behaviour;
 
     char *log_level;             /* "error" | "warn" | "info" | "debug" */

@@ -339,6 +339,47 @@ static void test_bound(void)
     h_gw_stop(small);
 }
 
+/* The look-ups trust the directory by default: sn=Trail also finds "Trail "
+ * (caseIgnoreMatch ignores the space); behaviour.exact_filters trusts
+ * nothing, and the same filter finds "Trail" alone. */
+static bool p_sn_eq_trail(const json_t *e)
+{
+    const char *sn = h_ldap_attr(e, "sn");
+    return sn && strcasecmp(sn, "trail") == 0;
+}
+
+static bool p_sn_eq_trail_trusted(const json_t *e)
+{
+    const char *sn = h_ldap_attr(e, "sn");
+    return sn && (strcasecmp(sn, "trail") == 0 || strcasecmp(sn, "trail ") == 0);
+}
+
+static void test_exact_filters_option(void)
+{
+    json_t *trusted = expected(p_sn_eq_trail_trusted), *exact = expected(p_sn_eq_trail);
+    H_REQUIRE(json_array_size(trusted) > json_array_size(exact) && json_array_size(exact) > 0);
+    long total = -1;
+    json_t *got = get_page(env.g, "name.familyName eq \"Trail\"", "count=100", &total, 200);
+    H_CHECK_INT(total, json_array_size(trusted));
+    json_decref(got);
+    h_gw *strict = h_gw_start(env.s, "{\"behaviour\":{\"exact_filters\":true}}");
+    H_REQUIRE(strict != NULL);
+    got = get_page(strict, "name.familyName eq \"Trail\"", "count=100", &total, 200);
+    H_CHECK_INT(total, json_array_size(exact));
+    for (size_t i = 0; got && i < json_array_size(got); i++)
+        H_CHECK(contains(exact, json_string_value(json_array_get(got, i))));
+    json_decref(got);
+    /* paged: the exact total on every page */
+    got = get_page(strict, "name.familyName eq \"Trail\"", "startIndex=1&count=1", &total, 200);
+    H_CHECK_INT(total, json_array_size(exact));
+    json_decref(got);
+    /* the IdPs' look-up still answers */
+    H_CHECK_INT(IT_LIST_COUNT(strict, "userName eq \"pf03\"", NULL), 1);
+    h_gw_stop(strict);
+    json_decref(trusted);
+    json_decref(exact);
+}
+
 /* slapd without sssvlv: paged results of its own, no sorting. */
 static void test_without_sssvlv(void)
 {
@@ -368,6 +409,7 @@ int main(void)
     test_search();
     test_hot_path_one_search();
     test_bound();
+    test_exact_filters_option();
     json_decref(state);
     it_env_stop(&env);
     test_without_sssvlv();

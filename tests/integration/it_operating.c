@@ -155,7 +155,11 @@ static void test_metrics_move(h_gw *g)
     H_CHECK(DELTA("scim2ldap_http_requests_total", "resource_type", "User", "method", "PATCH", "status",
                   patch_status >= 500 ? "5xx" : "4xx") == 1);
     H_CHECK(DELTA("scim2ldap_ldap_operations_total", "operation", "add", "result", "0", NULL, NULL) == 1);
-    H_CHECK(DELTA("scim2ldap_ldap_operations_total", "operation", "modify", "result", "65", NULL, NULL) == 1);
+    /* One refused modify, or two: a PATCH of the id cached by the create goes
+     * straight to the entry first (one LDAP operation, issue 13) and, refused,
+     * again through the look-up path, which could adopt the entry. */
+    double refused = DELTA("scim2ldap_ldap_operations_total", "operation", "modify", "result", "65", NULL, NULL);
+    H_CHECK(refused == 1 || refused == 2);
     H_CHECK(DELTA("scim2ldap_ldap_operation_duration_seconds_count", "operation", "add", NULL, NULL, NULL, NULL) ==
             1);
     H_CHECK(DELTA("scim2ldap_ldap_operations_total", "operation", "search", "result", "0", NULL, NULL) >= 1);

@@ -59,6 +59,7 @@ static void test_defaults(void)
     CHECK_INT(c->ldap.vlv_per_connection, 2);
     CHECK_INT(c->ldap.id_cache_entries, 32768);
     CHECK(c->behaviour.user_patch_returns_body);
+    CHECK(!c->behaviour.exact_filters);
     CHECK(!c->behaviour.group_patch_returns_body);
     /* relative mapping path resolves against the config's folder */
     char want[600];
