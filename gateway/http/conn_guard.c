@@ -56,6 +56,7 @@ struct s2l_conn_guard {
     size_t n_by_fd;
     uint64_t refused_logged_us;  /* connection-cap refusals are logged at most once a second */
     unsigned refused_quiet;
+    bool destroyed;              /* the server is gone; the last connection's finaliser frees g */
 };
 
 static void arm(conn *c, timer_kind kind, unsigned ms)
@@ -389,6 +390,10 @@ static void conn_free(void *arg)
         evbuffer_free(c->head);
     g->open--;
     free(c);
+    if (g->destroyed && g->open == 0) {
+        free(g->by_fd);
+        free(g);
+    }
 }
 
 struct bufferevent *s2l_conn_guard_wrap(s2l_conn_guard *g, struct bufferevent *inner)
@@ -494,6 +499,13 @@ void s2l_conn_guard_destroy(s2l_conn_guard *g)
 {
     if (g == NULL)
         return;
+    /* evhttp_free frees the connections, but libevent finalises their
+     * bufferevents later (deferred, at the latest in event_base_free): the
+     * last one frees g. */
+    if (g->open > 0) {
+        g->destroyed = true;
+        return;
+    }
     free(g->by_fd);
     free(g);
 }

@@ -23,7 +23,9 @@
  *
  * Ownership: the guard belongs to the server; create it before evhttp binds,
  * destroy it after evhttp_free (which frees every connection, and with it
- * the guard's state for it).
+ * the guard's state for it). libevent finalises the connections' bufferevents
+ * later (at the latest in event_base_free): a guard destroyed with
+ * connections left is freed by the last of them.
  */
 #ifndef S2L_HTTP_CONN_GUARD_H
 #define S2L_HTTP_CONN_GUARD_H
