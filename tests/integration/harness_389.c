@@ -180,6 +180,10 @@ h_slapd *h_389ds_start(void)
     s->log_path = h_asprintf_("%s/ns-slapd.out", s->dir);
     s->port = h_free_port_();
     sport = h_free_port_();
+    /* Each probe closes its socket, so the kernel may hand the same port out
+     * twice: ask again until the two differ. */
+    for (int tries = 0; tries < 50 && s->port >= 0 && sport == s->port; tries++)
+        sport = h_free_port_();
     if (s->port < 0 || sport < 0 || sport == s->port) {
         fprintf(stderr, "harness: no free ports for 389-DS\n");
         goto out;
