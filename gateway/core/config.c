@@ -488,46 +488,46 @@ static int apply_key(s2l_config *c, const key_def *d, json_t *v, const char *dir
     return -1;
 }
 
-static int split_listen(s2l_config *c, const char *file, char *errbuf, size_t errlen)
+/* "host:port" (IPv6 as "[::1]:8080") → a malloc'd host and the port. -1 when
+ * malformed (*host NULL) or out of memory (*host NULL, *port set). */
+static int parse_host_port(const char *l, char **host, unsigned *port)
 {
-    const char *l = c->listen;
     const char *colon = strrchr(l, ':');
-    unsigned long long port;
-    if (colon == NULL || colon == l || parse_uint(colon + 1, &port) < 0 || port == 0 || port > 65535) {
-        fail(errbuf, errlen, file, "listen", "must be \"host:port\" with a port from 1 to 65535");
+    unsigned long long p;
+    *host = NULL;
+    *port = 0;
+    if (colon == NULL || colon == l || parse_uint(colon + 1, &p) < 0 || p == 0 || p > 65535)
         return -1;
-    }
     const char *h = l;
     size_t hl = (size_t)(colon - l);
-    /* "[::1]:8080" → "::1" */
     if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
         h++;
         hl -= 2;
     }
-    c->listen_host = strndup(h, hl);
-    c->listen_port = (unsigned)port;
-    return c->listen_host ? 0 : -1;
+    *port = (unsigned)p;
+    *host = strndup(h, hl);
+    return *host ? 0 : -1;
+}
+
+static int split_listen(s2l_config *c, const char *file, char *errbuf, size_t errlen)
+{
+    if (parse_host_port(c->listen, &c->listen_host, &c->listen_port) < 0) {
+        if (c->listen_port == 0)
+            fail(errbuf, errlen, file, "listen", "must be \"host:port\" with a port from 1 to 65535");
+        return -1;
+    }
+    return 0;
 }
 
 /* metrics.listen, parsed like listen; and metrics.token kept only as its digest. */
 static int check_metrics(s2l_config *c, const char *file, char *errbuf, size_t errlen)
 {
     if (c->metrics.listen) {
-        const char *l = c->metrics.listen, *colon = strrchr(l, ':');
-        unsigned long long port;
-        if (colon == NULL || colon == l || parse_uint(colon + 1, &port) < 0 || port == 0 || port > 65535) {
-            fail(errbuf, errlen, file, "metrics.listen", "must be \"host:port\" with a port from 1 to 65535");
+        if (parse_host_port(c->metrics.listen, &c->metrics.listen_host, &c->metrics.listen_port) < 0) {
+            if (c->metrics.listen_port == 0)
+                fail(errbuf, errlen, file, "metrics.listen", "must be \"host:port\" with a port from 1 to 65535");
             return -1;
         }
-        const char *h = l;
-        size_t hl = (size_t)(colon - l);
-        if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
-            h++;
-            hl -= 2;
-        }
-        if ((c->metrics.listen_host = strndup(h, hl)) == NULL)
-            return -1;
-        c->metrics.listen_port = (unsigned)port;
         if (strcmp(c->metrics.listen_host, c->listen_host) == 0 && c->metrics.listen_port == c->listen_port) {
             fail(errbuf, errlen, file, "metrics.listen", "must differ from listen (leave it out to serve "
                                                          "/metrics on the main listener)");
