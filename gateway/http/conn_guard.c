@@ -50,7 +50,10 @@ typedef struct conn {
 
 struct s2l_conn_guard {
     struct event_base *base;
-    const s2l_config *cfg;
+    /* Copied, not borrowed: a reload frees the configuration it came from
+     * (s2l_conn_guard_set_limits takes the current one for new connections). */
+    unsigned header_timeout_ms, body_timeout_ms;
+    s2l_frame_limits frame;
     unsigned open, max;
     conn **by_fd;                /* socket → connection, for s2l_conn_guard_replied */
     size_t n_by_fd;
@@ -203,12 +206,12 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     switch (kind) {
     case T_HEAD:
         s2l_error_set(&err, 408, NULL, "the request headers did not arrive within %u ms",
-                      c->g->cfg->limits.header_timeout_ms);
+                      c->g->header_timeout_ms);
         refuse(c, &err, bufferevent_get_input(c->inner));
         break;
     case T_BODY:
         s2l_error_set(&err, 408, NULL, "the request body did not arrive within %u ms",
-                      c->g->cfg->limits.body_timeout_ms);
+                      c->g->body_timeout_ms);
         refuse(c, &err, bufferevent_get_input(c->inner));
         break;
     case T_EMIT:
@@ -248,8 +251,7 @@ static void update_timers(conn *c, size_t pending)
         return;
     }
     c->timer_req = c->fr.requests;
-    const s2l_config *cfg = c->g->cfg;
-    arm(c, want, want == T_HEAD ? cfg->limits.header_timeout_ms : cfg->limits.body_timeout_ms);
+    arm(c, want, want == T_HEAD ? c->g->header_timeout_ms : c->g->body_timeout_ms);
 }
 
 static enum bufferevent_filter_result in_filter(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t lim,
@@ -416,11 +418,7 @@ struct bufferevent *s2l_conn_guard_wrap(s2l_conn_guard *g, struct bufferevent *i
     c->g = g;
     c->inner = inner;
     c->fd = -1;
-    s2l_frame_limits lim = {.max_head = g->cfg->limits.max_header_bytes};
-    lim.max_body = g->cfg->limits.max_body_bytes > g->cfg->limits.bulk_max_payload_bytes
-                       ? g->cfg->limits.max_body_bytes
-                       : g->cfg->limits.bulk_max_payload_bytes;
-    s2l_frame_init(&c->fr, &lim);
+    s2l_frame_init(&c->fr, &g->frame);
     c->filter = bufferevent_filter_new(inner, in_filter, out_filter, BEV_OPT_CLOSE_ON_FREE, conn_free, c);
     if (c->filter == NULL) {
         event_free(c->timer);
@@ -472,13 +470,23 @@ unsigned s2l_conn_guard_max(const s2l_conn_guard *g)
     return g->max;
 }
 
+void s2l_conn_guard_set_limits(s2l_conn_guard *g, const s2l_config *cfg)
+{
+    g->header_timeout_ms = cfg->limits.header_timeout_ms;
+    g->body_timeout_ms = cfg->limits.body_timeout_ms;
+    g->frame = (s2l_frame_limits){.max_head = cfg->limits.max_header_bytes};
+    g->frame.max_body = cfg->limits.max_body_bytes > cfg->limits.bulk_max_payload_bytes
+                            ? cfg->limits.max_body_bytes
+                            : cfg->limits.bulk_max_payload_bytes;
+}
+
 s2l_conn_guard *s2l_conn_guard_create(struct event_base *base, const s2l_config *cfg)
 {
     s2l_conn_guard *g = calloc(1, sizeof *g);
     if (g == NULL)
         return NULL;
     g->base = base;
-    g->cfg = cfg;
+    s2l_conn_guard_set_limits(g, cfg);
     g->max = cfg->limits.max_connections;
     /* Past the descriptor limit accept() fails and the listener spins: keep
      * room for the LDAP connections, logs and the listener. */

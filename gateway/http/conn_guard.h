@@ -39,6 +39,10 @@ typedef struct s2l_conn_guard s2l_conn_guard;
 
 s2l_conn_guard *s2l_conn_guard_create(struct event_base *base, const s2l_config *cfg);
 void s2l_conn_guard_destroy(s2l_conn_guard *g);
+/* The header/body timeouts and size limits for connections from now on
+ * (copied; max_connections stays what it was at create: it sizes the
+ * descriptor budget). Called with the current generation's configuration. */
+void s2l_conn_guard_set_limits(s2l_conn_guard *g, const s2l_config *cfg);
 
 /* Wraps the bufferevent of a new connection (plain or TLS, not connected to
  * its socket yet; taken over, also on failure). The bufferevent evhttp

@@ -64,16 +64,20 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
 {
     s2l_server *srv = arg;
     struct bufferevent *inner;
+    s2l_gateway *gw = current(srv);
+    if (gw)
+        s2l_conn_guard_set_limits(srv->guard, gw->cfg); /* a reload may have changed them */
     if (srv->ssl_ctx) {
-        s2l_gateway *gw = current(srv);
         SSL *ssl = SSL_new(gw && gw->tls ? gw->tls : srv->ssl_ctx);
-        s2l_gateway_release(gw);
-        if (ssl == NULL)
+        if (ssl == NULL) {
+            s2l_gateway_release(gw);
             return NULL;
+        }
         inner = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
     } else {
         inner = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
     }
+    s2l_gateway_release(gw);
     return s2l_conn_guard_wrap(srv->guard, inner);
 }
 
