@@ -759,7 +759,9 @@ static int launch_(h_slapd *s, bool pick_port)
         /* -d keeps slapd in the foreground, so it is our child and dies with us;
          * "none" still logs errors such as a port already in use. */
         argv[5] = "-d";
-        argv[6] = s->opts.stats_log ? "stats" : "none";
+        /* S2L_SLAPD_DEBUG (e.g. "sync" or "stats,sync") overrides the level
+         * for diagnosis; the log is kept with S2L_KEEP_TMP=1. */
+        argv[6] = (char *)env_or_("S2L_SLAPD_DEBUG", s->opts.stats_log ? "stats" : "none");
         argv[7] = NULL;
         s->pid = h_spawn_(argv, s->log_path, false);
         if (s->pid < 0) {

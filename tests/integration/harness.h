@@ -43,6 +43,9 @@
  *
  * Environment:
  *   S2L_KEEP_TMP=1          keep temporary folders (slapd db, configs, logs)
+ *   S2L_SLAPD_DEBUG         slapd's -d level instead of "none"/"stats", for
+ *                           diagnosis (e.g. "stats,sync" for replication);
+ *                           keep "stats" in it for tests that read that log
  *   S2L_GATEWAY_WRAPPER     command prefix for the gateway, e.g. "valgrind -q"
  *                           (start and stop deadlines are multiplied by 10)
  *   S2L_HTTP_TIMEOUT_MS     per-request deadline of the HTTP client (default 60000)

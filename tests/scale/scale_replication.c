@@ -534,7 +534,11 @@ static void outage(void)
  * over to provider 1, which takes every write and cannot replicate them), then
  * provider 1 is killed and provider 2 restarted. Provider 2 serves without
  * those writes (asynchronous replication) until provider 1 is back; then both
- * converge (checked at the end of the load). */
+ * converge (checked at the end of the load). Provider 1 is SIGKILLed right
+ * after writes only it has: it must come back with a contextCSN covering them,
+ * or provider 2's refresh asks for nothing and they are never replicated
+ * (what "syncprov-checkpoint 1" in tests/slapd/slapd.conf.in guarantees; with
+ * "100 5" this failed about one run in six under CPU load). */
 static void double_outage(void)
 {
     int before = atomic_load(&writes_ok);
