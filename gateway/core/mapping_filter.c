@@ -998,25 +998,6 @@ static int entry_leaf(fctx *c, const s2l_mentry *me, const char *sub, const s2l_
 
 /* ---- resolving names ---- */
 
-static const s2l_schema *full_of(const s2l_rmap *rm, const s2l_schema *view)
-{
-    if (view == rm->core_view)
-        return rm->core;
-    for (size_t i = 0; i < rm->n_ext; i++)
-        if (view == rm->ext_views[i])
-            return rm->ext[i];
-    return NULL;
-}
-
-static bool entry_is(const s2l_mentry *me, const s2l_schema *full, const s2l_attr_def *top)
-{
-    if (me->attr == NULL || me->kind == S2L_ME_DERIVED || me->kind == S2L_ME_CONSTANT)
-        return false;
-    if (s2l_attr_is_common(top))
-        return me->top == top;
-    return me->schema == full && strcmp(me->attr, top->name) == 0;
-}
-
 static int meta_leaf(fctx *c, const s2l_filter *f, const char *sub, bnd *out)
 {
     const s2l_rmap *rm = c->rm;
@@ -1132,11 +1113,11 @@ static int tr_cmp(fctx *c, const s2l_filter *f, bnd *out)
     if (sub == NULL && top->type == S2L_T_COMPLEX && f->kind == S2L_F_CMP && !top->multi_valued &&
         s2l_attr_find_sub(top, "value") == NULL)
         return INVALID(c, "%s: compare one of its sub-attributes", top->name);
-    full = s2l_attr_is_common(top) ? c->rm->core : full_of(c->rm, view);
+    full = s2l_attr_is_common(top) ? c->rm->core : s2l_rmap_full_schema(c->rm, view);
     *out = s2l_mf_bconst(false);
     for (size_t i = 0; i < c->rm->n_entries; i++) {
         const s2l_mentry *me = &c->rm->entries[i];
-        if (!entry_is(me, full, top))
+        if (!s2l_mentry_stores(me, full, top))
             continue;
         if (me->write_only)
             return INVALID(c, "%s: write-only attributes cannot be filtered", top->name);
@@ -1263,7 +1244,7 @@ static bool catch_all_excluded(const fctx *c, const s2l_schema *full, const s2l_
         return false;
     for (size_t i = 0; i < c->rm->n_entries; i++) {
         const s2l_mentry *me = &c->rm->entries[i];
-        if (!entry_is(me, full, top) || me->kind != S2L_ME_MULTI || me->catch_all || me->read_only ||
+        if (!s2l_mentry_stores(me, full, top) || me->kind != S2L_ME_MULTI || me->catch_all || me->read_only ||
             me->ldap == NULL || me->type == NULL || strcasecmp(me->type, t) != 0)
             continue;
         return s2l_ldap_value_fits(s2l_ldap_syntax_of(me->ldap), v, strlen(v));
@@ -1288,13 +1269,13 @@ static int tr_valuepath(fctx *c, const s2l_filter *f, bnd *out)
         c2.vp_view = view;
         return tr(&c2, f->left, out);
     }
-    const s2l_schema *full = full_of(c->rm, view);
+    const s2l_schema *full = s2l_rmap_full_schema(c->rm, view);
     *out = s2l_mf_bconst(false);
     for (size_t i = 0; i < c->rm->n_entries; i++) {
         const s2l_mentry *me = &c->rm->entries[i];
         bnd inner, has;
         int rc;
-        if (!entry_is(me, full, top) || (me->catch_all && catch_all_excluded(c, full, top, f->left)))
+        if (!s2l_mentry_stores(me, full, top) || (me->catch_all && catch_all_excluded(c, full, top, f->left)))
             continue;
         fctx c2 = *c;
         c2.slot = me;
@@ -1630,9 +1611,9 @@ char *s2l_rmap_member_filter(const s2l_rmap *group_rm, const char *member_dn)
 
 static bool is_reference(const s2l_rmap *rm, const s2l_attr_def *top, const s2l_schema *view)
 {
-    const s2l_schema *full = full_of(rm, view);
+    const s2l_schema *full = s2l_rmap_full_schema(rm, view);
     for (size_t i = 0; top && full && i < rm->n_entries; i++)
-        if (rm->entries[i].kind == S2L_ME_REFERENCE && entry_is(&rm->entries[i], full, top))
+        if (rm->entries[i].kind == S2L_ME_REFERENCE && s2l_mentry_stores(&rm->entries[i], full, top))
             return true;
     return false;
 }

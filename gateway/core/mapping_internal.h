@@ -236,6 +236,12 @@ typedef struct s2l_load_err {
 void s2l_load_err_set(s2l_load_err *e, const char *where, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* "deprovision" of a resource type (after its entries are parsed). */
+/* The full schema (core or an extension) behind one of rm's schema views, or NULL. */
+const s2l_schema *s2l_rmap_full_schema(const s2l_rmap *rm, const s2l_schema *view);
+/* Whether mapping entry me stores SCIM attribute top of schema full (derived
+ * and constant entries store nothing; common attributes match by definition). */
+bool s2l_mentry_stores(const s2l_mentry *me, const s2l_schema *full, const s2l_attr_def *top);
+
 bool s2l_dp_parse(s2l_rmap *rm, const json_t *j, const char *where, s2l_load_err *e);
 /* Cross-checks once every resource type is loaded (active mapping, move targets). */
 bool s2l_dp_finish(s2l_rmap *rm, const char *where, s2l_load_err *e);

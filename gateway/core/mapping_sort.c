@@ -27,25 +27,6 @@
 
 #include "mapping_internal.h"
 
-static const s2l_schema *sort_full_schema(const s2l_rmap *rm, const s2l_schema *view)
-{
-    if (view == rm->core_view)
-        return rm->core;
-    for (size_t i = 0; i < rm->n_ext; i++)
-        if (view == rm->ext_views[i])
-            return rm->ext[i];
-    return NULL;
-}
-
-static bool sort_entry_is(const s2l_mentry *me, const s2l_schema *full, const s2l_attr_def *top)
-{
-    if (me->attr == NULL || me->kind == S2L_ME_DERIVED || me->kind == S2L_ME_CONSTANT)
-        return false;
-    if (s2l_attr_is_common(top))
-        return me->top == top;
-    return me->schema == full && strcasecmp(me->attr, top->name) == 0;
-}
-
 static const char *not_sortable(s2l_error *err, const char *sort_by, const char *why)
 {
     s2l_error_set(err, 400, S2L_SCIM_INVALID_VALUE, "sortBy \"%s\": %s", sort_by, why);
@@ -103,11 +84,11 @@ static const char *sort_ldap_attr(const s2l_rmap *rm, const char *sort_by, s2l_e
         why = "booleans and binary values have no order";
         goto out;
     }
-    const s2l_schema *full = s2l_attr_is_common(top) ? rm->core : sort_full_schema(rm, view);
+    const s2l_schema *full = s2l_attr_is_common(top) ? rm->core : s2l_rmap_full_schema(rm, view);
     const s2l_mentry *first = NULL, *primary = NULL;
     for (size_t i = 0; i < rm->n_entries; i++) {
         const s2l_mentry *me = &rm->entries[i];
-        if (!sort_entry_is(me, full, top))
+        if (!s2l_mentry_stores(me, full, top))
             continue;
         if (me->write_only || me->kind == S2L_ME_REFERENCE || me->is_bool || me->by_policy) {
             why = me->write_only ? "a write-only attribute"

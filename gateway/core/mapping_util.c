@@ -593,3 +593,22 @@ int s2l_map_strings_within(const json_t *a, const json_t *b)
     free(set.slots);
     return rc;
 }
+
+const s2l_schema *s2l_rmap_full_schema(const s2l_rmap *rm, const s2l_schema *view)
+{
+    if (view == rm->core_view)
+        return rm->core;
+    for (size_t i = 0; i < rm->n_ext; i++)
+        if (view == rm->ext_views[i])
+            return rm->ext[i];
+    return NULL;
+}
+
+bool s2l_mentry_stores(const s2l_mentry *me, const s2l_schema *full, const s2l_attr_def *top)
+{
+    if (me->attr == NULL || me->kind == S2L_ME_DERIVED || me->kind == S2L_ME_CONSTANT)
+        return false;
+    if (s2l_attr_is_common(top))
+        return me->top == top;
+    return me->schema == full && strcasecmp(me->attr, top->name) == 0;
+}

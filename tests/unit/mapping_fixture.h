@@ -32,6 +32,31 @@ static inline const char *mf_root(void)
     return root ? root : ".";
 }
 
+/* A file of the source tree (rel to its root), NUL-terminated; *len its size.
+ * NULL when it cannot be read. Caller frees. */
+static inline char *mf_read_file(const char *rel, size_t *len)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", mf_root(), rel);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = 0;
+        *len = (size_t)n;
+    }
+    return buf;
+}
+
 static inline s2l_mapping *mf_load_mapping(const char *rel)
 {
     char path[4096], schemas[4096], err[1024];

@@ -7,34 +7,11 @@
 #include "mapping_fixture.h"
 #include "unit.h"
 
-static char *slurp(const char *rel, size_t *len)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", mf_root(), rel);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = 0;
-        *len = (size_t)n;
-    }
-    return buf;
-}
-
 /* The slapd subschema, minus the LDIF lines that contain any of `drop`. */
 static s2l_subschema *schema_without(const char *const *drop)
 {
     size_t len = 0;
-    char *text = slurp("tests/data/subschema/openldap-2.5.ldif", &len);
+    char *text = mf_read_file("tests/data/subschema/openldap-2.5.ldif", &len);
     CHECK(text != NULL);
     if (text == NULL)
         return NULL;

@@ -17,21 +17,14 @@ static s2l_subschema *openldap_ss, *samba_ss;
 
 static s2l_subschema *load_subschema(const char *rel)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", mf_root(), rel);
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL)
+    size_t got = 0;
+    char *text = mf_read_file(rel, &got);
+    if (text == NULL)
         return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *text = malloc((size_t)n + 1);
-    size_t got = text ? fread(text, 1, (size_t)n, fp) : 0;
-    fclose(fp);
     s2l_subschema *ss = s2l_subschema_create();
     s2l_error err = {0};
     size_t skipped = 0;
-    if (got != (size_t)n || s2l_subschema_add_ldif(ss, text, got, &skipped, &err) <= 0 || skipped ||
+    if (s2l_subschema_add_ldif(ss, text, got, &skipped, &err) <= 0 || skipped ||
         s2l_subschema_finish(ss) < 0) {
         s2l_subschema_destroy(ss);
         ss = NULL;
