@@ -149,8 +149,6 @@ static const char *check_path(const s2l_rmap *rm, const char *op, const char *pa
             return "a sub-attribute of members";
         if (strcmp(op, "remove") == 0 && bracket == NULL && value == NULL)
             return "all members removed";
-        if (strcmp(op, "remove") == 0 && rm->keep_attr != NULL)
-            return "a member removal where the type keeps member items (ldap.keep_attribute)";
         *members = true;
         return NULL;
     }

@@ -134,16 +134,28 @@ char *s2l_rmap_members_assertion(const s2l_rmap *rm, const char *dn, const char 
                 terms[n++] = (s2l_ava){"entryDN", json_string_value(v), json_string_length(v)};
         }
     }
-    if (adds_to_placeholder_type) {
-        char *ph = s2l_rmap_placeholder_filter(rm);
+    /* what the modify was planned without reading: the group holds no
+     * placeholder (adds would delete it) and no kept items (a member's kept
+     * sub-attributes go with it; the keep attribute has no substring rule to
+     * name one member's items, so: none at all) */
+    if (adds_to_placeholder_type || (n > 0 && rm->keep_attr != NULL)) {
+        char *ph = adds_to_placeholder_type ? s2l_rmap_placeholder_filter(rm) : NULL;
         s2l_strbuf b = {0};
-        if (ph == NULL)
+        if (adds_to_placeholder_type && ph == NULL)
             goto out;
         s2l_sb_adds(&b, "(&");
         s2l_sb_adds(&b, assertion);
-        s2l_sb_adds(&b, "(!");
-        s2l_sb_adds(&b, ph);
-        s2l_sb_adds(&b, "))");
+        if (ph) {
+            s2l_sb_adds(&b, "(!");
+            s2l_sb_adds(&b, ph);
+            s2l_sb_adds(&b, ")");
+        }
+        if (n > 0 && rm->keep_attr != NULL) {
+            s2l_sb_adds(&b, "(!(");
+            s2l_sb_adds(&b, rm->keep_attr);
+            s2l_sb_adds(&b, "=*))");
+        }
+        s2l_sb_adds(&b, ")");
         free(ph);
         if ((base = s2l_sb_take(&b)) == NULL)
             goto out;

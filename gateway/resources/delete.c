@@ -16,9 +16,10 @@
  *   DEL_REPLY     204
  *
  * One LDAP operation instead: when the id's DN is cached and the type's
- * delete policy is a plain delete, it starts at
+ * delete policy is a plain delete (try_direct says where), it starts at
  *   DEL_DIRECT       delete the cached DN with the assertion control (the
- *                    type's filter for the id, not protected, If-Match version)
+ *                    type's filter for the id, not protected, If-Match version;
+ *                    on OpenLDAP widened to the entries memberof modifies)
  *   DEL_DIRECT_DONE  success → references fixed as in DEL_DELETED; a
  *                    refusal (stale DN 32, assertion 122, ...) deleted
  *                    nothing: forget the DN, go to DEL_FETCH
@@ -32,6 +33,7 @@
 #include "refint.h"
 #include "s2l/log.h"
 #include "s2l/patch_direct.h"
+#include "s2l/write_assertion.h"
 
 typedef struct delete_op {
     res_op base;
@@ -211,30 +213,39 @@ static void delete_advance(res_op *base, const s2l_ldap_result *res)
     }
 }
 
-/* A cached DN and a plain delete of an entry that is not a group: start at
- * DEL_DIRECT (else the op stays at DEL_FETCH). Groups are not deleted with the
- * assertion: slapd's memberof overlay repeats the request's controls in its
- * own modify of every member (to drop memberOf), where (entryUUID=<group>)
- * fails, and the members would keep memberOf (measured: it_groups_okta).
- * For the same reason only where the gateway keeps references
- * ("referential_integrity": "gateway", the default): a user's delete makes
- * memberof-refint modify its groups with the assertion, which fails there,
- * and the gateway's own clean-up (DEL_REPLY's refint fix) removes the
- * member instead; with "directory" nothing would (it_direct_writes). */
+/* A cached DN and a plain delete: start at DEL_DIRECT (else the op stays at
+ * DEL_FETCH). slapd's memberof overlay repeats the request's controls in its
+ * own modifies within the delete (memberof-refint: the groups listing a
+ * deleted entry; a deleted group's members' memberOf), where the type's
+ * assertion (entryUUID=<id>) is false: they would fail and leave member /
+ * memberOf values behind. On OpenLDAP the assertion is widened to exactly
+ * those entries (s2l/write_assertion.h). Elsewhere only users under
+ * "referential_integrity": "gateway" go direct (the gateway's own clean-up,
+ * DEL_REPLY's refint fix, removes the member), as before; groups and
+ * "directory" deletes read first. */
 static void try_direct(delete_op *op)
 {
     res_op *base = &op->base;
+    s2l_gateway *gw = base->req->gw;
     s2l_dp_info dp;
     s2l_rmap_deprovision_info(base->rm, true, &dp);
-    if (!dp.hard_delete || dp.configured || res_is_group_like(base) ||
-        !s2l_mapping_refint_by_gateway(base->req->gw->mapping))
+    if (!dp.hard_delete || dp.configured)
+        return;
+    bool widen = s2l_pool_supports_control(gw->pool, S2L_CONTROL_OPENLDAP_SUBENTRIES);
+    if (!widen && (res_is_group_like(base) || !s2l_mapping_refint_by_gateway(gw->mapping)))
         return;
     char *dn = res_cached_dn(base);
     char *a = dn ? s2l_rmap_write_assertion(base->rm, base->req->param, s2l_req_header(base->req, "If-Match")) : NULL;
+    if (a && widen) {
+        char *w = s2l_rmap_delete_assertion(base->rm, dn, a);
+        free(a);
+        a = w;
+    }
     if (a == NULL) {
         free(dn);
         return;
     }
+    s2l_log(S2L_LOG_DEBUG, "event=delete_path req=%llu path=direct", (unsigned long long)base->req->id);
     op->dn = dn;
     op->assertion = a;
     op->step = DEL_DIRECT;

@@ -28,12 +28,17 @@
  *   UP_REPLY          204, or 200 with the resource
  *
  * One LDAP operation instead (PATCH): when the id's DN is cached and the
- * request does not depend on the stored values (s2l/patch_direct.h) nor
- * changes members, it starts at
- *   UP_DIRECT_PLAN     the planned mods
+ * request does not depend on the stored values (s2l/patch_direct.h), it
+ * starts at
+ *   UP_DIRECT_RESOLVE  member changes (OpenLDAP only): the member ids → DNs
+ *                      (one search; the id cache is not trusted for them:
+ *                      a stale member DN could not be caught in the modify)
+ *   UP_DIRECT_PLAN     the planned mods, plus the member values
  *   UP_DIRECT_MODIFY   the modify on the cached DN with the assertion control
  *                      (the type's filter for the id, not protected, and the
- *                      If-Match version), asking for the entry back
+ *                      If-Match version; with member values, widened to the
+ *                      members memberof modifies and "no placeholder" when
+ *                      adding: s2l/write_assertion.h), asking for the entry back
  *   UP_DIRECT_MODIFIED success → UP_REPLY; a refusal (stale DN 32, the
  *                      assertion 122 — If-Match, a recreated entry —, absent
  *                      values 16, a class to adopt 65, ...) changed nothing:
@@ -51,6 +56,7 @@
 #include "refint.h"
 #include "s2l/log.h"
 #include "s2l/patch_direct.h"
+#include "s2l/write_assertion.h"
 
 typedef struct update_op update_op;
 
@@ -79,6 +85,7 @@ struct update_op {
         UP_ROLLED_BACK,
         UP_WRITTEN,
         UP_REPLY,
+        UP_DIRECT_RESOLVE,
         UP_DIRECT_PLAN,
         UP_DIRECT_MODIFY,
         UP_DIRECT_MODIFIED,
@@ -260,7 +267,8 @@ static bool build_patch(update_op *op)
 /* Ids the new resource and the deltas refer to (known ones are skipped by the look-up). */
 static json_t *ids_to_resolve(update_op *op)
 {
-    json_t *ids = s2l_rmap_ref_ids(op->base.rm, op->new_res);
+    /* the direct path has no new resource, only deltas */
+    json_t *ids = op->new_res ? s2l_rmap_ref_ids(op->base.rm, op->new_res) : json_array();
     size_t i;
     json_t *d;
     json_array_foreach(op->deltas, i, d) {
@@ -487,7 +495,7 @@ static bool keep_failure(update_op *op, const s2l_ldap_result *res)
 }
 
 /* PATCH on a cached DN whose operations do not depend on the stored values:
- * start at UP_DIRECT_PLAN (else the op stays at UP_FETCH). */
+ * start at UP_DIRECT_RESOLVE (else the op stays at UP_FETCH). */
 static void try_direct(update_op *op)
 {
     res_op *base = &op->base;
@@ -500,13 +508,12 @@ static void try_direct(update_op *op)
                            .policies = s2l_rmap_policies(base->rm)};
     s2l_patch_direct d;
     int rc = s2l_patch_plan_direct(base->rm, req->body, &opts, &d);
-    /* Member changes are not sent with the assertion: slapd's memberof
-     * overlay repeats the request's controls in its own modify of every
-     * member, where (entryUUID=<group>) fails, and memberOf silently stops
-     * following (measured: it_direct_writes). */
-    if (rc == 1 && d.deltas != NULL) {
+    /* Member changes need the assertion widened for slapd's memberof
+     * overlay, which repeats the request's controls in its own modify of
+     * every member (s2l/write_assertion.h): OpenLDAP only. */
+    if (rc == 1 && d.deltas != NULL && !s2l_pool_supports_control(req->gw->pool, S2L_CONTROL_OPENLDAP_SUBENTRIES)) {
         rc = 0;
-        d.why_not = "member changes (the memberof overlay would repeat the assertion on the members)";
+        d.why_not = "member changes on a directory other than OpenLDAP";
     }
     char *assertion = rc == 1 ? s2l_rmap_write_assertion(base->rm, req->param, s2l_req_header(req, "If-Match")) : NULL;
     if (assertion == NULL) {
@@ -516,10 +523,57 @@ static void try_direct(update_op *op)
         free(dn);
         return;
     }
+    s2l_log(S2L_LOG_DEBUG, "event=update_path req=%llu path=direct members=%s", (unsigned long long)req->id,
+            d.deltas ? "yes" : "no");
     op->dn = dn;
     op->assertion = assertion;
     op->plan_mods = d.mods;
-    op->step = UP_DIRECT_PLAN;
+    op->deltas = d.deltas;
+    op->step = UP_DIRECT_RESOLVE;
+}
+
+/* The direct path gave up before writing anything: forget the DN and take
+ * the path that reads the entry, which answers 404 / 412 / 403 or writes. */
+static void direct_fallback(update_op *op, int rc)
+{
+    s2l_log(S2L_LOG_INFO, "event=update_direct_fallback req=%llu rc=%d", (unsigned long long)op->base.req->id, rc);
+    res_cache_drop(&op->base);
+    update_clear(op);
+    free(op->assertion);
+    op->assertion = NULL;
+    json_object_clear(op->base.refs);
+    json_object_clear(op->base.ids);
+    op->step = UP_FETCH;
+}
+
+/* UP_DIRECT_PLAN: op->mods = the planned mods + the member values, and the
+ * assertion widened for them. false: fall back (nothing was written; the
+ * full path decides, e.g. a member id that "unknown_members": "reject"
+ * refuses answers 404 there when the group is gone too). */
+static bool direct_mods(update_op *op)
+{
+    res_op *base = &op->base;
+    op->mods = op->plan_mods ? json_deep_copy(op->plan_mods) : json_array();
+    if (op->mods == NULL || op->deltas == NULL)
+        return op->mods != NULL;
+    s2l_error err;
+    s2l_error_clear(&err);
+    json_t *notes = json_object();
+    if (notes == NULL || s2l_rmap_check_deltas(base->rm, op->deltas, base->ids, notes, &err) < 0 ||
+        s2l_rmap_delta_mods(base->rm, op->deltas, base->ids, 0, op->mods, &err) < 0) {
+        json_decref(notes);
+        return false;
+    }
+    char *widened = s2l_rmap_members_assertion(base->rm, op->dn, op->assertion, op->mods);
+    if (widened == NULL) {
+        json_decref(notes);
+        return false;
+    }
+    free(op->assertion);
+    op->assertion = widened;
+    s2l_policy_report(base->req, base->rm, notes);
+    json_decref(notes);
+    return true;
 }
 
 static void update_advance(res_op *base, const s2l_ldap_result *res)
@@ -788,8 +842,31 @@ static void update_advance(res_op *base, const s2l_ldap_result *res)
             res_reply_resource(base, op->post_entry, current_dn(op), 200);
             return;
 
+        case UP_DIRECT_RESOLVE: {
+            op->step = UP_DIRECT_PLAN;
+            if (op->deltas == NULL)
+                break;
+            json_t *ids = ids_to_resolve(op);
+            base->pending = 0;
+            int rc = ids ? s2l_lookup_ids(req, ids, &base->ids, on_ids_resolved, op) : -1;
+            json_decref(ids);
+            if (rc < 0) {
+                if (ids == NULL)
+                    res_oom(base);
+                return;
+            }
+            if (rc > 0) {
+                base->pending = 1;
+                return;
+            }
+            break;
+        }
+
         case UP_DIRECT_PLAN:
-            op->mods = json_incref(op->plan_mods);
+            if (!direct_mods(op)) {
+                direct_fallback(op, -1);
+                break;
+            }
             op->step = json_array_size(op->mods) > 0 ? UP_DIRECT_MODIFY : UP_DIRECT_MODIFIED;
             break;
 
@@ -817,15 +894,7 @@ static void update_advance(res_op *base, const s2l_ldap_result *res)
                 return;
             }
             /* nothing was written: the full path decides */
-            s2l_log(S2L_LOG_INFO, "event=update_direct_fallback req=%llu rc=%d", (unsigned long long)req->id,
-                    res ? res->rc : -1);
-            res_cache_drop(base);
-            update_clear(op);
-            free(op->assertion);
-            op->assertion = NULL;
-            json_object_clear(base->refs);
-            json_object_clear(base->ids);
-            op->step = UP_FETCH;
+            direct_fallback(op, res ? res->rc : -1);
             break;
         }
     }

@@ -8,9 +8,9 @@
  * of delta attributes. Everything else needs the stored values and takes the
  * fetch-then-modify path (update.c), which also produces every error: this
  * planner never rejects a request, it only says "direct" or "not direct".
- * (update.c does not send member deltas this way on its own: slapd's memberof
- * overlay would repeat the write's assertion control on the members; the
- * planner still says which member changes need no stored values.)
+ * (Member deltas go out this way only with an assertion widened for slapd's
+ * memberof overlay, which says too that the group holds no placeholder and
+ * no kept member items — s2l/write_assertion.h — since neither is read.)
  *
  * Not direct (reason strings say which), e.g.: a value filter other than a
  * member removal by value; remove of a non-member attribute; multi-valued or
@@ -19,9 +19,9 @@
  * mapping: the new cn depends on the stored values); an LDAP attribute
  * written by two mapping entries; immutable/readOnly attributes; an
  * unmapped or unknown attribute (kept by policy in the keep attribute, which
- * is rewritten as a whole); members replaced wholesale; a member removal
- * when the type keeps member items (ldap.keep_attribute); `active` under a
- * policy that sets flags or moves the entry.
+ * is rewritten as a whole); members replaced wholesale; member items with
+ * sub-attributes the keep attribute would hold; `active` under a policy that
+ * sets flags or moves the entry.
  */
 #ifndef S2L_PATCH_DIRECT_H
 #define S2L_PATCH_DIRECT_H

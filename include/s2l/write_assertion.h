@@ -59,12 +59,13 @@ char *s2l_rmap_delete_assertion(const s2l_rmap *rm, const char *dn, const char *
 /* The assertion a PATCH of member values of the group at dn carries, mods
  * being the modify's modifications (s2l_rmap_delta_mods with no placeholder
  * flags): widened by (entryDN=<each member DN added or deleted>) — the
- * entries whose memberOf the overlay changes — and, when mods add members
- * to a type with an empty-group placeholder, with (!<placeholder filter>)
- * AND-ed to the group's own part: the modify was planned for a group that
- * does not hold the placeholder; one that does fails (122) and the caller
- * takes the path that reads the group and deletes the placeholder. NULL on
- * allocation failure or too many terms. */
+ * entries whose memberOf the overlay changes. The group's own part also
+ * says what the modify was planned without reading: when mods add members
+ * to a type with an empty-group placeholder, (!<placeholder filter>); when
+ * the type has a keep attribute (ldap.keep_attribute, where a member's
+ * extra sub-attributes are kept and must go with it), (!(<keep>=*)). A
+ * group holding either fails (122) and the caller takes the path that
+ * reads it. NULL on allocation failure or too many terms. */
 char *s2l_rmap_members_assertion(const s2l_rmap *rm, const char *dn, const char *assertion, const json_t *mods);
 
 /* Whether the directory is OpenLDAP (whose memberof overlay behaves as above
