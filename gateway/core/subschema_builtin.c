@@ -85,7 +85,7 @@ static const char *const builtin_attribute_types[] = {
     "( 1.3.6.1.4.1.32473.1.1.16 NAME 'scimX509Certificate' EQUALITY caseExactMatch SUBSTR caseExactSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )",
     "( 1.3.6.1.4.1.32473.1.1.17 NAME 'scimCostCenter' EQUALITY caseIgnoreMatch ORDERING caseIgnoreOrderingMatch SUBSTR caseIgnoreSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15{256} SINGLE-VALUE )",
     "( 1.3.6.1.4.1.32473.1.1.18 NAME 'scimDivision' EQUALITY caseIgnoreMatch ORDERING caseIgnoreOrderingMatch SUBSTR caseIgnoreSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15{256} SINGLE-VALUE )",
-    "( 1.3.6.1.4.1.32473.1.1.19 NAME 'scimKept' EQUALITY caseExactMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )",
+    "( 1.3.6.1.4.1.32473.1.1.19 NAME 'scimKept' EQUALITY caseExactMatch SUBSTR caseIgnoreSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )",
 };
 
 s2l_subschema *s2l_subschema_builtin(void)

@@ -103,66 +103,88 @@ static bool is_delta_ldap(const s2l_rmap *rm, const char *attr, const s2l_mentry
     return false;
 }
 
-char *s2l_rmap_members_assertion(const s2l_rmap *rm, const char *dn, const char *assertion, const json_t *mods)
+/* What one member modification assumes about the group's placeholder. */
+enum { PH_ANY, PH_ABSENT, PH_PRESENT };
+
+char *s2l_rmap_patch_assertion(const s2l_rmap *rm, const char *dn, const char *assertion, const json_t *mods)
 {
     if (rm == NULL || dn == NULL || assertion == NULL || !json_is_array(mods))
         return NULL;
     size_t n = 0, i, k;
     json_t *mod, *v;
-    bool adds_to_placeholder_type = false;
     json_array_foreach((json_t *)mods, i, mod) {
         const s2l_mentry *me = NULL;
-        if (is_delta_ldap(rm, json_string_value(json_object_get(mod, "attr")), &me)) {
+        if (is_delta_ldap(rm, json_string_value(json_object_get(mod, "attr")), &me))
             n += json_array_size(json_object_get(mod, "values"));
-            const char *op = json_string_value(json_object_get(mod, "op"));
-            adds_to_placeholder_type = adds_to_placeholder_type || (op && strcmp(op, "add") == 0 && me->has_placeholder);
-        }
     }
     if (n > S2L_ASSERTION_MAX_TERMS)
         return NULL;
     s2l_ava *terms = calloc(n ? n : 1, sizeof *terms);
+    int *ph = calloc(rm->n_entries ? rm->n_entries : 1, sizeof *ph);
     char *base = NULL, *out = NULL;
-    if (terms == NULL)
-        return NULL;
+    if (terms == NULL || ph == NULL)
+        goto out;
+    /* The modify was planned without reading the group: adds assume it does
+     * not hold the empty-group placeholder (they would delete it), a delete
+     * of the placeholder assumes it does. */
     n = 0;
+    bool conditions = false;
     json_array_foreach((json_t *)mods, i, mod) {
         const s2l_mentry *me = NULL;
         if (!is_delta_ldap(rm, json_string_value(json_object_get(mod, "attr")), &me))
             continue;
+        const char *op = json_string_value(json_object_get(mod, "op"));
+        size_t e = (size_t)(me - rm->entries);
+        if (me->has_placeholder && op && strcmp(op, "add") == 0 && ph[e] == PH_ANY)
+            ph[e] = PH_ABSENT;
         json_array_foreach(json_object_get(mod, "values"), k, v) {
-            if (json_is_string(v))
-                terms[n++] = (s2l_ava){"entryDN", json_string_value(v), json_string_length(v)};
+            if (!json_is_string(v))
+                continue;
+            if (me->has_placeholder && strcasecmp(json_string_value(v), me->placeholder) == 0) {
+                if (op && strcmp(op, "delete") == 0)
+                    ph[e] = PH_PRESENT;
+                if (me->placeholder[0] == '\0')
+                    continue; /* no entry: nothing for memberof to modify */
+            }
+            terms[n++] = (s2l_ava){"entryDN", json_string_value(v), json_string_length(v)};
         }
     }
-    /* what the modify was planned without reading: the group holds no
-     * placeholder (adds would delete it) and no kept items (a member's kept
-     * sub-attributes go with it; the keep attribute has no substring rule to
-     * name one member's items, so: none at all) */
-    if (adds_to_placeholder_type || (n > 0 && rm->keep_attr != NULL)) {
-        char *ph = adds_to_placeholder_type ? s2l_rmap_placeholder_filter(rm) : NULL;
-        s2l_strbuf b = {0};
-        if (adds_to_placeholder_type && ph == NULL)
-            goto out;
-        s2l_sb_adds(&b, "(&");
-        s2l_sb_adds(&b, assertion);
-        if (ph) {
-            s2l_sb_adds(&b, "(!");
-            s2l_sb_adds(&b, ph);
-            s2l_sb_adds(&b, ")");
-        }
-        if (n > 0 && rm->keep_attr != NULL) {
-            s2l_sb_adds(&b, "(!(");
-            s2l_sb_adds(&b, rm->keep_attr);
-            s2l_sb_adds(&b, "=*))");
-        }
-        s2l_sb_adds(&b, ")");
-        free(ph);
-        if ((base = s2l_sb_take(&b)) == NULL)
-            goto out;
+    s2l_strbuf b = {0};
+    s2l_sb_adds(&b, "(&");
+    s2l_sb_adds(&b, assertion);
+    /* the entry has the mapping's object classes: the read path would add
+     * the missing ones to any write (adopting an entry another tool made) */
+    for (size_t c = 0; json_array_size(mods) > 0 && c < rm->n_object_classes; c++) {
+        conditions = true;
+        s2l_buf_add_eq(&b, "objectClass", rm->object_classes[c]);
     }
-    out = s2l_assertion_widen(base ? base : assertion, dn, terms, n);
+    for (size_t e = 0; e < rm->n_entries; e++) {
+        const s2l_mentry *me = &rm->entries[e];
+        if (ph[e] == PH_ANY)
+            continue;
+        conditions = true;
+        s2l_sb_adds(&b, ph[e] == PH_ABSENT ? "(!" : "");
+        s2l_buf_add_eq(&b, me->ldap, me->placeholder);
+        s2l_sb_adds(&b, ph[e] == PH_ABSENT ? ")" : "");
+    }
+    /* and no kept member items (a member's kept sub-attributes go with it):
+     * items are compact JSON {"<attr>":{...}}, one prefix per member
+     * attribute names them all */
+    for (size_t d = 0; n > 0 && rm->keep_attr != NULL && rm->delta_attrs && rm->delta_attrs[d]; d++) {
+        conditions = true;
+        s2l_sb_adds(&b, "(!(");
+        s2l_sb_adds(&b, rm->keep_attr);
+        s2l_sb_adds(&b, "={\"");
+        s2l_buf_add_escaped(&b, rm->delta_attrs[d], strlen(rm->delta_attrs[d]));
+        s2l_sb_adds(&b, "\":*))");
+    }
+    s2l_sb_adds(&b, ")");
+    if ((base = s2l_sb_take(&b)) == NULL)
+        goto out;
+    out = s2l_assertion_widen(conditions ? base : assertion, dn, terms, n);
 out:
     free(base);
     free(terms);
+    free(ph);
     return out;
 }

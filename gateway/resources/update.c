@@ -39,7 +39,9 @@
  *                      If-Match version; with member values, widened to the
  *                      members memberof modifies and "no placeholder" when
  *                      adding: s2l/write_assertion.h), asking for the entry back
- *   UP_DIRECT_MODIFIED success → UP_REPLY; a refusal (stale DN 32, the
+ *   UP_DIRECT_MODIFIED success → UP_REPLY; a member add refused by the
+ *                      assertion: once more deleting the placeholder (it may
+ *                      be what failed it) → UP_DIRECT_MODIFY; a refusal (stale DN 32, the
  *                      assertion 122 — If-Match, a recreated entry —, absent
  *                      values 16, a class to adopt 65, ...) changed nothing:
  *                      forget the DN and take the path above from UP_FETCH,
@@ -91,6 +93,7 @@ struct update_op {
         UP_DIRECT_MODIFIED,
     } step;
     char *assertion;             /* direct path: the assertion filter, or NULL */
+    char *widened;               /* direct path with members: the assertion widened for them */
     bool patch;                  /* PATCH (else PUT) */
     bool reply_body;             /* 200 with the resource (else 204) */
     unsigned restarts;           /* times the update started over (the entry moved meanwhile) */
@@ -143,6 +146,7 @@ static void update_fini(res_op *base)
     json_decref(op->new_res);
     free(op->failure_diag);
     free(op->assertion);
+    free(op->widened);
 }
 
 /* A value to delete is not there: LDAP 16, or, on Samba AD with the
@@ -540,40 +544,65 @@ static void direct_fallback(update_op *op, int rc)
     res_cache_drop(&op->base);
     update_clear(op);
     free(op->assertion);
-    op->assertion = NULL;
+    free(op->widened);
+    op->assertion = op->widened = NULL;
     json_object_clear(op->base.refs);
     json_object_clear(op->base.ids);
     op->step = UP_FETCH;
 }
 
-/* UP_DIRECT_PLAN: op->mods = the planned mods + the member values, and the
- * assertion widened for them. false: fall back (nothing was written; the
- * full path decides, e.g. a member id that "unknown_members": "reject"
- * refuses answers 404 there when the group is gone too). */
-static bool direct_mods(update_op *op)
+/* UP_DIRECT_PLAN: the member ids checked against the policy ("unknown_members").
+ * false: fall back (nothing was written; the full path decides, e.g. an id
+ * that "reject" refuses answers 404 there when the group is gone too). */
+static bool direct_check(update_op *op)
 {
     res_op *base = &op->base;
-    op->mods = op->plan_mods ? json_deep_copy(op->plan_mods) : json_array();
-    if (op->mods == NULL || op->deltas == NULL)
-        return op->mods != NULL;
+    if (op->deltas == NULL)
+        return true;
     s2l_error err;
     s2l_error_clear(&err);
     json_t *notes = json_object();
-    if (notes == NULL || s2l_rmap_check_deltas(base->rm, op->deltas, base->ids, notes, &err) < 0 ||
-        s2l_rmap_delta_mods(base->rm, op->deltas, base->ids, 0, op->mods, &err) < 0) {
+    if (notes == NULL || s2l_rmap_check_deltas(base->rm, op->deltas, base->ids, notes, &err) < 0) {
         json_decref(notes);
         return false;
     }
-    char *widened = s2l_rmap_members_assertion(base->rm, op->dn, op->assertion, op->mods);
-    if (widened == NULL) {
-        json_decref(notes);
-        return false;
-    }
-    free(op->assertion);
-    op->assertion = widened;
     s2l_policy_report(base->req, base->rm, notes);
     json_decref(notes);
     return true;
+}
+
+/* op->mods = the planned mods + the member values for op->ph_flags, and
+ * op->widened = the assertion for them (s2l_rmap_patch_assertion: the
+ * mapping's classes, the members memberof modifies, ...). false: fall back. */
+static bool direct_mods(update_op *op)
+{
+    res_op *base = &op->base;
+    json_decref(op->mods);
+    op->mods = op->plan_mods ? json_deep_copy(op->plan_mods) : json_array();
+    if (op->mods == NULL)
+        return false;
+    s2l_error err;
+    s2l_error_clear(&err);
+    if (op->deltas && s2l_rmap_delta_mods(base->rm, op->deltas, base->ids, op->ph_flags, op->mods, &err) < 0)
+        return false;
+    free(op->widened);
+    op->widened = NULL;
+    if (json_array_size(op->mods) == 0)
+        return true;
+    op->widened = s2l_rmap_patch_assertion(base->rm, op->dn, op->assertion, op->mods);
+    return op->widened != NULL;
+}
+
+/* A member add refused by the assertion (122) may have met the empty-group
+ * placeholder (the first add to a new group, Entra's usual flow): once more
+ * with the placeholder deleted and the assertion saying it is there. */
+static bool direct_retry_placeholder(update_op *op, const s2l_ldap_result *res)
+{
+    if (res == NULL || res->rc != LDAP_ASSERTION_FAILED || op->deltas == NULL || (op->ph_flags & S2L_PH_DELETE_ON_ADD))
+        return false;
+    size_t before = json_array_size(op->mods);
+    op->ph_flags |= S2L_PH_DELETE_ON_ADD;
+    return direct_mods(op) && json_array_size(op->mods) > before;
 }
 
 static void update_advance(res_op *base, const s2l_ldap_result *res)
@@ -863,7 +892,7 @@ static void update_advance(res_op *base, const s2l_ldap_result *res)
         }
 
         case UP_DIRECT_PLAN:
-            if (!direct_mods(op)) {
+            if (!direct_check(op) || !direct_mods(op)) {
                 direct_fallback(op, -1);
                 break;
             }
@@ -877,7 +906,8 @@ static void update_advance(res_op *base, const s2l_ldap_result *res)
                 return;
             }
             op->step = UP_DIRECT_MODIFIED;
-            if (s2l_req_ldap_modify_assert(req, op->dn, op->mods, post_read, op->assertion, res_on_ldap, op) < 0)
+            if (s2l_req_ldap_modify_assert(req, op->dn, op->mods, post_read, op->widened ? op->widened : op->assertion,
+                                           res_on_ldap, op) < 0)
                 res_oom(base);
             return;
         }
@@ -892,6 +922,10 @@ static void update_advance(res_op *base, const s2l_ldap_result *res)
             if (res && !res_direct_may_retry(res)) {
                 s2l_req_fail_ldap(req, res, type_name);
                 return;
+            }
+            if (direct_retry_placeholder(op, res)) {
+                op->step = UP_DIRECT_MODIFY;
+                break;
             }
             /* nothing was written: the full path decides */
             direct_fallback(op, res ? res->rc : -1);

@@ -56,17 +56,25 @@ char *s2l_assertion_widen(const char *assertion, const char *self_dn, const s2l_
  * then: the caller reads first). */
 char *s2l_rmap_delete_assertion(const s2l_rmap *rm, const char *dn, const char *assertion);
 
-/* The assertion a PATCH of member values of the group at dn carries, mods
- * being the modify's modifications (s2l_rmap_delta_mods with no placeholder
- * flags): widened by (entryDN=<each member DN added or deleted>) — the
- * entries whose memberOf the overlay changes. The group's own part also
- * says what the modify was planned without reading: when mods add members
- * to a type with an empty-group placeholder, (!<placeholder filter>); when
+/* The assertion a PATCH sent without reading the entry at dn (type rm, its
+ * own assertion given) carries, mods being the modify's modifications (the
+ * planned ones plus s2l_rmap_delta_mods'): the entry must have the
+ * mapping's object classes ((objectClass=<each>): the read path would adopt
+ * it in the same write). With member values, widened by
+ * (entryDN=<each member DN added or deleted>) — the
+ * entries whose memberOf the overlay changes (the placeholder too when it is
+ * a DN). The group's own part also says what the modify was planned
+ * without reading: when mods add members to a type with an empty-group
+ * placeholder, (!<placeholder filter>), or (<placeholder filter>) when they
+ * delete the placeholder too (S2L_PH_DELETE_ON_ADD); when
  * the type has a keep attribute (ldap.keep_attribute, where a member's
- * extra sub-attributes are kept and must go with it), (!(<keep>=*)). A
- * group holding either fails (122) and the caller takes the path that
+ * extra sub-attributes are kept and must go with it), no kept member item:
+ * (!(<keep>={"members":*)) (a substring rule on the keep attribute, which
+ * schemas/ldap/scim2ldap.schema gives scimKept; without one slapd finds the
+ * filter undefined on a group holding any kept item: 122, the read path).
+ * A group holding either fails (122) and the caller takes the path that
  * reads it. NULL on allocation failure or too many terms. */
-char *s2l_rmap_members_assertion(const s2l_rmap *rm, const char *dn, const char *assertion, const json_t *mods);
+char *s2l_rmap_patch_assertion(const s2l_rmap *rm, const char *dn, const char *assertion, const json_t *mods);
 
 /* Whether the directory is OpenLDAP (whose memberof overlay behaves as above
  * and which has entryDN), from its root DSE's supportedControl: it lists

@@ -183,14 +183,16 @@ static void test_add_batches(const char *gid)
     char *ops;
     bool placeholder = true;
 
-    /* First batch: three users in one op, one LDAP modify. */
+    /* First batch: three users in one op, one LDAP modify (and, before it, the
+     * same modify without the placeholder's delete, which the assertion
+     * refuses: the group still holds the placeholder; update.c). */
     ops = add_op("Add", (const size_t[]){0, 1, 2}, 3);
     H_REQUIRE(ops != NULL);
     ig_ops_begin(env.s, &o);
     IG_PATCH_204(env.g, gid, ops);
     d = ig_ops_end(env.s, &o);
     free(ops);
-    H_CHECK_INT(d.modify, 1);
+    H_CHECK_INT(d.modify, 2);
     H_CHECK_INT(d.modrdn, 0);
     H_CHECK_INT(d.add + d.del, 0);
     ig_check_members_(env.s, gid, (const char *const[]){udn[0], udn[1], udn[2], NULL}, &placeholder, __FILE__,

@@ -95,44 +95,71 @@ static json_t *mods_of(const char *text)
     return m;
 }
 
+/* the default Group's object classes, which a PATCH assertion requires */
+#define GCLASSES "(objectClass=top)(objectClass=groupOfNames)(objectClass=scimGroup)"
+
 static void test_members(void)
 {
     const s2l_rmap *g = s2l_mapping_find(mf.openldap, "Group");
     const char *gdn = "cn=g,ou=groups,dc=example,dc=org";
     /* adds: the group must not hold the placeholder (member=) */
     json_t *m = mods_of("[{\"op\":\"add\",\"attr\":\"member\",\"values\":[\"uid=a,o=x\",\"uid=b,o=x\"]}]");
-    char *f = s2l_rmap_members_assertion(g, gdn, "(A)", m);
-    CHECK_STR(f, "(|(&(A)(!(member=))(!(scimKept=*)))(&(!(entryDN=cn=g,ou=groups,dc=example,dc=org))"
+    char *f = s2l_rmap_patch_assertion(g, gdn, "(A)", m);
+    CHECK_STR(f, "(|(&(A)" GCLASSES "(!(member=))(!(scimKept={\"members\":*)))(&(!(entryDN=cn=g,ou=groups,dc=example,dc=org))"
                  "(|(entryDN=uid=a,o=x)(entryDN=uid=b,o=x))))");
     free(f);
     json_decref(m);
     /* removals only: no placeholder condition (the modify never touches it);
      * the default Group keeps items (scimKept): none may be there */
     m = mods_of("[{\"op\":\"delete\",\"attr\":\"member\",\"values\":[\"uid=a,o=x\"]}]");
-    f = s2l_rmap_members_assertion(g, gdn, "(A)", m);
-    CHECK_STR(f, "(|(&(A)(!(scimKept=*)))(&(!(entryDN=cn=g,ou=groups,dc=example,dc=org))(entryDN=uid=a,o=x)))");
+    f = s2l_rmap_patch_assertion(g, gdn, "(A)", m);
+    CHECK_STR(f, "(|(&(A)" GCLASSES "(!(scimKept={\"members\":*)))(&(!(entryDN=cn=g,ou=groups,dc=example,dc=org))(entryDN=uid=a,o=x)))");
     free(f);
     json_decref(m);
     /* both, with an attribute change: only member values become terms */
     m = mods_of("[{\"op\":\"replace\",\"attr\":\"scimExternalId\",\"values\":[\"e\"]},"
                 "{\"op\":\"add\",\"attr\":\"MEMBER\",\"values\":[\"uid=(a),o=x\"]},"
                 "{\"op\":\"delete\",\"attr\":\"member\",\"values\":[\"uid=b,o=x\"]}]");
-    f = s2l_rmap_members_assertion(g, gdn, "(A)", m);
-    CHECK_STR(f, "(|(&(A)(!(member=))(!(scimKept=*)))(&(!(entryDN=cn=g,ou=groups,dc=example,dc=org))"
+    f = s2l_rmap_patch_assertion(g, gdn, "(A)", m);
+    CHECK_STR(f, "(|(&(A)" GCLASSES "(!(member=))(!(scimKept={\"members\":*)))(&(!(entryDN=cn=g,ou=groups,dc=example,dc=org))"
                  "(|(entryDN=uid=\\28a\\29,o=x)(entryDN=uid=b,o=x))))");
     free(f);
     json_decref(m);
-    /* no member values: the assertion as it was */
+    /* no member values: the classes only (a write on an entry lacking one
+     * would adopt it on the read path) */
     m = mods_of("[{\"op\":\"replace\",\"attr\":\"scimExternalId\",\"values\":[\"e\"]}]");
-    f = s2l_rmap_members_assertion(g, gdn, "(A)", m);
-    CHECK_STR(f, "(A)");
+    f = s2l_rmap_patch_assertion(g, gdn, "(A)", m);
+    CHECK_STR(f, "(&(A)" GCLASSES ")");
     free(f);
     json_decref(m);
     /* a placeholder that is a DN (variants' uniqueMember groups) */
     const s2l_rmap *vg = s2l_mapping_find(mf.variants, "Group");
     m = mods_of("[{\"op\":\"add\",\"attr\":\"uniqueMember\",\"values\":[\"uid=a,o=x\"]}]");
-    f = s2l_rmap_members_assertion(vg, "cn=g,o=x", "(A)", m);
-    CHECK_STR(f, "(|(&(A)(!(uniqueMember=cn=scim2ldap-placeholder)))(&(!(entryDN=cn=g,o=x))(entryDN=uid=a,o=x)))");
+    f = s2l_rmap_patch_assertion(vg, "cn=g,o=x", "(A)", m);
+    CHECK_STR(f, "(|(&(A)(objectClass=groupOfUniqueNames)(!(uniqueMember=cn=scim2ldap-placeholder)))(&(!(entryDN=cn=g,o=x))(entryDN=uid=a,o=x)))");
+    free(f);
+    json_decref(m);
+    /* the retry for a group holding the placeholder (S2L_PH_DELETE_ON_ADD):
+     * its delete assumes it is there; "" names no entry: no term */
+    m = mods_of("[{\"op\":\"add\",\"attr\":\"member\",\"values\":[\"uid=a,o=x\"]},"
+                "{\"op\":\"delete\",\"attr\":\"member\",\"values\":[\"\"]}]");
+    f = s2l_rmap_patch_assertion(g, gdn, "(A)", m);
+    CHECK_STR(f, "(|(&(A)" GCLASSES "(member=)(!(scimKept={\"members\":*)))(&(!(entryDN=cn=g,ou=groups,dc=example,dc=org))"
+                 "(entryDN=uid=a,o=x)))");
+    free(f);
+    json_decref(m);
+    /* a placeholder that is a DN is an entry memberof modifies: a term */
+    m = mods_of("[{\"op\":\"add\",\"attr\":\"uniqueMember\",\"values\":[\"uid=a,o=x\"]},"
+                "{\"op\":\"delete\",\"attr\":\"uniqueMember\",\"values\":[\"CN=scim2ldap-placeholder\"]}]");
+    f = s2l_rmap_patch_assertion(vg, "cn=g,o=x", "(A)", m);
+    CHECK_STR(f, "(|(&(A)(objectClass=groupOfUniqueNames)(uniqueMember=cn=scim2ldap-placeholder))(&(!(entryDN=cn=g,o=x))"
+                 "(|(entryDN=uid=a,o=x)(entryDN=CN=scim2ldap-placeholder))))");
+    free(f);
+    json_decref(m);
+    /* nothing to write: the assertion as it is */
+    m = json_array();
+    f = s2l_rmap_patch_assertion(g, gdn, "(A)", m);
+    CHECK_STR(f, "(A)");
     free(f);
     json_decref(m);
     /* too many member values: none (the caller reads first) */
@@ -141,9 +168,9 @@ static void test_members(void)
     for (int i = 0; i <= S2L_ASSERTION_MAX_TERMS; i++)
         json_array_append_new(vals, json_sprintf("uid=u%d,o=x", i));
     json_array_append_new(m, json_pack("{s:s, s:s, s:o}", "op", "add", "attr", "member", "values", vals));
-    CHECK(s2l_rmap_members_assertion(g, gdn, "(A)", m) == NULL);
+    CHECK(s2l_rmap_patch_assertion(g, gdn, "(A)", m) == NULL);
     json_decref(m);
-    CHECK(s2l_rmap_members_assertion(g, gdn, "(A)", NULL) == NULL);
+    CHECK(s2l_rmap_patch_assertion(g, gdn, "(A)", NULL) == NULL);
 }
 
 int main(void)
