@@ -106,7 +106,29 @@ static bool is_delta_ldap(const s2l_rmap *rm, const char *attr, const s2l_mentry
 /* What one member modification assumes about the group's placeholder. */
 enum { PH_ANY, PH_ABSENT, PH_PRESENT };
 
-char *s2l_rmap_patch_assertion(const s2l_rmap *rm, const char *dn, const char *assertion, const json_t *mods)
+/* (!(<keep>={"<attr>":*"value":"<id>"*)): the kept items of member id, as
+ * item_text_of writes them (compact JSON, sorted keys); an id that JSON
+ * would escape: every kept item of attr. */
+static void add_no_kept_item(s2l_strbuf *b, const char *keep, const char *attr, const char *id)
+{
+    s2l_sb_adds(b, "(!(");
+    s2l_sb_adds(b, keep);
+    s2l_sb_adds(b, "={\"");
+    s2l_buf_add_escaped(b, attr, strlen(attr));
+    s2l_sb_adds(b, "\":*");
+    bool plain = id != NULL;
+    for (const char *p = id; plain && *p; p++)
+        plain = *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20;
+    if (plain) {
+        s2l_sb_adds(b, "\"value\":\"");
+        s2l_buf_add_escaped(b, id, strlen(id));
+        s2l_sb_adds(b, "\"*");
+    }
+    s2l_sb_adds(b, "))");
+}
+
+char *s2l_rmap_patch_assertion(const s2l_rmap *rm, const char *dn, const char *assertion, const json_t *mods,
+                               const json_t *deltas)
 {
     if (rm == NULL || dn == NULL || assertion == NULL || !json_is_array(mods))
         return NULL;
@@ -167,16 +189,19 @@ char *s2l_rmap_patch_assertion(const s2l_rmap *rm, const char *dn, const char *a
         s2l_buf_add_eq(&b, me->ldap, me->placeholder);
         s2l_sb_adds(&b, ph[e] == PH_ABSENT ? ")" : "");
     }
-    /* and no kept member items (a member's kept sub-attributes go with it):
-     * items are compact JSON {"<attr>":{...}}, one prefix per member
-     * attribute names them all */
-    for (size_t d = 0; n > 0 && rm->keep_attr != NULL && rm->delta_attrs && rm->delta_attrs[d]; d++) {
-        conditions = true;
-        s2l_sb_adds(&b, "(!(");
-        s2l_sb_adds(&b, rm->keep_attr);
-        s2l_sb_adds(&b, "={\"");
-        s2l_buf_add_escaped(&b, rm->delta_attrs[d], strlen(rm->delta_attrs[d]));
-        s2l_sb_adds(&b, "\":*))");
+    /* and no kept items of the members touched (a member's kept
+     * sub-attributes go with it, and an add replaces them) */
+    json_t *d;
+    json_array_foreach(rm->keep_attr ? (json_t *)deltas : NULL, i, d) {
+        const char *attr = json_string_value(json_object_get(d, "attr"));
+        const char *lists[] = {"add", "remove"};
+        for (size_t l = 0; attr && l < 2; l++) {
+            json_array_foreach(json_object_get(d, lists[l]), k, v) {
+                const json_t *id = json_is_object(v) ? s2l_map_get_ci(v, "value") : v;
+                conditions = true;
+                add_no_kept_item(&b, rm->keep_attr, attr, json_string_value(id));
+            }
+        }
     }
     s2l_sb_adds(&b, ")");
     if ((base = s2l_sb_take(&b)) == NULL)

@@ -589,7 +589,7 @@ static bool direct_mods(update_op *op)
     op->widened = NULL;
     if (json_array_size(op->mods) == 0)
         return true;
-    op->widened = s2l_rmap_patch_assertion(base->rm, op->dn, op->assertion, op->mods);
+    op->widened = s2l_rmap_patch_assertion(base->rm, op->dn, op->assertion, op->mods, op->deltas);
     return op->widened != NULL;
 }
 

@@ -66,15 +66,18 @@ char *s2l_rmap_delete_assertion(const s2l_rmap *rm, const char *dn, const char *
  * a DN). The group's own part also says what the modify was planned
  * without reading: when mods add members to a type with an empty-group
  * placeholder, (!<placeholder filter>), or (<placeholder filter>) when they
- * delete the placeholder too (S2L_PH_DELETE_ON_ADD); when
- * the type has a keep attribute (ldap.keep_attribute, where a member's
- * extra sub-attributes are kept and must go with it), no kept member item:
- * (!(<keep>={"members":*)) (a substring rule on the keep attribute, which
- * schemas/ldap/scim2ldap.schema gives scimKept; without one slapd finds the
- * filter undefined on a group holding any kept item: 122, the read path).
+ * delete the placeholder too (S2L_PH_DELETE_ON_ADD); when the type has a
+ * keep attribute (ldap.keep_attribute, where a member's extra
+ * sub-attributes are kept and must go with it), no kept item of a member
+ * the deltas (s2l_patch_apply's) touch:
+ * (!(<keep>={"members":*"value":"<id>"*)) (a substring rule on the keep
+ * attribute, which schemas/ldap/scim2ldap.schema gives scimKept; without
+ * one slapd finds the filter undefined on a group holding any kept item:
+ * 122, the read path).
  * A group holding either fails (122) and the caller takes the path that
  * reads it. NULL on allocation failure or too many terms. */
-char *s2l_rmap_patch_assertion(const s2l_rmap *rm, const char *dn, const char *assertion, const json_t *mods);
+char *s2l_rmap_patch_assertion(const s2l_rmap *rm, const char *dn, const char *assertion, const json_t *mods,
+                               const json_t *deltas);
 
 /* Whether the directory is OpenLDAP (whose memberof overlay behaves as above
  * and which has entryDN), from its root DSE's supportedControl: it lists

@@ -16,6 +16,8 @@
  *    and members follow;
  *  - the overlay never failed on the assertion (no "memberof_value_modify ...
  *    err=122" in slapd's log), which it would with the type's plain assertion;
+ *  - a member's kept sub-attributes (scimKept) go with it: the read path;
+ *    other kept items do not stop the one-modify path;
  *  - stale: a group / user deleted and recreated under the same DN behind the
  *    gateway's back answers 404 and the new entry (and its members) are not
  *    touched; an If-Match that no longer matches answers 412, nothing changed.
@@ -367,6 +369,60 @@ static void test_stale(void)
     free(gid);
 }
 
+/* A member's extra sub-attributes kept in scimKept (Azure's displayName)
+ * go with it. The one-modify path cannot name them without reading: its
+ * assertion says the group keeps no member items, fails (122) and the read
+ * path removes member and item together. Other kept items (an unknown
+ * schema, as Entra sends) do not stop the one-modify path. */
+static void test_kept_items(void)
+{
+    char *u = create_user("dm.kept"), *v = create_user("dm.plain");
+    H_REQUIRE(u && v);
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:Group\",\"urn:example:params:scim:x\"],"
+             "\"displayName\":\"dm-kept\",\"members\":[{\"value\":\"%s\",\"displayName\":\"Kept Name\"}]}",
+             u);
+    h_resp r = h_http(gw, "POST", "/Groups", body, NULL);
+    h_check_status_(&r, 201, __FILE__, __LINE__);
+    char *gid = h_jstr(r.json, "id") ? strdup(h_jstr(r.json, "id")) : NULL;
+    h_resp_free(&r);
+    H_REQUIRE(gid != NULL);
+    char *gdn = it_dn_by_id(slapd, gid), *udn = it_dn_by_id(slapd, u), *vdn = it_dn_by_id(slapd, v);
+    H_REQUIRE(gdn && udn && vdn);
+    json_t *e = h_ldap_entry(slapd, gdn);
+    size_t kept = it_nvals(e, "scimkept");
+    json_decref(e);
+    H_CHECK(kept == 2); /* the schema and the member's displayName */
+
+    /* adding another member: the kept schema is no member item, one modify */
+    const char *plain[] = {v};
+    counted c = patch_group(gid, ops_add(plain, 1), NULL);
+    H_CHECK(c.r.status == 204 || c.r.status == 200);
+    CHECK_COUNTS(&c, 1, 1, 0, "PATCH add member next to kept items");
+    h_resp_free(&c.r);
+    CHECK_EXACT(gdn, "member", udn, vdn);
+
+    /* removing the member with the kept displayName: refused, then the read path */
+    c = patch_group(gid, ops_remove(u), NULL);
+    H_CHECK(c.r.status == 204 || c.r.status == 200);
+    H_CHECK(c.d.modify == 2 && c.d.search >= 2);
+    h_resp_free(&c.r);
+    CHECK_EXACT(gdn, "member", vdn);
+    CHECK_NONE(udn, "memberOf");
+    e = h_ldap_entry(slapd, gdn);
+    H_CHECK_INT((long)it_nvals(e, "scimkept"), 1);
+    H_CHECK(e && !h_ldap_has_value(e, "scimkept", "Kept Name", false) &&
+            strstr(h_ldap_attr(e, "scimkept") ? h_ldap_attr(e, "scimkept") : "", "members") == NULL);
+    json_decref(e);
+    free(gdn);
+    free(udn);
+    free(vdn);
+    free(gid);
+    free(u);
+    free(v);
+}
+
 int main(void)
 {
     h_slapd_opts o = h_slapd_defaults();
@@ -387,6 +443,7 @@ int main(void)
     free(cfg);
     H_REQUIRE(gw != NULL);
     test_flow();
+    test_kept_items();
     test_stale();
     h_gw_stop(gw);
     unlink(mapping);

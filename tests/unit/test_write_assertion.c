@@ -97,80 +97,93 @@ static json_t *mods_of(const char *text)
 
 /* the default Group's object classes, which a PATCH assertion requires */
 #define GCLASSES "(objectClass=top)(objectClass=groupOfNames)(objectClass=scimGroup)"
+/* no kept item of member <id> (the default Group keeps items in scimKept) */
+#define NOKEPT(id) "(!(scimKept={\"members\":*\"value\":\"" id "\"*))"
+
+/* s2l_rmap_patch_assertion with mods and deltas as JSON text (deltas may be NULL). */
+static char *pa(const s2l_rmap *rm, const char *dn, const char *mods, const char *deltas)
+{
+    json_t *m = mods_of(mods), *d = deltas ? mods_of(deltas) : NULL;
+    char *f = m ? s2l_rmap_patch_assertion(rm, dn, "(A)", m, d) : NULL;
+    json_decref(m);
+    json_decref(d);
+    return f;
+}
 
 static void test_members(void)
 {
     const s2l_rmap *g = s2l_mapping_find(mf.openldap, "Group");
     const char *gdn = "cn=g,ou=groups,dc=example,dc=org";
-    /* adds: the group must not hold the placeholder (member=) */
-    json_t *m = mods_of("[{\"op\":\"add\",\"attr\":\"member\",\"values\":[\"uid=a,o=x\",\"uid=b,o=x\"]}]");
-    char *f = s2l_rmap_patch_assertion(g, gdn, "(A)", m);
-    CHECK_STR(f, "(|(&(A)" GCLASSES "(!(member=))(!(scimKept={\"members\":*)))(&(!(entryDN=cn=g,ou=groups,dc=example,dc=org))"
-                 "(|(entryDN=uid=a,o=x)(entryDN=uid=b,o=x))))");
+    /* adds: the group must not hold the placeholder (member=) nor kept items
+     * of the members added (the read path would replace them) */
+    char *f = pa(g, gdn, "[{\"op\":\"add\",\"attr\":\"member\",\"values\":[\"uid=a,o=x\",\"uid=b,o=x\"]}]",
+                 "[{\"attr\":\"members\",\"add\":[{\"value\":\"ida\"},{\"value\":\"idb\"}],\"remove\":[]}]");
+    CHECK_STR(f, "(|(&(A)" GCLASSES "(!(member=))" NOKEPT("ida") NOKEPT("idb")
+                 ")(&(!(entryDN=cn=g,ou=groups,dc=example,dc=org))(|(entryDN=uid=a,o=x)(entryDN=uid=b,o=x))))");
     free(f);
-    json_decref(m);
     /* removals only: no placeholder condition (the modify never touches it);
-     * the default Group keeps items (scimKept): none may be there */
-    m = mods_of("[{\"op\":\"delete\",\"attr\":\"member\",\"values\":[\"uid=a,o=x\"]}]");
-    f = s2l_rmap_patch_assertion(g, gdn, "(A)", m);
-    CHECK_STR(f, "(|(&(A)" GCLASSES "(!(scimKept={\"members\":*)))(&(!(entryDN=cn=g,ou=groups,dc=example,dc=org))(entryDN=uid=a,o=x)))");
+     * kept items of the member removed must not be there (they go with it) */
+    f = pa(g, gdn, "[{\"op\":\"delete\",\"attr\":\"member\",\"values\":[\"uid=a,o=x\"]}]",
+           "[{\"attr\":\"members\",\"add\":[],\"remove\":[{\"value\":\"ida\"}]}]");
+    CHECK_STR(f, "(|(&(A)" GCLASSES NOKEPT("ida") ")(&(!(entryDN=cn=g,ou=groups,dc=example,dc=org))(entryDN=uid=a,o=x)))");
     free(f);
-    json_decref(m);
+    /* ids escaped for the filter; an id JSON would escape: any kept member item */
+    f = pa(g, gdn, "[{\"op\":\"delete\",\"attr\":\"member\",\"values\":[\"uid=a,o=x\"]}]",
+           "[{\"attr\":\"members\",\"add\":[],\"remove\":[{\"value\":\"i*(d)\"},{\"value\":\"q\\\"uote\"}]}]");
+    CHECK_STR(f, "(|(&(A)" GCLASSES "(!(scimKept={\"members\":*\"value\":\"i\\2a\\28d\\29\"*))(!(scimKept={\"members\":*))"
+                 ")(&(!(entryDN=cn=g,ou=groups,dc=example,dc=org))(entryDN=uid=a,o=x)))");
+    free(f);
     /* both, with an attribute change: only member values become terms */
-    m = mods_of("[{\"op\":\"replace\",\"attr\":\"scimExternalId\",\"values\":[\"e\"]},"
-                "{\"op\":\"add\",\"attr\":\"MEMBER\",\"values\":[\"uid=(a),o=x\"]},"
-                "{\"op\":\"delete\",\"attr\":\"member\",\"values\":[\"uid=b,o=x\"]}]");
-    f = s2l_rmap_patch_assertion(g, gdn, "(A)", m);
-    CHECK_STR(f, "(|(&(A)" GCLASSES "(!(member=))(!(scimKept={\"members\":*)))(&(!(entryDN=cn=g,ou=groups,dc=example,dc=org))"
-                 "(|(entryDN=uid=\\28a\\29,o=x)(entryDN=uid=b,o=x))))");
+    f = pa(g, gdn,
+           "[{\"op\":\"replace\",\"attr\":\"scimExternalId\",\"values\":[\"e\"]},"
+           "{\"op\":\"add\",\"attr\":\"MEMBER\",\"values\":[\"uid=(a),o=x\"]},"
+           "{\"op\":\"delete\",\"attr\":\"member\",\"values\":[\"uid=b,o=x\"]}]",
+           "[{\"attr\":\"members\",\"add\":[{\"value\":\"ida\"}],\"remove\":[{\"value\":\"idb\"}]}]");
+    CHECK_STR(f, "(|(&(A)" GCLASSES "(!(member=))" NOKEPT("ida") NOKEPT("idb")
+                 ")(&(!(entryDN=cn=g,ou=groups,dc=example,dc=org))(|(entryDN=uid=\\28a\\29,o=x)(entryDN=uid=b,o=x))))");
     free(f);
-    json_decref(m);
     /* no member values: the classes only (a write on an entry lacking one
      * would adopt it on the read path) */
-    m = mods_of("[{\"op\":\"replace\",\"attr\":\"scimExternalId\",\"values\":[\"e\"]}]");
-    f = s2l_rmap_patch_assertion(g, gdn, "(A)", m);
+    f = pa(g, gdn, "[{\"op\":\"replace\",\"attr\":\"scimExternalId\",\"values\":[\"e\"]}]", NULL);
     CHECK_STR(f, "(&(A)" GCLASSES ")");
     free(f);
-    json_decref(m);
-    /* a placeholder that is a DN (variants' uniqueMember groups) */
+    /* a placeholder that is a DN (variants' uniqueMember groups, no keep attribute) */
     const s2l_rmap *vg = s2l_mapping_find(mf.variants, "Group");
-    m = mods_of("[{\"op\":\"add\",\"attr\":\"uniqueMember\",\"values\":[\"uid=a,o=x\"]}]");
-    f = s2l_rmap_patch_assertion(vg, "cn=g,o=x", "(A)", m);
-    CHECK_STR(f, "(|(&(A)(objectClass=groupOfUniqueNames)(!(uniqueMember=cn=scim2ldap-placeholder)))(&(!(entryDN=cn=g,o=x))(entryDN=uid=a,o=x)))");
+    f = pa(vg, "cn=g,o=x", "[{\"op\":\"add\",\"attr\":\"uniqueMember\",\"values\":[\"uid=a,o=x\"]}]",
+           "[{\"attr\":\"members\",\"add\":[{\"value\":\"ida\"}],\"remove\":[]}]");
+    CHECK_STR(f, "(|(&(A)(objectClass=groupOfUniqueNames)(!(uniqueMember=cn=scim2ldap-placeholder)))"
+                 "(&(!(entryDN=cn=g,o=x))(entryDN=uid=a,o=x)))");
     free(f);
-    json_decref(m);
     /* the retry for a group holding the placeholder (S2L_PH_DELETE_ON_ADD):
      * its delete assumes it is there; "" names no entry: no term */
-    m = mods_of("[{\"op\":\"add\",\"attr\":\"member\",\"values\":[\"uid=a,o=x\"]},"
-                "{\"op\":\"delete\",\"attr\":\"member\",\"values\":[\"\"]}]");
-    f = s2l_rmap_patch_assertion(g, gdn, "(A)", m);
-    CHECK_STR(f, "(|(&(A)" GCLASSES "(member=)(!(scimKept={\"members\":*)))(&(!(entryDN=cn=g,ou=groups,dc=example,dc=org))"
-                 "(entryDN=uid=a,o=x)))");
+    f = pa(g, gdn,
+           "[{\"op\":\"add\",\"attr\":\"member\",\"values\":[\"uid=a,o=x\"]},"
+           "{\"op\":\"delete\",\"attr\":\"member\",\"values\":[\"\"]}]",
+           "[{\"attr\":\"members\",\"add\":[{\"value\":\"ida\"}],\"remove\":[]}]");
+    CHECK_STR(f, "(|(&(A)" GCLASSES "(member=)" NOKEPT("ida")
+                 ")(&(!(entryDN=cn=g,ou=groups,dc=example,dc=org))(entryDN=uid=a,o=x)))");
     free(f);
-    json_decref(m);
     /* a placeholder that is a DN is an entry memberof modifies: a term */
-    m = mods_of("[{\"op\":\"add\",\"attr\":\"uniqueMember\",\"values\":[\"uid=a,o=x\"]},"
-                "{\"op\":\"delete\",\"attr\":\"uniqueMember\",\"values\":[\"CN=scim2ldap-placeholder\"]}]");
-    f = s2l_rmap_patch_assertion(vg, "cn=g,o=x", "(A)", m);
+    f = pa(vg, "cn=g,o=x",
+           "[{\"op\":\"add\",\"attr\":\"uniqueMember\",\"values\":[\"uid=a,o=x\"]},"
+           "{\"op\":\"delete\",\"attr\":\"uniqueMember\",\"values\":[\"CN=scim2ldap-placeholder\"]}]",
+           NULL);
     CHECK_STR(f, "(|(&(A)(objectClass=groupOfUniqueNames)(uniqueMember=cn=scim2ldap-placeholder))(&(!(entryDN=cn=g,o=x))"
                  "(|(entryDN=uid=a,o=x)(entryDN=CN=scim2ldap-placeholder))))");
     free(f);
-    json_decref(m);
     /* nothing to write: the assertion as it is */
-    m = json_array();
-    f = s2l_rmap_patch_assertion(g, gdn, "(A)", m);
+    f = pa(g, gdn, "[]", NULL);
     CHECK_STR(f, "(A)");
     free(f);
-    json_decref(m);
     /* too many member values: none (the caller reads first) */
-    m = json_array();
+    json_t *m = json_array();
     json_t *vals = json_array();
     for (int i = 0; i <= S2L_ASSERTION_MAX_TERMS; i++)
         json_array_append_new(vals, json_sprintf("uid=u%d,o=x", i));
     json_array_append_new(m, json_pack("{s:s, s:s, s:o}", "op", "add", "attr", "member", "values", vals));
-    CHECK(s2l_rmap_patch_assertion(g, gdn, "(A)", m) == NULL);
+    CHECK(s2l_rmap_patch_assertion(g, gdn, "(A)", m, NULL) == NULL);
     json_decref(m);
-    CHECK(s2l_rmap_patch_assertion(g, gdn, "(A)", NULL) == NULL);
+    CHECK(s2l_rmap_patch_assertion(g, gdn, "(A)", NULL, NULL) == NULL);
 }
 
 int main(void)
