@@ -91,11 +91,12 @@ char *s2l_rmap_delete_assertion(const s2l_rmap *rm, const char *dn, const char *
     return s2l_assertion_widen(assertion, dn, terms, n);
 }
 
+/* The member list (DN-valued or not: memberUid holds RDN values) attr is. */
 static bool is_delta_ldap(const s2l_rmap *rm, const char *attr, const s2l_mentry **out)
 {
     for (size_t i = 0; attr && i < rm->n_entries; i++) {
         const s2l_mentry *me = &rm->entries[i];
-        if (is_member_list(me) && strcasecmp(me->ldap, attr) == 0) {
+        if (me->kind == S2L_ME_REFERENCE && me->delta && !me->read_only && me->ldap && strcasecmp(me->ldap, attr) == 0) {
             *out = me;
             return true;
         }
@@ -168,7 +169,8 @@ char *s2l_rmap_patch_assertion(const s2l_rmap *rm, const char *dn, const char *a
                 if (me->placeholder[0] == '\0')
                     continue; /* no entry: nothing for memberof to modify */
             }
-            terms[n++] = (s2l_ava){"entryDN", json_string_value(v), json_string_length(v)};
+            if (!me->ref_rdn) /* RDN values (memberUid) name no entry memberof modifies */
+                terms[n++] = (s2l_ava){"entryDN", json_string_value(v), json_string_length(v)};
         }
     }
     s2l_strbuf b = {0};

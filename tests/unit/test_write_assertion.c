@@ -171,6 +171,11 @@ static void test_members(void)
     CHECK_STR(f, "(|(&(A)(objectClass=groupOfUniqueNames)(uniqueMember=cn=scim2ldap-placeholder))(&(!(entryDN=cn=g,o=x))"
                  "(|(entryDN=uid=a,o=x)(entryDN=CN=scim2ldap-placeholder))))");
     free(f);
+    /* memberUid holds RDN values: no entry memberof modifies, no term */
+    const s2l_rmap *pg = s2l_mapping_find(mf.variants, "PosixGroup");
+    f = pa(pg, "cn=p,o=x", "[{\"op\":\"add\",\"attr\":\"memberUid\",\"values\":[\"jdoe\"]}]", NULL);
+    CHECK(f != NULL && strstr(f, "entryDN") == NULL && strncmp(f, "(&(A)", 5) == 0);
+    free(f);
     /* nothing to write: the assertion as it is */
     f = pa(g, gdn, "[]", NULL);
     CHECK_STR(f, "(A)");
