@@ -96,7 +96,8 @@ static bool is_delta_ldap(const s2l_rmap *rm, const char *attr, const s2l_mentry
 {
     for (size_t i = 0; attr && i < rm->n_entries; i++) {
         const s2l_mentry *me = &rm->entries[i];
-        if (me->kind == S2L_ME_REFERENCE && me->delta && !me->read_only && me->ldap && strcasecmp(me->ldap, attr) == 0) {
+        if (me->kind == S2L_ME_REFERENCE && me->delta && !me->read_only && me->ldap &&
+            strcasecmp(me->ldap, attr) == 0) {
             *out = me;
             return true;
         }

@@ -36,9 +36,11 @@
  *   UP_DIRECT_PLAN     the planned mods, plus the member values
  *   UP_DIRECT_MODIFY   the modify on the cached DN with the assertion control
  *                      (the type's filter for the id, not protected, and the
- *                      If-Match version; with member values, widened to the
- *                      members memberof modifies and "no placeholder" when
- *                      adding: s2l/write_assertion.h), asking for the entry back
+ *                      If-Match version; s2l_rmap_patch_assertion adds the
+ *                      mapping's classes and, with member values, the
+ *                      members memberof modifies, "no placeholder" when
+ *                      adding, no kept items of those members), asking for
+ *                      the entry back
  *   UP_DIRECT_MODIFIED success → UP_REPLY; a member add refused by the
  *                      assertion: once more deleting the placeholder (it may
  *                      be what failed it) → UP_DIRECT_MODIFY; a refusal (stale DN 32, the
@@ -93,7 +95,8 @@ struct update_op {
         UP_DIRECT_MODIFIED,
     } step;
     char *assertion;             /* direct path: the assertion filter, or NULL */
-    char *widened;               /* direct path with members: the assertion widened for them */
+    char *widened;               /* direct path: the assertion for its mods (s2l_rmap_patch_assertion) */
+    json_t *direct_notes;        /* direct path: policy notes on members, reported once it wrote */
     bool patch;                  /* PATCH (else PUT) */
     bool reply_body;             /* 200 with the resource (else 204) */
     unsigned restarts;           /* times the update started over (the entry moved meanwhile) */
@@ -147,6 +150,7 @@ static void update_fini(res_op *base)
     free(op->failure_diag);
     free(op->assertion);
     free(op->widened);
+    json_decref(op->direct_notes);
 }
 
 /* A value to delete is not there: LDAP 16, or, on Samba AD with the
@@ -546,14 +550,17 @@ static void direct_fallback(update_op *op, int rc)
     free(op->assertion);
     free(op->widened);
     op->assertion = op->widened = NULL;
+    json_decref(op->direct_notes); /* the full path notes them itself */
+    op->direct_notes = NULL;
     json_object_clear(op->base.refs);
     json_object_clear(op->base.ids);
     op->step = UP_FETCH;
 }
 
-/* UP_DIRECT_PLAN: the member ids checked against the policy ("unknown_members").
- * false: fall back (nothing was written; the full path decides, e.g. an id
- * that "reject" refuses answers 404 there when the group is gone too). */
+/* UP_DIRECT_PLAN: the member ids checked against the policy ("unknown_members");
+ * the notes are reported once the modify succeeded. false: fall back
+ * (nothing was written; the full path decides, e.g. an id that "reject"
+ * refuses answers 404 there when the group is gone too). */
 static bool direct_check(update_op *op)
 {
     res_op *base = &op->base;
@@ -561,14 +568,10 @@ static bool direct_check(update_op *op)
         return true;
     s2l_error err;
     s2l_error_clear(&err);
-    json_t *notes = json_object();
-    if (notes == NULL || s2l_rmap_check_deltas(base->rm, op->deltas, base->ids, notes, &err) < 0) {
-        json_decref(notes);
-        return false;
-    }
-    s2l_policy_report(base->req, base->rm, notes);
-    json_decref(notes);
-    return true;
+    json_decref(op->direct_notes);
+    op->direct_notes = json_object();
+    return op->direct_notes != NULL &&
+           s2l_rmap_check_deltas(base->rm, op->deltas, base->ids, op->direct_notes, &err) == 0;
 }
 
 /* op->mods = the planned mods + the member values for op->ph_flags, and
@@ -598,7 +601,8 @@ static bool direct_mods(update_op *op)
  * with the placeholder deleted and the assertion saying it is there. */
 static bool direct_retry_placeholder(update_op *op, const s2l_ldap_result *res)
 {
-    if (res == NULL || res->rc != LDAP_ASSERTION_FAILED || op->deltas == NULL || (op->ph_flags & S2L_PH_DELETE_ON_ADD))
+    if (res == NULL || res->rc != LDAP_ASSERTION_FAILED || op->deltas == NULL ||
+        (op->ph_flags & S2L_PH_DELETE_ON_ADD))
         return false;
     size_t before = json_array_size(op->mods);
     op->ph_flags |= S2L_PH_DELETE_ON_ADD;
@@ -914,6 +918,8 @@ static void update_advance(res_op *base, const s2l_ldap_result *res)
 
         case UP_DIRECT_MODIFIED:
             if (res && res->rc == LDAP_SUCCESS) {
+                if (op->direct_notes)
+                    s2l_policy_report(req, base->rm, op->direct_notes);
                 if (json_array_get(res->entries, 0))
                     op->post_entry = json_incref(json_array_get(res->entries, 0));
                 op->step = UP_REPLY;
