@@ -241,6 +241,12 @@ out:
         event_free(sigint);
     if (sighup)
         event_free(sighup);
+    /* Freeing the signal events gave the signals their default action back;
+     * a second SIGTERM (a supervisor repeating itself) during the teardown
+     * must not turn a clean exit into a kill. */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
     s2l_ops_close_listener(a.ops); /* on worker 0's base */
     s2l_workers_free(a.workers);
     s2l_ops_free(a.ops);

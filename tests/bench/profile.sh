@@ -37,7 +37,7 @@ s2l_slapd_load_base "$WORK/slapd" "$LPORT" "$ROOTPW"
 
 HPORT=$(s2l_free_port)
 s2l_gateway_config "$WORK/gw.json" "127.0.0.1:$HPORT" "ldap://127.0.0.1:$LPORT/" "$ROOTPW" "$TOKEN" \
-    '"log_level": "info"'
+    '"log_level": "info", "workers": 1'
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/cg.%p" \
     "$BUILD/scim2ldap" --config "$WORK/gw.json" >"$WORK/gw.log" 2>&1 &
 GPID=$!
