@@ -1,6 +1,8 @@
 /* workers.c — N event loops serving one address (see workers.h). */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "workers.h"
 
+#include <sched.h>
 #include <event2/event.h>
 #include <pthread.h>
 #include <signal.h>
@@ -12,6 +14,7 @@
 
 #include "http/server.h"
 #include "ops/ops.h"
+#include "s2l/cpu_count.h"
 #include "s2l/log.h"
 
 typedef struct worker {
@@ -39,14 +42,28 @@ struct s2l_workers {
     worker *w;
 };
 
+/* The cgroup v2 CPU quota of the process's cgroup (a container's --cpus, a
+ * unit's CPUQuota=), in whole CPUs; 0 when there is none or no cgroup v2. */
+static unsigned cgroup_quota(void)
+{
+    FILE *f = fopen("/sys/fs/cgroup/cpu.max", "r");
+    if (f == NULL)
+        return 0;
+    char line[128] = "";
+    bool ok = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    return ok ? s2l_cpu_quota_cpus(line) : 0;
+}
+
 unsigned s2l_workers_wanted(const s2l_config *cfg)
 {
     if (cfg->workers > 0)
         return cfg->workers;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    if (cpus < 1)
-        return 1;
-    return cpus > S2L_OPS_MAX_WORKERS ? S2L_OPS_MAX_WORKERS : (unsigned)cpus;
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    unsigned affinity = sched_getaffinity(0, sizeof set, &set) == 0 ? (unsigned)CPU_COUNT(&set) : 0;
+    unsigned n = s2l_cpu_usable(online > 0 ? (unsigned)online : 1, affinity, cgroup_quota());
+    return n > S2L_OPS_MAX_WORKERS ? S2L_OPS_MAX_WORKERS : n;
 }
 
 /* ---- on a worker's own loop ---- */

@@ -42,7 +42,8 @@ struct event_base;
 struct s2l_ops;
 typedef struct s2l_workers s2l_workers;
 
-/* The number of workers a configuration asks for (0 = one per online CPU). */
+/* The number of workers a configuration asks for; 0 = one per CPU the
+ * process may use (affinity mask and cgroup v2 quota: s2l/cpu_count.h). */
 unsigned s2l_workers_wanted(const s2l_config *cfg);
 
 /* n workers for the configuration file: worker 0 from parts (taken, also on
