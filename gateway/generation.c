@@ -10,6 +10,7 @@
 
 #include "http/tls.h"
 #include "ops/ops.h"
+#include "s2l/id_cache.h"
 #include "s2l/log.h"
 
 struct s2l_gen_slot {
@@ -50,6 +51,7 @@ void s2l_gen_parts_free(s2l_gen_parts *p)
     if (p->tls)
         SSL_CTX_free(p->tls);
     s2l_auth_release(p->auth);
+    s2l_id_cache_destroy(p->id_cache);
     s2l_mapping_destroy(p->mapping);
     s2l_config_destroy(p->cfg);
     *p = (s2l_gen_parts){0};
@@ -220,6 +222,10 @@ static s2l_gateway *build(s2l_gen_slot *slot, s2l_gen_parts *parts, const s2l_ga
         return NULL;
     }
     gw->tls = parts->tls;
+    if (parts->id_cache) { /* the workers' shared one instead of its own */
+        s2l_id_cache_destroy(gw->id_cache);
+        gw->id_cache = parts->id_cache;
+    }
     *parts = (s2l_gen_parts){0}; /* cfg and mapping now belong to the generation */
     gw->ops = slot->ops;
     gw->slot = slot;

@@ -46,6 +46,9 @@ typedef struct s2l_gen_parts {
     s2l_mapping *mapping;
     s2l_auth *auth;
     SSL_CTX *tls;                /* NULL without tls.cert_file */
+    /* The id -> DN cache the generation uses (one reference), shared by the
+     * workers' generations of one reading (workers.c); NULL: its own. */
+    struct s2l_id_cache *id_cache;
 } s2l_gen_parts;
 
 /* Loads and checks the configuration file, its mapping, credentials (secret

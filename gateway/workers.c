@@ -15,6 +15,7 @@
 #include "http/server.h"
 #include "ops/ops.h"
 #include "s2l/cpu_count.h"
+#include "s2l/id_cache.h"
 #include "s2l/log.h"
 
 typedef struct worker {
@@ -134,6 +135,18 @@ static int load_sets(const char *config_path, s2l_gen_parts *sets, unsigned n, b
             s2l_gen_parts_free(&sets[i]);
             goto fail;
         }
+    }
+    /* One id -> DN cache for all: an IdP's requests come over several
+     * connections, which the kernel spreads over the workers. */
+    if (n > 1) {
+        struct s2l_id_cache *cache = s2l_id_cache_create(sets[0].cfg->ldap.id_cache_entries);
+        if (cache == NULL) {
+            snprintf(errbuf, errlen, "out of memory");
+            goto fail;
+        }
+        for (unsigned i = 0; i < n; i++)
+            sets[i].id_cache = s2l_id_cache_hold(cache);
+        s2l_id_cache_destroy(cache);
     }
     return 0;
 fail:

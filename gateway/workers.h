@@ -3,17 +3,18 @@
  *
  * A worker is a whole gateway on one libevent base: its own configuration
  * generations (generation.h: its copy of the configuration and mapping, its
- * LDAP pool, id cache, list cursors and subschema reader) and its own HTTP
- * listener. With more than one worker the listeners are bound to the same
+ * LDAP pool, list cursors and subschema reader) and its own HTTP listener. With more than one worker the listeners are bound to the same
  * address with SO_REUSEPORT: the kernel spreads new connections over them
  * and a connection stays on the worker that accepted it, so a request never
- * crosses threads and nothing on the request path takes a lock except the
- * metrics (ops.h). This is lloadd's and h2o's model (one loop per core, each
+ * crosses threads; the request path takes two short locks, the metrics'
+ * (ops.h) and the id cache's (s2l/id_cache.h). This is lloadd's and h2o's model (one loop per core, each
  * with its own upstream connections) rather than one accept loop handing
  * sockets to others.
  *
- * Shared by all: the metrics and audit log (s2l_ops, locked), the log (one
- * write per line), request ids. Worker 0 runs on the caller's thread, takes
+ * Shared by all: the id -> DN cache of a configuration reading (an IdP's
+ * connections land on different workers), the rate limits (auth.h), the
+ * metrics and audit log (s2l_ops, locked), the log (one write per line),
+ * request ids. Worker 0 runs on the caller's thread, takes
  * the signals and carries the process-wide timers and the metrics.listen
  * listener; the others block every signal.
  *
@@ -24,10 +25,10 @@
  * per worker, so one that fails (a file changed between the reads) says so
  * in its own log line (worker=N).
  *
- * Per worker, so multiplied by `workers`: ldap.connections, the id cache,
- * the list cursors (a pager that reconnects may resume on another worker,
- * which then walks from the start), per-credential rate limits and the
- * failed-authentication limits (README "Workers").
+ * Per worker, so multiplied by `workers`: ldap.connections and the list
+ * cursors (a pager that reconnects may reach another worker, which then
+ * walks from the start); limits.max_connections is shared out (README
+ * "Workers").
  *
  * Ownership: the workers own their bases, slots and servers; ops is borrowed.
  */
