@@ -45,6 +45,7 @@ typedef struct s2l_gateway {
     struct s2l_gen_slot *slot;   /* where it was published, or NULL */
     atomic_uint refs;            /* the slot's while current + one per request */
     unsigned generation;         /* 1 at start, +1 per successful reload */
+    unsigned worker;             /* the event-loop worker it serves on (workers.h); 0 with one */
     struct s2l_gw_ldap *ldap;    /* pool + cursors with their own count: generations whose ldap
                                     section is the same share them (gateway.c) */
     struct ssl_ctx_st *tls;      /* this generation's HTTPS context (owned), or NULL */

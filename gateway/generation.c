@@ -10,6 +10,7 @@
 
 #include "http/tls.h"
 #include "ops/ops.h"
+#include "s2l/id_cache.h"
 #include "s2l/log.h"
 
 struct s2l_gen_slot {
@@ -21,8 +22,11 @@ struct s2l_gen_slot {
     struct s2l_ops *ops;
     char *config_path;
     unsigned last_generation;
-    atomic_ullong next_req_id;
+    unsigned worker;             /* the event-loop worker whose slot this is (workers.h) */
 };
+
+/* Request ids are unique in the process, across workers and generations. */
+static atomic_ullong next_req_id;
 
 /* ---- loading ---- */
 
@@ -47,6 +51,7 @@ void s2l_gen_parts_free(s2l_gen_parts *p)
     if (p->tls)
         SSL_CTX_free(p->tls);
     s2l_auth_release(p->auth);
+    s2l_id_cache_destroy(p->id_cache);
     s2l_mapping_destroy(p->mapping);
     s2l_config_destroy(p->cfg);
     *p = (s2l_gen_parts){0};
@@ -92,11 +97,13 @@ fail:
 
 static void on_flush(evutil_socket_t fd, short what, void *arg);
 
-s2l_gen_slot *s2l_gen_slot_new(struct event_base *base, struct s2l_ops *ops, const char *config_path)
+s2l_gen_slot *s2l_gen_slot_new(struct event_base *base, struct s2l_ops *ops, const char *config_path,
+                               unsigned worker)
 {
     s2l_gen_slot *slot = calloc(1, sizeof *slot);
     if (slot == NULL)
         return NULL;
+    slot->worker = worker;
     pthread_mutex_init(&slot->lock, NULL);
     slot->base = base;
     slot->ops = ops;
@@ -130,7 +137,7 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
     pthread_mutex_unlock(&slot->lock);
     while (dead) {
         s2l_gateway *next = dead->dead_next;
-        s2l_log(S2L_LOG_INFO, "event=generation_retired generation=%u", dead->generation);
+        s2l_log(S2L_LOG_INFO, "event=generation_retired generation=%u worker=%u", dead->generation, slot->worker);
         free_generation(dead);
         dead = next;
     }
@@ -168,7 +175,7 @@ s2l_gateway *s2l_gen_acquire(s2l_gen_slot *slot)
 
 uint64_t s2l_gateway_next_req_id(s2l_gateway *gw)
 {
-    return gw->slot ? atomic_fetch_add(&gw->slot->next_req_id, 1) + 1 : ++gw->next_req_id;
+    return gw->slot ? atomic_fetch_add(&next_req_id, 1) + 1 : ++gw->next_req_id;
 }
 
 void s2l_gen_slot_free(s2l_gen_slot *slot)
@@ -215,11 +222,16 @@ static s2l_gateway *build(s2l_gen_slot *slot, s2l_gen_parts *parts, const s2l_ga
         return NULL;
     }
     gw->tls = parts->tls;
+    if (parts->id_cache) { /* the workers' shared one instead of its own */
+        s2l_id_cache_destroy(gw->id_cache);
+        gw->id_cache = parts->id_cache;
+    }
     *parts = (s2l_gen_parts){0}; /* cfg and mapping now belong to the generation */
     gw->ops = slot->ops;
     gw->slot = slot;
     atomic_init(&gw->refs, 1); /* the slot's */
     gw->generation = ++slot->last_generation;
+    gw->worker = slot->worker;
     s2l_gateway_ldap_set_ops(gw, slot->ops);
     return gw;
 }
@@ -230,7 +242,7 @@ static void publish(s2l_gen_slot *slot, s2l_gateway *gw)
     s2l_gateway *old = slot->current;
     slot->current = gw;
     pthread_mutex_unlock(&slot->lock);
-    s2l_ops_set_pool(slot->ops, gw->pool);
+    s2l_ops_set_pool(slot->ops, slot->worker, gw->pool);
     s2l_gateway_release(old);
 }
 
@@ -248,6 +260,8 @@ static const char *needs_restart(const s2l_config *old, const s2l_config *fresh)
 {
     if (strcmp(old->listen, fresh->listen) != 0)
         return "listen changed (the socket is bound at start): restart to apply it";
+    if (old->workers != fresh->workers)
+        return "workers changed (the event loops start with the process): restart to apply it";
     if ((old->tls_cert_file == NULL) != (fresh->tls_cert_file == NULL))
         return "HTTPS was switched on or off (tls.cert_file): restart to apply it";
     if ((old->metrics.listen == NULL) != (fresh->metrics.listen == NULL) ||
@@ -256,28 +270,46 @@ static const char *needs_restart(const s2l_config *old, const s2l_config *fresh)
     return NULL;
 }
 
-static void log_failure(const char *why)
+static void log_failure(const s2l_gen_slot *slot, const char *why)
 {
     char quoted[1200];
     s2l_log_quote(quoted, sizeof quoted, why, strlen(why));
-    s2l_log(S2L_LOG_WARN, "event=reload_failed what=config reason=%s action=kept_old", quoted);
+    s2l_log(S2L_LOG_WARN, "event=reload_failed what=config reason=%s action=kept_old worker=%u", quoted, slot->worker);
 }
 
 int s2l_gen_reload(s2l_gen_slot *slot, char *errbuf, size_t errlen)
 {
+    s2l_gen_parts parts;
+    if (s2l_gen_parts_load(slot->config_path, &parts, errbuf, errlen) < 0) {
+        s2l_gen_reload_failed(slot, errbuf);
+        return -1;
+    }
+    return s2l_gen_reload_parts(slot, &parts, errbuf, errlen);
+}
+
+const char *s2l_gen_slot_path(const s2l_gen_slot *slot)
+{
+    return slot->config_path;
+}
+
+void s2l_gen_reload_failed(s2l_gen_slot *slot, const char *why)
+{
+    log_failure(slot, why);
+    s2l_ops_reload(slot->ops, slot->worker, false, slot->current ? slot->current->generation : 0);
+}
+
+int s2l_gen_reload_parts(s2l_gen_slot *slot, s2l_gen_parts *parts, char *errbuf, size_t errlen)
+{
     uint64_t t0 = s2l_now_us();
     s2l_gateway *prev = s2l_gen_acquire(slot);
-    s2l_gen_parts parts;
     int rc = -1;
-    if (s2l_gen_parts_load(slot->config_path, &parts, errbuf, errlen) < 0)
-        goto out;
-    const char *restart = prev ? needs_restart(prev->cfg, parts.cfg) : NULL;
+    const char *restart = prev ? needs_restart(prev->cfg, parts->cfg) : NULL;
     if (restart) {
         snprintf(errbuf, errlen, "%s: %s", slot->config_path, restart);
-        s2l_gen_parts_free(&parts);
+        s2l_gen_parts_free(parts);
         goto out;
     }
-    s2l_gateway *gw = build(slot, &parts, prev, errbuf, errlen);
+    s2l_gateway *gw = build(slot, parts, prev, errbuf, errlen);
     if (gw == NULL)
         goto out;
     bool kept_pool = prev && gw->pool == prev->pool;
@@ -289,15 +321,15 @@ int s2l_gen_reload(s2l_gen_slot *slot, char *errbuf, size_t errlen)
         s2l_log(S2L_LOG_WARN, "event=mapping_warning detail=\"%s\"", json_string_value(w));
     s2l_log(S2L_LOG_INFO,
             "event=reloaded what=config generation=%u previous=%u ldap_pool=%s types=%zu credentials=%zu "
-            "mapping=\"%s\" duration_us=%llu",
+            "mapping=\"%s\" duration_us=%llu worker=%u",
             gw->generation, prev ? prev->generation : 0, kept_pool ? "kept" : "rebuilt",
             s2l_mapping_count(gw->mapping), s2l_auth_count(gw->auth), gw->cfg->mapping_path,
-            (unsigned long long)(s2l_now_us() - t0));
+            (unsigned long long)(s2l_now_us() - t0), slot->worker);
     rc = 0;
 out:
     if (rc < 0)
-        log_failure(errbuf);
-    s2l_ops_reload(slot->ops, rc == 0, slot->current ? slot->current->generation : 0);
+        log_failure(slot, errbuf);
+    s2l_ops_reload(slot->ops, slot->worker, rc == 0, slot->current ? slot->current->generation : 0);
     s2l_gateway_release(prev);
     return rc;
 }

@@ -17,11 +17,11 @@
  * generation serving and says why (errbuf, and the log line
  * event=reload_failed reason="...").
  *
- * Threads: the reference counts are atomic and the slot's current pointer is
- * read and swapped under a mutex, so several event loops may acquire from one
- * slot; a generation is freed by the slot's event on the loop that made the
- * slot (a second loop's release must then wake it: not needed yet, there is
- * one loop).
+ * Threads: every event-loop worker (workers.h) has its own slot, and its
+ * generations are only acquired and released on that worker's loop. The
+ * reference counts are atomic and the current pointer is swapped under a
+ * mutex all the same (the flush event is activated with libevent's thread
+ * support on when there are several workers).
  *
  * Ownership: the slot owns the current generation (one reference) and every
  * generation's config, mapping, auth and TLS context; s2l_gen_parts_load's
@@ -46,6 +46,9 @@ typedef struct s2l_gen_parts {
     s2l_mapping *mapping;
     s2l_auth *auth;
     SSL_CTX *tls;                /* NULL without tls.cert_file */
+    /* The id -> DN cache the generation uses (one reference), shared by the
+     * workers' generations of one reading (workers.c); NULL: its own. */
+    struct s2l_id_cache *id_cache;
 } s2l_gen_parts;
 
 /* Loads and checks the configuration file, its mapping, credentials (secret
@@ -54,7 +57,9 @@ typedef struct s2l_gen_parts {
 int s2l_gen_parts_load(const char *config_path, s2l_gen_parts *out, char *errbuf, size_t errlen);
 void s2l_gen_parts_free(s2l_gen_parts *p);
 
-s2l_gen_slot *s2l_gen_slot_new(struct event_base *base, struct s2l_ops *ops, const char *config_path);
+/* One slot per event-loop worker (workers.h), on that worker's base. */
+s2l_gen_slot *s2l_gen_slot_new(struct event_base *base, struct s2l_ops *ops, const char *config_path,
+                               unsigned worker);
 /* Frees the current generation and every retired one (after the loop has stopped). */
 void s2l_gen_slot_free(s2l_gen_slot *slot);
 
@@ -63,6 +68,14 @@ int s2l_gen_start(s2l_gen_slot *slot, s2l_gen_parts *parts, char *errbuf, size_t
 /* Reloads the slot's configuration file. 0 when the new generation serves,
  * -1 (errbuf says why) when the old one still does. Logs either way. */
 int s2l_gen_reload(s2l_gen_slot *slot, char *errbuf, size_t errlen);
+/* The second half of a reload, with parts already loaded (taken, also on
+ * failure): what workers.h does, which reads the files for every worker at
+ * once. Logs and counts either way. */
+int s2l_gen_reload_parts(s2l_gen_slot *slot, s2l_gen_parts *parts, char *errbuf, size_t errlen);
+/* The configuration file the slot reloads. */
+const char *s2l_gen_slot_path(const s2l_gen_slot *slot);
+/* Logs and counts a reload that failed before it reached the slot. */
+void s2l_gen_reload_failed(s2l_gen_slot *slot, const char *why);
 
 /* The current generation, held (release it with s2l_gateway_release); NULL
  * before s2l_gen_start. */

@@ -1,5 +1,6 @@
 /* main.c — command line, start-up and orderly shutdown of the gateway. */
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include "ops/audit_log.h"
 #include "ops/ops.h"
 #include "http/tls.h"
+#include "workers.h"
 #include "s2l/auth.h"
 #include "s2l/config.h"
 #include "s2l/ldap_pool.h"
@@ -41,10 +43,10 @@ static void usage(FILE *out)
 }
 
 typedef struct app {
-    struct event_base *base;
-    s2l_gen_slot *slot;          /* the current configuration generation */
-    s2l_ops *ops;                /* metrics, across generations */
-    s2l_server *srv;
+    struct event_base *base;     /* worker 0's: signals and timers */
+    s2l_gen_slot *slot;          /* worker 0's generations (the metrics listener reads them) */
+    s2l_ops *ops;                /* metrics, across generations and workers */
+    s2l_workers *workers;
     bool stopping;
     const char *config_path;
     struct event *trim_timer;
@@ -66,7 +68,7 @@ typedef struct app {
 static void on_trim_timer(evutil_socket_t fd, short what, void *arg)
 {
     app *a = arg;
-    if (a->stopping || s2l_server_in_flight(a->srv) != 0)
+    if (a->stopping || s2l_workers_in_flight(a->workers) != 0)
         return;
     struct mallinfo2 mi = mallinfo2();
     if (mi.fordblks < TRIM_MIN_FREE)
@@ -89,24 +91,17 @@ static int start_trimming(app *a)
     return a->trim_timer && event_add(a->trim_timer, &every) == 0 ? 0 : -1;
 }
 
-static void on_drained(void *arg)
-{
-    app *a = arg;
-    s2l_log(S2L_LOG_INFO, "event=stopped");
-    event_base_loopexit(a->base, NULL);
-}
-
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     app *a = arg;
     if (a->stopping) {
         s2l_log(S2L_LOG_WARN, "event=second_signal action=exit_now");
-        event_base_loopbreak(a->base);
+        s2l_workers_break(a->workers);
         return;
     }
     a->stopping = true;
-    s2l_log(S2L_LOG_INFO, "event=stopping signal=%d in_flight=%u", (int)sig, s2l_server_in_flight(a->srv));
-    s2l_server_shutdown(a->srv, on_drained, a);
+    s2l_log(S2L_LOG_INFO, "event=stopping signal=%d in_flight=%u", (int)sig, s2l_workers_in_flight(a->workers));
+    s2l_workers_stop(a->workers);
 }
 
 /* ---- SIGHUP: reload of everything the configuration file names ----
@@ -116,7 +111,7 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 {
     app *a = arg;
     char err[1024] = "";
-    s2l_gen_reload(a->slot, err, sizeof err);
+    s2l_workers_reload(a->workers);
     /* The audit file is reopened whether or not the reload took (logrotate
      * moved it away); a file that cannot be opened leaves the old one. */
     s2l_gateway *gw = s2l_gen_acquire(a->slot);
@@ -192,40 +187,33 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
 
-    /* Timers are armed against the real time, not the time cached when the
-     * loop woke up: a callback that parses and maps a 1 MB body takes long
-     * enough that an LDAP deadline armed after it would otherwise fire early. */
-    struct event_config *ecfg = event_config_new();
-    if (ecfg == NULL || event_config_set_flag(ecfg, EVENT_BASE_FLAG_NO_CACHE_TIME) != 0) {
-        event_config_free(ecfg);
+    unsigned n_workers = s2l_workers_wanted(cfg);
+    /* Several loops activate each other's events (stop, reload): libevent's
+     * locking, which one loop does not need and does not pay for. */
+    if (n_workers > 1 && evthread_use_pthreads() != 0) {
+        fprintf(stderr, "scim2ldap: libevent has no thread support\n");
         goto out;
     }
-    a.base = event_base_new_with_config(ecfg);
-    event_config_free(ecfg);
-    if (a.base == NULL)
-        goto out;
     a.ops = s2l_ops_new();
-    a.slot = a.ops ? s2l_gen_slot_new(a.base, a.ops, config) : NULL;
-    if (a.slot == NULL)
+    if (a.ops == NULL)
         goto out;
-    if (s2l_gen_start(a.slot, &parts, err, sizeof err) < 0) {
+    a.workers = s2l_workers_create(n_workers, config, &parts, a.ops, err, sizeof err);
+    if (a.workers == NULL) {
         fprintf(stderr, "scim2ldap: %s\n", err);
         goto out;
     }
+    a.base = s2l_workers_main_base(a.workers);
+    a.slot = s2l_workers_main_slot(a.workers);
     s2l_gateway *gw = s2l_gen_acquire(a.slot);
     cfg = gw->cfg;
     mapping = gw->mapping;
-    a.srv = s2l_server_create(gw, err, sizeof err);
-    if (a.srv != NULL && (s2l_ops_listen(a.ops, a.base, a.slot, cfg, err, sizeof err) < 0 ||
-                          s2l_ops_audit_open(a.ops, cfg, err, sizeof err) < 0)) {
-        s2l_server_destroy(a.srv);
-        a.srv = NULL;
-    }
-    s2l_gateway_release(gw); /* the slot holds it: nothing reloads before the loop runs */
-    if (a.srv == NULL) {
+    if (s2l_ops_listen(a.ops, a.base, a.slot, cfg, err, sizeof err) < 0 ||
+        s2l_ops_audit_open(a.ops, cfg, err, sizeof err) < 0) {
+        s2l_gateway_release(gw);
         fprintf(stderr, "scim2ldap: %s\n", err);
         goto out;
     }
+    s2l_gateway_release(gw); /* the slot holds it: nothing reloads before the loop runs */
     if (start_trimming(&a) < 0)
         goto out;
     sigterm = evsignal_new(a.base, SIGTERM, on_signal, &a);
@@ -235,14 +223,15 @@ int main(int argc, char **argv)
         evsignal_add(sigint, NULL) < 0 || evsignal_add(sighup, NULL) < 0)
         goto out;
     s2l_log(S2L_LOG_INFO,
-            "event=started version=%s listen=%s%s base_path=%s ldap=\"%s\" servers=%zu connections=%u types=%zu "
-            "credentials=%zu token_endpoint=%s metrics=%s",
-            S2L_VERSION, cfg->tls_cert_file ? "https://" : "http://", cfg->listen, cfg->base_path, cfg->ldap.uri,
-            cfg->ldap.n_uris, cfg->ldap.connections, s2l_mapping_count(mapping), s2l_auth_count(gw->auth),
+            "event=started version=%s listen=%s%s base_path=%s workers=%u ldap=\"%s\" servers=%zu connections=%u "
+            "types=%zu credentials=%zu token_endpoint=%s metrics=%s",
+            S2L_VERSION, cfg->tls_cert_file ? "https://" : "http://", cfg->listen, cfg->base_path, n_workers,
+            cfg->ldap.uri, cfg->ldap.n_uris, cfg->ldap.connections, s2l_mapping_count(mapping), s2l_auth_count(gw->auth),
             s2l_auth_token_path(gw->auth) ? s2l_auth_token_path(gw->auth) : "off",
             !cfg->metrics.enabled ? "off" : cfg->metrics.listen ? cfg->metrics.listen : "/metrics");
-    event_base_dispatch(a.base);
-    rc = 0;
+    if (s2l_workers_run(a.workers) == 0)
+        rc = 0;
+    s2l_log(S2L_LOG_INFO, "event=stopped");
 out:
     if (a.trim_timer)
         event_free(a.trim_timer);
@@ -252,11 +241,15 @@ out:
         event_free(sigint);
     if (sighup)
         event_free(sighup);
-    s2l_server_destroy(a.srv);
-    s2l_gen_slot_free(a.slot);
+    /* Freeing the signal events gave the signals their default action back;
+     * a second SIGTERM (a supervisor repeating itself) during the teardown
+     * must not turn a clean exit into a kill. */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    s2l_ops_close_listener(a.ops); /* on worker 0's base */
+    s2l_workers_free(a.workers);
     s2l_ops_free(a.ops);
-    if (a.base)
-        event_base_free(a.base);
     s2l_gen_parts_free(&parts); /* when start did not take them */
     return rc;
 }

@@ -344,7 +344,7 @@ void s2l_auth_authenticate(s2l_auth *a, const s2l_auth_input *in, s2l_auth_decis
 {
     memset(d, 0, sizeof *d);
     int retry = 0;
-    if (a->failures && in->source && s2l_source_limiter_check(a->failures, in->source, in->now_ms, &retry) < 0) {
+    if (in->source && s2l_auth_limits_check_(a->limits, false, in->source, in->now_ms, &retry) < 0) {
         d->status = 429;
         d->reason = "too_many_failures";
         d->retry_after = retry;
@@ -389,8 +389,8 @@ void s2l_auth_authenticate(s2l_auth *a, const s2l_auth_input *in, s2l_auth_decis
         return;
     }
     if (o == BAD) {
-        if (a->failures && in->source)
-            s2l_source_limiter_fail(a->failures, in->source, in->now_ms);
+        if (in->source)
+            s2l_auth_limits_fail_(a->limits, false, in->source, in->now_ms);
         unauthenticated(a, d, reason, bearer ? "The access token is invalid" : NULL);
         set_detail(d, "the credentials are not valid");
         return;
@@ -407,7 +407,13 @@ void s2l_auth_authenticate(s2l_auth *a, const s2l_auth_input *in, s2l_auth_decis
         set_detail(d, "this credential may not be used from this address");
         return;
     }
-    if (c->rate_limited && s2l_bucket_take(&c->bucket, &c->rate, in->now_ms, &retry) < 0) {
+    int taken = 0;
+    if (c->rate_limited) {
+        pthread_mutex_lock(&a->limits->lock);
+        taken = s2l_bucket_take(&a->limits->buckets[c - a->creds], &c->rate, in->now_ms, &retry);
+        pthread_mutex_unlock(&a->limits->lock);
+    }
+    if (taken < 0) {
         d->status = 429;
         d->reason = "rate_limited";
         d->retry_after = retry;

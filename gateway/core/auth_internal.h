@@ -4,6 +4,9 @@
 #ifndef S2L_AUTH_INTERNAL_H
 #define S2L_AUTH_INTERNAL_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "s2l/auth.h"
 #include "s2l/jwt.h"
 #include "s2l/rate_limit.h"
@@ -24,8 +27,7 @@ struct s2l_auth_cred {
     s2l_cidr *allow_from;         /* empty = any source */
     size_t n_allow_from;
     bool rate_limited;
-    s2l_rate rate;
-    s2l_bucket bucket;
+    s2l_rate rate;               /* its bucket is limits->buckets[index in creds] */
 
     /* bearer: SHA-256 of the token */
     unsigned char token_digest[DIGEST_LEN];
@@ -62,8 +64,27 @@ typedef struct jwt_cache_entry {
     s2l_auth_cred *cred;
 } jwt_cache_entry;
 
+/* What the rate limits count: the per-credential buckets and the
+ * failed-attempt tables. Its own lock and count, because the auth states of
+ * several event-loop workers built from one reading of the configuration
+ * share it (s2l_auth_share_limits): a limit is then one limit for the
+ * process, whichever worker a request arrives on. */
+typedef struct auth_limits {
+    pthread_mutex_t lock;
+    atomic_uint refs;
+    s2l_bucket *buckets;                /* one per credential, in creds order */
+    size_t n;
+    s2l_source_limiter *failures;       /* SCIM requests; NULL = no limit */
+    s2l_source_limiter *token_failures; /* the token endpoint; NULL = no limit */
+} auth_limits;
+
+/* Under the limits' lock: a failed attempt from source / whether source may try. */
+void s2l_auth_limits_fail_(auth_limits *l, bool token_endpoint, const s2l_ip *source, int64_t now_ms);
+int s2l_auth_limits_check_(auth_limits *l, bool token_endpoint, const s2l_ip *source, int64_t now_ms, int *retry);
+
 struct s2l_auth {
     unsigned refs;
+    auth_limits *limits;
     jwt_cache_entry jwt_cache[JWT_CACHE_SLOTS];
     s2l_auth_cred *creds;
     size_t n;
@@ -73,7 +94,6 @@ struct s2l_auth {
     char bearer_challenge[128];          /* realm is at most 100 characters (config.c) */
     char basic_challenge[160];
     char *realm;
-    s2l_source_limiter *failures;       /* SCIM requests; NULL = no limit */
 
     /* token endpoint; on when signing_key.alg is set */
     char *token_path;
@@ -81,7 +101,6 @@ struct s2l_auth {
     char *issuer;
     char *audience;
     unsigned lifetime_s;
-    s2l_source_limiter *token_failures;
 };
 
 /* Whether secret verifies for c (basic / oauth_client), using and filling the cache. */

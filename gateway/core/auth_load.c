@@ -331,7 +331,6 @@ static int load_common(loader *L, const json_t *j, const char *path, s2l_auth_cr
         /* Without a burst, one second's worth of requests may come at once. */
         c->rate.burst = b ? (double)json_integer_value(b) : (c->rate.per_second < 1 ? 1 : c->rate.per_second);
         c->rate_limited = true;
-        s2l_bucket_init(&c->bucket, &c->rate, now_ms);
     }
     return 0;
 }
@@ -507,6 +506,8 @@ static void cred_fini(s2l_auth_cred *c)
     OPENSSL_cleanse(c, sizeof *c);
 }
 
+static void limits_release(auth_limits *l);
+
 void s2l_auth_free_(s2l_auth *a)
 {
     if (a == NULL)
@@ -514,8 +515,7 @@ void s2l_auth_free_(s2l_auth *a)
     for (size_t i = 0; i < a->n; i++)
         cred_fini(&a->creds[i]);
     free(a->creds);
-    s2l_source_limiter_destroy(a->failures);
-    s2l_source_limiter_destroy(a->token_failures);
+    limits_release(a->limits);
     s2l_jwk_fini(&a->signing_key);
     free(a->token_path);
     free(a->issuer);
@@ -523,6 +523,66 @@ void s2l_auth_free_(s2l_auth *a)
     free(a->realm);
     OPENSSL_cleanse(a->cache_key, sizeof a->cache_key);
     free(a);
+}
+
+static void limits_release(auth_limits *l)
+{
+    if (l == NULL || atomic_fetch_sub(&l->refs, 1) != 1)
+        return;
+    s2l_source_limiter_destroy(l->failures);
+    s2l_source_limiter_destroy(l->token_failures);
+    free(l->buckets);
+    pthread_mutex_destroy(&l->lock);
+    free(l);
+}
+
+void s2l_auth_limits_fail_(auth_limits *l, bool token_endpoint, const s2l_ip *source, int64_t now_ms)
+{
+    s2l_source_limiter *t = token_endpoint ? l->token_failures : l->failures;
+    if (t == NULL)
+        return;
+    pthread_mutex_lock(&l->lock);
+    s2l_source_limiter_fail(t, source, now_ms);
+    pthread_mutex_unlock(&l->lock);
+}
+
+int s2l_auth_limits_check_(auth_limits *l, bool token_endpoint, const s2l_ip *source, int64_t now_ms, int *retry)
+{
+    s2l_source_limiter *t = token_endpoint ? l->token_failures : l->failures;
+    if (t == NULL)
+        return 0;
+    pthread_mutex_lock(&l->lock);
+    int rc = s2l_source_limiter_check(t, source, now_ms, retry);
+    pthread_mutex_unlock(&l->lock);
+    return rc;
+}
+
+/* Same credentials in the same order with the same rates and the same
+ * failed-attempt settings: two readings of one configuration. */
+static bool same_limits(const s2l_auth *a, const s2l_auth *b)
+{
+    if (a->n != b->n || (a->limits->failures == NULL) != (b->limits->failures == NULL) ||
+        (a->limits->token_failures == NULL) != (b->limits->token_failures == NULL))
+        return false;
+    for (size_t i = 0; i < a->n; i++) {
+        const s2l_auth_cred *x = &a->creds[i], *y = &b->creds[i];
+        if (strcmp(x->name, y->name) != 0 || x->rate_limited != y->rate_limited ||
+            (x->rate_limited && (x->rate.per_second != y->rate.per_second || x->rate.burst != y->rate.burst)))
+            return false;
+    }
+    return true;
+}
+
+bool s2l_auth_share_limits(s2l_auth *a, s2l_auth *from)
+{
+    if (a == NULL || from == NULL || a->limits == from->limits)
+        return a != NULL && from != NULL;
+    if (!same_limits(a, from))
+        return false;
+    atomic_fetch_add(&from->limits->refs, 1);
+    limits_release(a->limits);
+    a->limits = from->limits;
+    return true;
 }
 
 static s2l_source_limiter *limiter(unsigned burst, unsigned per_minute)
@@ -558,7 +618,7 @@ static int load_token_endpoint(loader *L, s2l_auth *a)
     if (a->token_path == NULL || a->issuer == NULL || a->audience == NULL)
         return fail_at(L, "auth.token_endpoint", "out of memory");
     if (cfg->auth.token.failed_burst > 0 &&
-        (a->token_failures = limiter(cfg->auth.token.failed_burst, cfg->auth.token.failed_per_minute)) == NULL)
+        (a->limits->token_failures = limiter(cfg->auth.token.failed_burst, cfg->auth.token.failed_per_minute)) == NULL)
         return fail_at(L, "auth.token_endpoint", "out of memory");
     return 0;
 }
@@ -623,10 +683,20 @@ s2l_auth *s2l_auth_create(const s2l_config *cfg, const char *const *resource_typ
         fail_at(&L, "auth", "at least one credential is required");
         goto err;
     }
+    if ((a->limits = calloc(1, sizeof *a->limits)) == NULL)
+        goto oom;
+    pthread_mutex_init(&a->limits->lock, NULL);
+    atomic_init(&a->limits->refs, 1);
+    if ((a->limits->buckets = calloc(a->n, sizeof *a->limits->buckets)) == NULL)
+        goto oom;
+    a->limits->n = a->n;
+    for (size_t i = 0; i < a->n; i++)
+        if (a->creds[i].rate_limited)
+            s2l_bucket_init(&a->limits->buckets[i], &a->creds[i].rate, now_ms);
     if (check_unique(&L, a) < 0 || load_token_endpoint(&L, a) < 0)
         goto err;
     if (cfg->auth.failed_burst > 0 &&
-        (a->failures = limiter(cfg->auth.failed_burst, cfg->auth.failed_per_minute)) == NULL)
+        (a->limits->failures = limiter(cfg->auth.failed_burst, cfg->auth.failed_per_minute)) == NULL)
         goto oom;
     if ((a->realm = strdup(cfg->auth.realm)) == NULL)
         goto oom;

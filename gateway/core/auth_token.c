@@ -32,8 +32,8 @@ static void oauth_error(s2l_token_reply *out, int status, const char *error, con
 static void invalid_client(s2l_auth *a, const s2l_token_request *r, s2l_token_reply *out, const char *reason,
                            const char *desc)
 {
-    if (a->token_failures && r->source)
-        s2l_source_limiter_fail(a->token_failures, r->source, r->now_ms);
+    if (r->source)
+        s2l_auth_limits_fail_(a->limits, true, r->source, r->now_ms);
     oauth_error(out, 401, "invalid_client", reason, "%s", desc);
     snprintf(out->challenge, sizeof out->challenge, "%s", a->basic_challenge);
 }
@@ -96,8 +96,7 @@ void s2l_auth_issue_token(s2l_auth *a, const s2l_token_request *r, s2l_token_rep
         oauth_error(out, 400, "invalid_request", "no_token_endpoint", "the token endpoint is not configured");
         return;
     }
-    if (a->token_failures && r->source &&
-        s2l_source_limiter_check(a->token_failures, r->source, r->now_ms, &retry) < 0) {
+    if (r->source && s2l_auth_limits_check_(a->limits, true, r->source, r->now_ms, &retry) < 0) {
         oauth_error(out, 429, "temporarily_unavailable", "too_many_failures",
                     "too many failed attempts from this address; retry after %d seconds", retry);
         out->retry_after = retry;

@@ -116,6 +116,8 @@ static const key_def keys[] = {
     {"behaviour.group_patch_returns_body", K_BOOL, OFF(behaviour.group_patch_returns_body), 0, 0, "false", false},
     {"behaviour.exact_filters", K_BOOL, OFF(behaviour.exact_filters), 0, 0, "false", false},
     {"log_level", K_STRING, OFF(log_level), 0, 0, "info", false},
+    /* Event-loop workers (gateway/workers.h); 0 = one per online CPU. */
+    {"workers", K_UINT, OFF(workers), 0, 64, "0", false},
     /* Operating (gateway/ops): metrics, audit log. */
     {"metrics", K_OBJECT, 0, 0, 0, NULL, false},
     {"metrics.enabled", K_BOOL, OFF(metrics.enabled), 0, 0, "true", false},

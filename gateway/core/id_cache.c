@@ -4,6 +4,8 @@
  */
 #include "s2l/id_cache.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,11 @@ typedef struct node {
 } node;
 
 struct s2l_id_cache {
+    /* The event-loop workers of one configuration share one cache: a write
+     * by id may arrive on any of them (workers.h). Every public call holds
+     * the lock for a hash look-up and a list relink. */
+    pthread_mutex_t lock;
+    atomic_uint refs;
     node **buckets;
     size_t n_buckets;            /* a power of two, >= 2 x capacity */
     node *head, *tail;
@@ -50,13 +57,23 @@ s2l_id_cache *s2l_id_cache_create(size_t capacity)
     }
     c->n_buckets = n;
     c->stats.capacity = capacity;
+    pthread_mutex_init(&c->lock, NULL);
+    atomic_init(&c->refs, 1);
+    return c;
+}
+
+s2l_id_cache *s2l_id_cache_hold(s2l_id_cache *c)
+{
+    if (c)
+        atomic_fetch_add(&c->refs, 1);
     return c;
 }
 
 void s2l_id_cache_destroy(s2l_id_cache *c)
 {
-    if (c == NULL)
+    if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1)
         return;
+    pthread_mutex_destroy(&c->lock);
     for (node *n = c->head, *next; n; n = next) {
         next = n->next;
         free(n->dn);
@@ -116,10 +133,8 @@ static void remove_at(s2l_id_cache *c, node **pp)
     c->stats.size--;
 }
 
-const char *s2l_id_cache_get(s2l_id_cache *c, const char *type, const char *id)
+static const char *get_locked(s2l_id_cache *c, const char *type, const char *id)
 {
-    if (c == NULL || type == NULL || id == NULL)
-        return NULL;
     uint64_t h;
     node **pp = find(c, type, id, &h);
     if (*pp == NULL) {
@@ -135,10 +150,29 @@ const char *s2l_id_cache_get(s2l_id_cache *c, const char *type, const char *id)
     return (*pp)->dn;
 }
 
-int s2l_id_cache_put(s2l_id_cache *c, const char *type, const char *id, const char *dn)
+const char *s2l_id_cache_get(s2l_id_cache *c, const char *type, const char *id)
 {
-    if (c == NULL || type == NULL || id == NULL || dn == NULL || c->stats.capacity == 0)
-        return 0;
+    if (c == NULL || type == NULL || id == NULL)
+        return NULL;
+    pthread_mutex_lock(&c->lock);
+    const char *dn = get_locked(c, type, id);
+    pthread_mutex_unlock(&c->lock);
+    return dn;
+}
+
+char *s2l_id_cache_copy(s2l_id_cache *c, const char *type, const char *id)
+{
+    if (c == NULL || type == NULL || id == NULL)
+        return NULL;
+    pthread_mutex_lock(&c->lock);
+    const char *dn = get_locked(c, type, id);
+    char *copy = dn ? strdup(dn) : NULL;
+    pthread_mutex_unlock(&c->lock);
+    return copy;
+}
+
+static int put_locked(s2l_id_cache *c, const char *type, const char *id, const char *dn)
+{
     uint64_t h;
     node **pp = find(c, type, id, &h);
     char *copy = strdup(dn);
@@ -175,17 +209,35 @@ int s2l_id_cache_put(s2l_id_cache *c, const char *type, const char *id, const ch
     return 0;
 }
 
+int s2l_id_cache_put(s2l_id_cache *c, const char *type, const char *id, const char *dn)
+{
+    if (c == NULL || type == NULL || id == NULL || dn == NULL || c->stats.capacity == 0)
+        return 0;
+    pthread_mutex_lock(&c->lock);
+    int rc = put_locked(c, type, id, dn);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
 void s2l_id_cache_drop(s2l_id_cache *c, const char *type, const char *id)
 {
     if (c == NULL || type == NULL || id == NULL)
         return;
+    pthread_mutex_lock(&c->lock);
     uint64_t h;
     node **pp = find(c, type, id, &h);
     if (*pp)
         remove_at(c, pp);
+    pthread_mutex_unlock(&c->lock);
 }
 
-void s2l_id_cache_get_stats(const s2l_id_cache *c, s2l_id_cache_stats *out)
+void s2l_id_cache_get_stats(s2l_id_cache *c, s2l_id_cache_stats *out)
 {
-    *out = c ? c->stats : (s2l_id_cache_stats){0};
+    if (c == NULL) {
+        *out = (s2l_id_cache_stats){0};
+        return;
+    }
+    pthread_mutex_lock(&c->lock);
+    *out = c->stats;
+    pthread_mutex_unlock(&c->lock);
 }

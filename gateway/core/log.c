@@ -10,7 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static s2l_log_level current = S2L_LOG_INFO;
+/* Atomic: a reload on one event-loop worker sets it while others log. */
+static _Atomic int current = S2L_LOG_INFO;
 static const char *const names[] = {"error", "warn", "info", "debug"};
 
 void s2l_log_set_level(s2l_log_level level)
@@ -22,7 +23,7 @@ void s2l_log_set_level_name(const char *name)
 {
     for (int i = 0; i < 4; i++)
         if (name && strcmp(name, names[i]) == 0)
-            current = (s2l_log_level)i;
+            current = i;
 }
 
 uint64_t s2l_now_us(void)
@@ -34,12 +35,12 @@ uint64_t s2l_now_us(void)
 
 int s2l_log_enabled(s2l_log_level level)
 {
-    return level <= current;
+    return (int)level <= current;
 }
 
 void s2l_log(s2l_log_level level, const char *fmt, ...)
 {
-    if (level > current)
+    if ((int)level > current)
         return;
     char msg[S2L_LOG_LINE_MAX];
     char *whole = NULL;

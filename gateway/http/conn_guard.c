@@ -480,19 +480,23 @@ void s2l_conn_guard_set_limits(s2l_conn_guard *g, const s2l_config *cfg)
                             : cfg->limits.bulk_max_payload_bytes;
 }
 
-s2l_conn_guard *s2l_conn_guard_create(struct event_base *base, const s2l_config *cfg)
+s2l_conn_guard *s2l_conn_guard_create(struct event_base *base, const s2l_config *cfg, unsigned workers)
 {
     s2l_conn_guard *g = calloc(1, sizeof *g);
     if (g == NULL)
         return NULL;
+    if (workers == 0)
+        workers = 1;
     g->base = base;
     s2l_conn_guard_set_limits(g, cfg);
-    g->max = cfg->limits.max_connections;
+    /* The limit is the process's: each worker's guard takes its share. */
+    g->max = (cfg->limits.max_connections + workers - 1) / workers;
     /* Past the descriptor limit accept() fails and the listener spins: keep
-     * room for the LDAP connections, logs and the listener. */
+     * room for every worker's LDAP connections, logs and the listeners. */
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
-        rlim_t room = rl.rlim_cur > 128 ? rl.rlim_cur - 64 - cfg->ldap.connections : rl.rlim_cur / 2;
+        rlim_t used = 64 + (rlim_t)cfg->ldap.connections * workers;
+        rlim_t room = (rl.rlim_cur > 2 * used ? rl.rlim_cur - used : rl.rlim_cur / 2) / workers;
         if ((rlim_t)g->max > room) {
             s2l_log(S2L_LOG_WARN,
                     "event=max_connections_lowered configured=%u used=%u reason=\"descriptor limit %llu\"", g->max,

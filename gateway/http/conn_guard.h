@@ -37,7 +37,9 @@
 
 typedef struct s2l_conn_guard s2l_conn_guard;
 
-s2l_conn_guard *s2l_conn_guard_create(struct event_base *base, const s2l_config *cfg);
+/* workers: how many event-loop workers share limits.max_connections (each
+ * guard admits its share, rounded up; workers.h). */
+s2l_conn_guard *s2l_conn_guard_create(struct event_base *base, const s2l_config *cfg, unsigned workers);
 void s2l_conn_guard_destroy(s2l_conn_guard *g);
 /* The header/body timeouts and size limits for connections from now on
  * (copied; max_connections stays what it was at create: it sizes the

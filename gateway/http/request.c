@@ -162,8 +162,8 @@ static void log_access(const s2l_req *req, int status)
     const char *p = req->path ? req->path : "?";
     s2l_log_quote(path, sizeof path, p, strlen(p));
     s2l_log(status >= 500 ? S2L_LOG_WARN : S2L_LOG_INFO,
-            "event=request req=%llu method=%s path=%s status=%d cred=%s ldap_ops=%d latency_us=%llu",
-            (unsigned long long)req->id, req->method_name ? req->method_name : "?", path, status,
+            "event=request req=%llu worker=%u method=%s path=%s status=%d cred=%s ldap_ops=%d latency_us=%llu",
+            (unsigned long long)req->id, req->gw->worker, req->method_name ? req->method_name : "?", path, status,
             req->cred ? s2l_auth_cred_name(req->cred) : "-", req->ldap_ops_done,
             (unsigned long long)(s2l_now_us() - req->start_us));
 }

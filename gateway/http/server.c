@@ -12,11 +12,13 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +42,7 @@ struct s2l_server {
     struct evhttp_bound_socket *listener;
     SSL_CTX *ssl_ctx;
     s2l_conn_guard *guard;       /* every connection goes through it (conn_guard.h) */
-    unsigned in_flight;
+    atomic_uint in_flight;       /* read by the main thread's memory trim (workers.h) */
     bool shutting_down;
     struct event *grace_timer;
     void (*shutdown_done)(void *arg);
@@ -247,14 +249,14 @@ static void request_done(s2l_server *srv)
 
 unsigned s2l_server_in_flight(const s2l_server *srv)
 {
-    return srv->in_flight;
+    return atomic_load(&srv->in_flight);
 }
 
 static void on_grace_expired(evutil_socket_t fd, short what, void *arg)
 {
     s2l_server *srv = arg;
     if (srv->shutdown_done) {
-        s2l_log(S2L_LOG_WARN, "event=shutdown_grace_expired in_flight=%u", srv->in_flight);
+        s2l_log(S2L_LOG_WARN, "event=shutdown_grace_expired in_flight=%u", atomic_load(&srv->in_flight));
         void (*done)(void *) = srv->shutdown_done;
         srv->shutdown_done = NULL;
         done(srv->shutdown_arg);
@@ -286,7 +288,64 @@ void s2l_server_shutdown(s2l_server *srv, void (*done)(void *arg), void *arg)
         evtimer_add(srv->grace_timer, &tv);
 }
 
-s2l_server *s2l_server_create(s2l_gateway *gw, char *errbuf, size_t errlen)
+/* The listening socket shared with the other workers: bound with
+ * SO_REUSEPORT (the kernel spreads new connections over the sockets of the
+ * group). s2l_server_listen_free_port checked first that no other process
+ * holds the address. */
+static struct evhttp_bound_socket *bind_shared(struct evhttp *http, struct event_base *base, const s2l_config *cfg)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo *ai = NULL;
+    char port[16];
+    snprintf(port, sizeof port, "%u", cfg->listen_port);
+    if (getaddrinfo(cfg->listen_host, port, &hints, &ai) != 0 || ai == NULL) {
+        errno = EADDRNOTAVAIL;
+        return NULL;
+    }
+    struct evconnlistener *l =
+        evconnlistener_new_bind(base, NULL, NULL,
+                                LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_FREE |
+                                    LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_DISABLED,
+                                -1, ai->ai_addr, (int)ai->ai_addrlen);
+    freeaddrinfo(ai);
+    if (l == NULL)
+        return NULL;
+    struct evhttp_bound_socket *bound = evhttp_bind_listener(http, l);
+    if (bound == NULL)
+        evconnlistener_free(l);
+    else
+        evconnlistener_enable(l);
+    return bound;
+}
+
+int s2l_server_listen_free_port(const s2l_config *cfg, char *errbuf, size_t errlen)
+{
+    /* Bound without SO_REUSEPORT: fails when any socket holds the address,
+     * including another gateway's SO_REUSEPORT group, which the workers'
+     * sockets would otherwise silently join. */
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo *ai = NULL;
+    char port[16];
+    snprintf(port, sizeof port, "%u", cfg->listen_port);
+    int gai = getaddrinfo(cfg->listen_host, port, &hints, &ai);
+    if (gai != 0 || ai == NULL) {
+        snprintf(errbuf, errlen, "cannot listen on %s: %s", cfg->listen, gai ? gai_strerror(gai) : "no address");
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1, rc = -1;
+    if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+        bind(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+        rc = 0;
+    if (rc < 0)
+        snprintf(errbuf, errlen, "cannot listen on %s: %s", cfg->listen, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(ai);
+    return rc;
+}
+
+s2l_server *s2l_server_create(s2l_gateway *gw, unsigned workers, char *errbuf, size_t errlen)
 {
     const s2l_config *cfg = gw->cfg;
     s2l_server *srv = calloc(1, sizeof *srv);
@@ -298,7 +357,7 @@ s2l_server *s2l_server_create(s2l_gateway *gw, char *errbuf, size_t errlen)
     srv->slot = gw->slot;
     srv->transport = (s2l_req_transport){.header = ev_header, .body = ev_body, .peer = ev_peer, .reply = ev_reply, .arg = srv};
     srv->http = evhttp_new(gw->base);
-    srv->guard = s2l_conn_guard_create(gw->base, cfg);
+    srv->guard = s2l_conn_guard_create(gw->base, cfg, workers);
     if (srv->http == NULL || srv->guard == NULL) {
         snprintf(errbuf, errlen, "evhttp_new failed");
         goto err;
@@ -326,7 +385,9 @@ s2l_server *s2l_server_create(s2l_gateway *gw, char *errbuf, size_t errlen)
     if (cfg->tls_cert_file && setup_tls(srv, errbuf, errlen) < 0)
         goto err;
     evhttp_set_bevcb(srv->http, make_bev, srv);
-    srv->listener = evhttp_bind_socket_with_handle(srv->http, cfg->listen_host, (ev_uint16_t)cfg->listen_port);
+    srv->listener = workers > 1 ? bind_shared(srv->http, gw->base, cfg)
+                                : evhttp_bind_socket_with_handle(srv->http, cfg->listen_host,
+                                                                 (ev_uint16_t)cfg->listen_port);
     if (srv->listener == NULL) {
         snprintf(errbuf, errlen, "cannot listen on %s: %s", cfg->listen, strerror(errno));
         goto err;

@@ -24,9 +24,11 @@ int s2l_ops_audit_open(s2l_ops *ops, const s2l_config *cfg, char *errbuf, size_t
     if (ops == NULL)
         return 0;
     if (!cfg->audit.enabled) {
+        pthread_mutex_lock(&ops->lock);
         if (ops->audit_fd > 2)
             close(ops->audit_fd);
         ops->audit_fd = -1;
+        pthread_mutex_unlock(&ops->lock);
         return 0;
     }
     int fd = 2;
@@ -37,9 +39,12 @@ int s2l_ops_audit_open(s2l_ops *ops, const s2l_config *cfg, char *errbuf, size_t
             return -1;
         }
     }
+    /* Under the lock: another worker may be writing a line to the old file. */
+    pthread_mutex_lock(&ops->lock);
     if (ops->audit_fd > 2)
         close(ops->audit_fd);
     ops->audit_fd = fd;
+    pthread_mutex_unlock(&ops->lock);
     return 0;
 }
 
@@ -52,12 +57,17 @@ static void write_line(s2l_ops *ops, const char *line, size_t len)
 {
     /* One write: O_APPEND makes it land whole after whatever is there. */
     ssize_t n;
+    int err = 0;
+    pthread_mutex_lock(&ops->lock); /* the fd may be swapped by a reopen on another worker */
     do
-        n = write(ops->audit_fd, line, len);
+        n = ops->audit_fd >= 0 ? write(ops->audit_fd, line, len) : (ssize_t)len;
     while (n < 0 && errno == EINTR);
+    if (n < 0)
+        err = errno;
     s2l_counter_inc(s2l_metric_with(ops->audit_lines, n == (ssize_t)len ? "written" : "failed"));
+    pthread_mutex_unlock(&ops->lock);
     if (n != (ssize_t)len)
-        s2l_log(S2L_LOG_ERROR, "event=audit_write_failed error=\"%s\"", n < 0 ? strerror(errno) : "short write");
+        s2l_log(S2L_LOG_ERROR, "event=audit_write_failed error=\"%s\"", n < 0 ? strerror(err) : "short write");
 }
 
 /* ---- a request's notes ---- */
@@ -306,6 +316,7 @@ static void access_json(s2l_req *req, int status)
         json_object_set_new(o, "source", json_string(source));
     json_object_set_new(o, "ldap_ops", json_integer(req->ldap_ops_done));
     json_object_set_new(o, "latency_us", json_integer((json_int_t)(s2l_now_us() - req->start_us)));
+    json_object_set_new(o, "worker", json_integer(req->gw->worker));
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (text == NULL)

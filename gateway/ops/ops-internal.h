@@ -2,6 +2,8 @@
 #ifndef S2L_OPS_INTERNAL_H
 #define S2L_OPS_INTERNAL_H
 
+#include <pthread.h>
+
 #include "ops.h"
 
 struct s2l_ops {
@@ -14,10 +16,24 @@ struct s2l_ops {
     s2l_metric *auth_failures;
     s2l_metric *policy_attrs, *policy_schemas, *members_skipped, *references_kept;
     s2l_metric *reloads, *generation;
-    const s2l_pool *pool;                /* the current generation's (borrowed) */
+    /* Every hook and the rendering hold lock: the registry is not
+     * thread-safe (metrics.h) and several event-loop workers update it. An
+     * uncontended lock costs ~20 ns against ~100 us of work per request. */
+    pthread_mutex_t lock;
+    /* Per worker: its current generation's pool (borrowed), the thread that
+     * owns it, and what it last reported. Rendering reads the pool of the
+     * worker it runs on directly and the others' reports (at most one
+     * second old): a pool is only ever touched by its own loop. */
+    struct ops_worker {
+        const s2l_pool *pool;
+        pthread_t thread;
+        bool has_thread;
+        s2l_pool_stats stats;
+        unsigned conns;
+    } workers[S2L_OPS_MAX_WORKERS];
     uint64_t retired_reconnects, retired_failovers, retired_failbacks;
     struct s2l_ops_listener *listener;   /* ops_http.c */
-    int audit_fd;                        /* audit_log.c: -1 = off, 2 = stderr */
+    _Atomic int audit_fd;                /* audit_log.c: -1 = off, 2 = stderr; written under lock */
     s2l_metric *audit_lines;
 };
 

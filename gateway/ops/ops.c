@@ -14,9 +14,12 @@ static const char *const op_names[S2L_OPS_N] = {"search", "add", "modify", "modr
 
 static void collect(s2l_metrics *r, void *arg);
 
-s2l_metrics *s2l_ops_registry(s2l_ops *ops)
+char *s2l_ops_render(s2l_ops *ops, size_t *len)
 {
-    return ops ? ops->reg : NULL;
+    pthread_mutex_lock(&ops->lock);
+    char *text = s2l_metrics_render(ops->reg, len);
+    pthread_mutex_unlock(&ops->lock);
+    return text;
 }
 
 s2l_ops *s2l_ops_new(void)
@@ -27,6 +30,7 @@ s2l_ops *s2l_ops_new(void)
         return NULL;
     }
     o->audit_fd = -1;
+    pthread_mutex_init(&o->lock, NULL);
     const double *lb = s2l_metrics_latency_buckets;
     size_t nb = s2l_metrics_latency_buckets_n;
     s2l_metric *build = s2l_metrics_gauge(o->reg, "scim2ldap_build_info", "Version of the running gateway (always 1).",
@@ -108,14 +112,39 @@ static void counter_to(s2l_series *s, double total)
         s2l_counter_add(s, total - now);
 }
 
+/* A worker's pool state: read directly on its own thread, else its last report. */
+static void worker_stats(s2l_ops *o, unsigned i, s2l_pool_stats *st, unsigned *conns)
+{
+    struct ops_worker *w = &o->workers[i];
+    if (w->pool && w->has_thread && pthread_equal(w->thread, pthread_self())) {
+        s2l_pool_get_stats(w->pool, st);
+        *conns = s2l_pool_conn_count(w->pool);
+    } else if (w->pool) {
+        *st = w->stats;
+        *conns = w->conns;
+    } else {
+        *st = (s2l_pool_stats){0};
+        *conns = 0;
+    }
+}
+
+/* Called by s2l_metrics_render, under the lock. */
 static void collect(s2l_metrics *r, void *arg)
 {
     s2l_ops *o = arg;
     s2l_pool_stats st = {0};
     unsigned total = 0;
-    if (o->pool) {
-        s2l_pool_get_stats(o->pool, &st);
-        total = s2l_pool_conn_count(o->pool);
+    for (unsigned i = 0; i < S2L_OPS_MAX_WORKERS; i++) {
+        s2l_pool_stats one;
+        unsigned conns;
+        worker_stats(o, i, &one, &conns);
+        total += conns;
+        st.connections_up += one.connections_up;
+        st.connections_usable += one.connections_usable;
+        st.ops_pending += one.ops_pending;
+        st.reconnects += one.reconnects;
+        st.failovers += one.failovers;
+        st.failbacks += one.failbacks;
     }
     unsigned up = st.connections_up, usable = st.connections_usable;
     s2l_gauge_set(s2l_metric_with(o->conns, "usable"), usable);
@@ -138,10 +167,43 @@ static void collect(s2l_metrics *r, void *arg)
     (void)r;
 }
 
-void s2l_ops_set_pool(s2l_ops *ops, const s2l_pool *pool)
+/* Reads the worker's pool: on its own thread only. Under the lock. */
+static void report_locked(s2l_ops *ops, unsigned worker)
 {
-    if (ops)
-        ops->pool = pool;
+    struct ops_worker *w = &ops->workers[worker];
+    if (w->pool) {
+        s2l_pool_get_stats(w->pool, &w->stats);
+        w->conns = s2l_pool_conn_count(w->pool);
+    }
+}
+
+void s2l_ops_set_pool(s2l_ops *ops, unsigned worker, const s2l_pool *pool)
+{
+    if (ops == NULL || worker >= S2L_OPS_MAX_WORKERS)
+        return;
+    pthread_mutex_lock(&ops->lock);
+    ops->workers[worker].pool = pool;
+    report_locked(ops, worker);
+    pthread_mutex_unlock(&ops->lock);
+}
+
+void s2l_ops_worker_thread(s2l_ops *ops, unsigned worker)
+{
+    if (ops == NULL || worker >= S2L_OPS_MAX_WORKERS)
+        return;
+    pthread_mutex_lock(&ops->lock);
+    ops->workers[worker].thread = pthread_self();
+    ops->workers[worker].has_thread = true;
+    pthread_mutex_unlock(&ops->lock);
+}
+
+void s2l_ops_worker_report(s2l_ops *ops, unsigned worker)
+{
+    if (ops == NULL || worker >= S2L_OPS_MAX_WORKERS)
+        return;
+    pthread_mutex_lock(&ops->lock);
+    report_locked(ops, worker);
+    pthread_mutex_unlock(&ops->lock);
 }
 
 void s2l_ops_pool_retired(s2l_ops *ops, const s2l_pool *pool)
@@ -149,24 +211,33 @@ void s2l_ops_pool_retired(s2l_ops *ops, const s2l_pool *pool)
     if (ops == NULL || pool == NULL)
         return;
     s2l_pool_stats st;
-    s2l_pool_get_stats(pool, &st);
+    s2l_pool_get_stats(pool, &st); /* on the pool's own thread: it is retired there */
+    pthread_mutex_lock(&ops->lock);
     ops->retired_reconnects += st.reconnects;
     ops->retired_failovers += st.failovers;
     ops->retired_failbacks += st.failbacks;
-    if (ops->pool == pool)
-        ops->pool = NULL;
+    for (unsigned i = 0; i < S2L_OPS_MAX_WORKERS; i++)
+        if (ops->workers[i].pool == pool)
+            ops->workers[i].pool = NULL;
+    pthread_mutex_unlock(&ops->lock);
 }
 
 void s2l_ops_request_start(s2l_ops *ops)
 {
-    if (ops)
-        s2l_gauge_add(s2l_metric_with(ops->in_flight), 1);
+    if (ops == NULL)
+        return;
+    pthread_mutex_lock(&ops->lock);
+    s2l_gauge_add(s2l_metric_with(ops->in_flight), 1);
+    pthread_mutex_unlock(&ops->lock);
 }
 
 void s2l_ops_request_aborted(s2l_ops *ops)
 {
-    if (ops)
-        s2l_gauge_add(s2l_metric_with(ops->in_flight), -1);
+    if (ops == NULL)
+        return;
+    pthread_mutex_lock(&ops->lock);
+    s2l_gauge_add(s2l_metric_with(ops->in_flight), -1);
+    pthread_mutex_unlock(&ops->lock);
 }
 
 void s2l_ops_request_done(s2l_ops *ops, const char *resource_type, const char *method, int status,
@@ -176,37 +247,54 @@ void s2l_ops_request_done(s2l_ops *ops, const char *resource_type, const char *m
         return;
     static const char *const classes[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
     const char *cls = status >= 100 && status < 600 ? classes[status / 100 - 1] : "other";
+    pthread_mutex_lock(&ops->lock);
     s2l_gauge_add(s2l_metric_with(ops->in_flight), -1);
     s2l_counter_inc(s2l_metric_with(ops->requests, resource_type, method, cls));
     s2l_histogram_observe(s2l_metric_with(ops->request_seconds, resource_type, method), (double)latency_us / 1e6);
+    pthread_mutex_unlock(&ops->lock);
 }
 
 void s2l_ops_ldap_done(s2l_ops *ops, s2l_ops_ldap kind, int rc, uint64_t latency_us)
 {
     if (ops == NULL || kind >= S2L_OPS_N)
         return;
-    if (rc == 0) {
-        s2l_counter_inc(ops->ldap_success_of[kind]);
-    } else {
-        char code[16];
+    char code[16];
+    if (rc != 0)
         snprintf(code, sizeof code, "%d", rc);
+    pthread_mutex_lock(&ops->lock);
+    if (rc == 0)
+        s2l_counter_inc(ops->ldap_success_of[kind]);
+    else
         s2l_counter_inc(s2l_metric_with(ops->ldap_ops, op_names[kind], code));
-    }
     s2l_histogram_observe(ops->ldap_seconds_of[kind], (double)latency_us / 1e6);
+    pthread_mutex_unlock(&ops->lock);
 }
 
 void s2l_ops_auth_failure(s2l_ops *ops, const char *reason)
 {
-    if (ops)
-        s2l_counter_inc(s2l_metric_with(ops->auth_failures, reason ? reason : "other"));
+    if (ops == NULL)
+        return;
+    pthread_mutex_lock(&ops->lock);
+    s2l_counter_inc(s2l_metric_with(ops->auth_failures, reason ? reason : "other"));
+    pthread_mutex_unlock(&ops->lock);
 }
 
-void s2l_ops_reload(s2l_ops *ops, bool ok, unsigned generation)
+void s2l_ops_reload(s2l_ops *ops, unsigned worker, bool ok, unsigned generation)
+{
+    if (ops == NULL || worker != 0)
+        return;
+    pthread_mutex_lock(&ops->lock);
+    s2l_counter_inc(s2l_metric_with(ops->reloads, ok ? "success" : "failure"));
+    s2l_gauge_set(s2l_metric_with(ops->generation), generation);
+    pthread_mutex_unlock(&ops->lock);
+}
+
+void s2l_ops_close_listener(s2l_ops *ops)
 {
     if (ops == NULL)
         return;
-    s2l_counter_inc(s2l_metric_with(ops->reloads, ok ? "success" : "failure"));
-    s2l_gauge_set(s2l_metric_with(ops->generation), generation);
+    s2l_ops_listener_free_(ops->listener);
+    ops->listener = NULL;
 }
 
 void s2l_ops_free(s2l_ops *ops)
@@ -217,5 +305,6 @@ void s2l_ops_free(s2l_ops *ops)
     if (ops->audit_fd > 2)
         close(ops->audit_fd);
     s2l_metrics_free(ops->reg);
+    pthread_mutex_destroy(&ops->lock);
     free(ops);
 }

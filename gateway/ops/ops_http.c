@@ -91,7 +91,7 @@ static void answer(s2l_gateway *gw, endpoint ep, const char *authorization, ops_
         } else {
             a->status = 200;
             a->content_type = S2L_METRICS_CONTENT_TYPE;
-            a->body = s2l_metrics_render(s2l_ops_registry(gw->ops), &a->len);
+            a->body = s2l_ops_render(gw->ops, &a->len);
         }
         return;
     }

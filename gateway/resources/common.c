@@ -214,10 +214,12 @@ char *res_cached_dn(res_op *op)
     s2l_gateway *gw = op->req->gw;
     if (gw->id_cache == NULL || op->req->param == NULL || !s2l_pool_supports_control(gw->pool, LDAP_CONTROL_ASSERT))
         return NULL;
-    const char *dn = s2l_id_cache_get(gw->id_cache, res_info(op)->name, op->req->param);
-    if (dn == NULL || !s2l_rmap_dn_in_scope(op->rm, dn))
+    char *dn = s2l_id_cache_copy(gw->id_cache, res_info(op)->name, op->req->param);
+    if (dn != NULL && !s2l_rmap_dn_in_scope(op->rm, dn)) {
+        free(dn);
         return NULL;
-    return strdup(dn);
+    }
+    return dn;
 }
 
 void res_cache_entry(res_op *op, const json_t *entry, const char *id)

@@ -22,7 +22,9 @@
  * s2l_auth_release frees it. The mutable parts (rate-limit buckets,
  * failed-attempt counters per source address, the cache of verified
  * passwords) belong to one generation and start afresh on a reload.
- * Not thread-safe: one event loop uses a state.
+ * One event loop uses a state; the rate-limit part (buckets and
+ * failed-attempt tables) may be shared by the states of several loops
+ * (s2l_auth_share_limits) and is then locked.
  *
  * Pure: the clock and the client address come in as values; no libevent, no
  * LDAP. Secrets never reach a log line or an error text: details name the
@@ -54,6 +56,11 @@ s2l_auth *s2l_auth_create(const s2l_config *cfg, const char *const *resource_typ
 s2l_auth *s2l_auth_hold(s2l_auth *a);
 /* Drops a reference; the last one frees the state. NULL is fine. */
 void s2l_auth_release(s2l_auth *a);
+/* a counts against from's rate limits from now on (per-credential buckets,
+ * failed attempts per source address): for the per-worker states built from
+ * one reading of the configuration (gateway/workers.h). false, with a
+ * unchanged, when their credentials or limits differ. */
+bool s2l_auth_share_limits(s2l_auth *a, s2l_auth *from);
 
 size_t s2l_auth_count(const s2l_auth *a);
 bool s2l_auth_has_basic(const s2l_auth *a);

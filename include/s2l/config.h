@@ -30,6 +30,7 @@ typedef struct s2l_config {
     char *listen;                /* "host:port" as given */
     char *listen_host;           /* parsed */
     unsigned listen_port;
+    unsigned workers;            /* event loops (gateway/workers.h); 0 = one per online CPU */
     char *base_path;             /* "/scim/v2", no trailing slash ("" allowed) */
     char *public_url;            /* external base URL for Location/meta.location, or NULL (derive from Host) */
     char *tls_cert_file;         /* HTTPS when both set */

@@ -35,12 +35,15 @@ OUT_MD="$ROOT/BENCHMARKS.md"
 NO_LISTS=0
 BIG_OVERRIDE=""
 REFINT=gateway
+GW_WORKERS=1         # the gateway's event loops ("workers"; tests/bench/workers.sh compares 1 and 2)
+RESULTS_COPY=""
 
 usage() {
     sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     echo "options: --smoke | --levels \"1 16\" | --modes \"durable nosync\" | --out FILE (default BENCHMARKS.md)"
     echo "         --users-only: the user scenarios only (no groups, no repeat, no list pages)"
     echo "         --no-lists | --big-members N | --refint gateway|directory"
+    echo "         --workers N: the gateway's event loops (default 1) | --results FILE: copy the rows there"
 }
 
 while [ $# -gt 0 ]; do
@@ -53,6 +56,8 @@ while [ $# -gt 0 ]; do
         --no-lists) NO_LISTS=1 ;;
         --big-members) BIG_OVERRIDE=$2; shift ;;
         --refint) REFINT=$2; shift ;;
+        --workers) GW_WORKERS=$2; shift ;;
+        --results) RESULTS_COPY=$2; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -304,6 +309,7 @@ start_gateway() {  # start_gateway MODE
         cat >"$cfg" <<EOF
 {
   "listen": "127.0.0.1:$HPORT",
+  "workers": $GW_WORKERS,
   "base_path": "/scim/v2",
   "auth": {"bearer_tokens": ["$TOKEN"]},
   "ldap": {"uri": "ldap://127.0.0.1:$LPORT", "bind_dn": "$ADMIN_DN", "bind_password": "$ADMIN_PW",
@@ -633,8 +639,8 @@ render() {
     echo
     echo "Sizes: concurrency levels $LEVELS. Per scenario and level at most $N_POST POST/DELETE,"
     echo "$N_READ GETs, $N_PATCH PATCHes, $N_GROUP member adds into the 10-member group and $N_BIG into"
-    echo "the $BIG_MEMBERS-member group, and at most ${DUR_READ}-${DUR_BIG} s of issuing. Gateway: $LDAP_CONNS LDAP"
-    echo "connections, log_level info; raw: $LDAP_CONNS connections, a window of c operations."
+    echo "the $BIG_MEMBERS-member group, and at most ${DUR_READ}-${DUR_BIG} s of issuing. Gateway: $GW_WORKERS event loop(s)"
+    echo "(workers) with $LDAP_CONNS LDAP connections each, log_level info; raw: $LDAP_CONNS connections, a window of c operations."
     echo
     if [ -s "$NOTES" ]; then
         sed 's/^/- /' "$NOTES"
@@ -645,6 +651,7 @@ render() {
 
 REPORT="$WORK/report.md"
 render >"$REPORT"
+[ -n "$RESULTS_COPY" ] && cp "$RESULTS" "$RESULTS_COPY"
 cat "$REPORT"
 
 if [ "$SMOKE" = 1 ]; then

@@ -51,6 +51,17 @@ static json_t *config_(h_slapd *s, int port, const char *extra, char *err, size_
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    /* One event loop unless the test asks for more (extra) or the whole
+     * suite runs with more (S2L_TEST_WORKERS, tests/run.sh --workers N):
+     * tests that count a pool's connections or resume a list cursor across
+     * connections assume one. */
+    const char *workers_env = getenv("S2L_TEST_WORKERS");
+    int workers = workers_env && *workers_env ? atoi(workers_env) : 1;
+    if (json_object_set_new(cfg, "workers", json_integer(workers > 0 ? workers : 1))) {
+        snprintf(err, errlen, "out of memory");
+        json_decref(cfg);
+        return NULL;
+    }
     /* the instance's own certificate (Samba AD DC: LDAPS with a test CA) */
     if (s->ca_file && json_object_set_new(json_object_get(cfg, "ldap"), "tls_ca_file", json_string(s->ca_file))) {
         snprintf(err, errlen, "out of memory");
@@ -254,6 +265,14 @@ out:
  * directory's operations do not count these. */
 #define SUBSCHEMA_NEEDLE "event=subschema"
 
+static int count_(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
 static bool logs_info_(const json_t *cfg)
 {
     const char *level = json_string_value(json_object_get(cfg, "log_level"));
@@ -270,7 +289,8 @@ static bool pool_bound_(h_gw *g, int timeout_ms)
 
     for (;;) {
         char *text = h_slurp_(g->log_path, NULL);
-        bool up = text && strstr(text, POOL_UP_NEEDLE) != NULL && strstr(text, SUBSCHEMA_NEEDLE) != NULL;
+        /* every worker's pool (each reads the subschema once bound) */
+        bool up = text && strstr(text, POOL_UP_NEEDLE) != NULL && count_(text, SUBSCHEMA_NEEDLE) >= g->workers;
 
         free(text);
         if (up)
@@ -323,6 +343,11 @@ static h_gw *start_(h_slapd *s, const char *extra_config_json, bool wait_bound)
         }
         if (adopt_config_(g, cfg))
             goto out;
+        g->workers = (int)json_integer_value(json_object_get(cfg, "workers"));
+        if (g->workers <= 0) /* "workers": 0 = one per CPU */
+            g->workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
+        if (g->workers <= 0)
+            g->workers = 1;
         free(g->config_path);
         free(g->log_path);
         g->config_path = h_asprintf_("%s/gw%u.json", h_slapd_dir(s), seq);

@@ -53,6 +53,7 @@ struct h_gw {
     char *token;
     char *config_path; /* NULL for attached handles */
     char *log_path;
+    int workers;       /* event loops of the gateway ("workers"; each binds its own pool) */
 };
 
 /* Processes: children run in their own process group, get SIGKILL when the
