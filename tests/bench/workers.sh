@@ -8,8 +8,10 @@
 # `dbnosync` by default so that slapd is not the limit for reads, and prints, per scenario
 # and level: the gateway's rate at 1 and 2 workers and their ratio, the gateway's CPU per
 # request (all its threads: utime+stime over the measured window) at 1 and 2 workers, and
-# each run's gateway/raw ratio. The table goes between the bench:workers markers of
-# BENCHMARKS.md (--out). ~5 minutes on 2 cores.
+# each run's gateway/raw ratio. Then the gateway alone (no LDAP in the request: GET
+# /ServiceProviderConfig, still authenticated, routed, rendered and logged) at 1 and 2
+# workers against one slapd, where only the load generator shares the cores. The tables go
+# between the bench:workers markers of BENCHMARKS.md (--out). ~6 minutes on 2 cores.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -35,6 +37,36 @@ for w in 1 2; do
     bash "$ROOT/tests/bench/run.sh" --users-only --modes "$MODES" --levels "$LEVELS" --workers "$w" \
         --out "$WORK/w$w.md" --results "$WORK/w$w.tsv" >"$WORK/w$w.log" 2>&1 ||
         { tail -30 "$WORK/w$w.log" >&2; exit 1; }
+done
+
+# ---- the gateway alone: requests that never reach LDAP ----
+# shellcheck source=../lib/slapd.sh
+source "$ROOT/tests/lib/slapd.sh"
+BUILD=${S2L_BENCH_BUILD_DIR:-$ROOT/build-bench}
+LOADGEN="$BUILD/tests/bench/s2l_loadgen"
+ROOTPW=bench-secret TOKEN=bench-token-0123456789abcdef
+LPORT=$(s2l_free_port)
+s2l_slapd_setup "$WORK/slapd" "dbnosync" "$ROOTPW"
+s2l_slapd_start "$WORK/slapd" "$LPORT"
+SPID=$S2L_SLAPD_PID
+GPID=""
+trap '[ -n "$GPID" ] && s2l_stop_pid "$GPID" 10; s2l_stop_pid "$SPID" 5; rm -rf "$WORK"' EXIT
+s2l_slapd_load_base "$WORK/slapd" "$LPORT" "$ROOTPW"
+: >"$WORK/alone.tsv"
+for w in 1 2; do
+    HPORT=$(s2l_free_port)
+    s2l_gateway_config "$WORK/gw$w.json" "127.0.0.1:$HPORT" "ldap://127.0.0.1:$LPORT/" "$ROOTPW" "$TOKEN" \
+        "\"log_level\": \"info\", \"workers\": $w"
+    "$BUILD/scim2ldap" --config "$WORK/gw$w.json" 2>"$WORK/gw$w.log" &
+    GPID=$!
+    s2l_wait_http "http://127.0.0.1:$HPORT/scim/v2/ServiceProviderConfig" 30 "$GPID"
+    for c in 16 64; do
+        "$LOADGEN" --port "$HPORT" --token "$TOKEN" --concurrency "$c" --count 400000 --duration 5 --timeout 30 \
+            --pid "$GPID" --tag "w$w" --label "GET /ServiceProviderConfig" --out "$WORK/alone.tsv" \
+            --path /scim/v2/ServiceProviderConfig get-path 2>>"$WORK/alone.log" || true
+    done
+    s2l_stop_pid "$GPID" 10 || true
+    GPID=""
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -67,6 +99,17 @@ report() {
                     r(ops[1, k], ops[1, raw]), r(ops[2, k], ops[2, raw])
             }
         }' "$WORK/w1.tsv" "$WORK/w2.tsv"
+    echo
+    echo "The gateway alone (GET /ServiceProviderConfig: authenticated, routed, rendered, logged; no LDAP):"
+    echo
+    echo "| c | req/s w1 | req/s w2 | w2 / w1 | gw CPU ms/req w1 | w2 |"
+    echo "|---:|---:|---:|---:|---:|---:|"
+    awk -F'\t' '
+        { ops[$1, $4] = $9; cpu[$1, $4] = $13; if (!($4 in seen)) { seen[$4] = 1; cs[++n] = $4 } }
+        function r(a, b) { return (a == "" || b == "" || b <= 0) ? "n/a" : sprintf("%.2f", a / b) }
+        END { for (i = 1; i <= n; i++) { c = cs[i]
+                printf "| %s | %.0f | %.0f | %s | %.3f | %.3f |\n", c, ops["w1", c], ops["w2", c],
+                    r(ops["w2", c], ops["w1", c]), cpu["w1", c], cpu["w2", c] } }' "$WORK/alone.tsv"
 }
 report >"$WORK/report.md"
 cat "$WORK/report.md"
