@@ -1108,11 +1108,17 @@ const char **s2l_subschema_class_attrs(const s2l_subschema *s, const char *oc_na
     return out.v;
 }
 
+/* Each class is looked at once (seen, by its index): a directory may send
+ * classes whose superclasses form a cycle or a diamond, which a walk that
+ * only bounds the depth explores exponentially often (found by
+ * fuzz_subschema: two classes each naming the other twice). */
 static bool class_allows(const s2l_subschema *s, const s2l_ldap_object_class *oc, const s2l_ldap_attr_type *at,
-                         const char *attr, int depth)
+                         const char *attr, bool *seen, int depth)
 {
-    if (depth > 32)
+    size_t pos = ix_find(&s->class_ix, oc->oid);
+    if (pos == SIZE_MAX || seen[pos] || depth > 32)
         return false;
+    seen[pos] = true;
     for (int pass = 0; pass < 2; pass++) {
         char **list = pass ? oc->may : oc->must;
         size_t n = pass ? oc->n_may : oc->n_must;
@@ -1122,7 +1128,7 @@ static bool class_allows(const s2l_subschema *s, const s2l_ldap_object_class *oc
     }
     for (size_t i = 0; i < oc->n_sups; i++) {
         const s2l_ldap_object_class *sup = s2l_subschema_class(s, oc->sups[i]);
-        if (sup && sup != oc && class_allows(s, sup, at, attr, depth + 1))
+        if (sup && sup != oc && class_allows(s, sup, at, attr, seen, depth + 1))
             return true;
     }
     return false;
@@ -1131,14 +1137,20 @@ static bool class_allows(const s2l_subschema *s, const s2l_ldap_object_class *oc
 bool s2l_subschema_allows(const s2l_subschema *s, const char *const *classes, const char *attr)
 {
     const s2l_ldap_attr_type *at = s2l_subschema_attr(s, attr);
-    for (size_t i = 0; classes && classes[i]; i++) {
-        if (strcasecmp(classes[i], "extensibleObject") == 0 || strcmp(classes[i], "1.3.6.1.4.1.1466.101.120.111") == 0)
-            return true;
+    bool *seen = calloc(s->n_classes ? s->n_classes : 1, sizeof *seen);
+    bool allows = false;
+    for (size_t i = 0; !allows && classes && classes[i]; i++) {
+        if (strcasecmp(classes[i], "extensibleObject") == 0 || strcmp(classes[i], "1.3.6.1.4.1.1466.101.120.111") == 0) {
+            allows = true;
+            break;
+        }
         const s2l_ldap_object_class *oc = s2l_subschema_class(s, classes[i]);
-        if (oc && class_allows(s, oc, at, attr, 0))
-            return true;
+        /* out of memory: "not allowed" only makes the caller warn */
+        if (oc && seen && class_allows(s, oc, at, attr, seen, 0))
+            allows = true;
     }
-    return false;
+    free(seen);
+    return allows;
 }
 
 /* ---- matching rules and syntaxes ---- */

@@ -393,8 +393,32 @@ static void test_rules_and_syntaxes(void)
     CHECK(s2l_ldap_syntax_allows(S2L_SYN_DIRECTORY_STRING, "anything \xc3\xbc", 11));
 }
 
+/* Superclasses that name each other (a cycle, each twice): every class is
+ * looked at once. The depth bound alone let 2^32 walks through; fuzz_subschema
+ * found it as a timeout. Finishes at once and answers right. */
+static void test_cyclic_superclasses(void)
+{
+    s2l_subschema *s = s2l_subschema_create();
+    s2l_error err;
+    s2l_error_clear(&err);
+    const char *ocs[] = {
+        "( 1.9.1 NAME 'a' SUP ( b $ b $ c ) MAY x )",
+        "( 1.9.2 NAME 'b' SUP ( a $ a $ c ) MAY y )",
+        "( 1.9.3 NAME 'c' SUP ( a $ b $ c ) MAY z )",
+    };
+    for (size_t i = 0; i < 3; i++)
+        CHECK_INT(s2l_subschema_add_object_class(s, ocs[i], strlen(ocs[i]), &err), 0);
+    CHECK_INT(s2l_subschema_finish(s), 0);
+    const char *const classes[] = {"a", "b", "c", NULL};
+    CHECK(!s2l_subschema_allows(s, classes, "nothere"));
+    CHECK(s2l_subschema_allows(s, (const char *const[]){"a", NULL}, "z"));
+    CHECK(s2l_subschema_allows(s, (const char *const[]){"b", NULL}, "x"));
+    s2l_subschema_destroy(s);
+}
+
 int main(void)
 {
+    test_cyclic_superclasses();
     test_openldap();
     test_samba();
     test_descriptions();
