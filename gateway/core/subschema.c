@@ -935,21 +935,28 @@ static size_t ix_find(const name_index *ix, const char *name)
     return SIZE_MAX;
 }
 
-/* Fills the effective fields of a (and its supertypes first); depth guards cycles. */
-static void resolve_attr(s2l_subschema *s, s2l_ldap_attr_type *a, int depth, bool *busy, size_t self)
+/* Fills the effective fields of a (and its supertypes first). Each type is
+ * resolved once (state: 0 not yet, 1 on the current chain, 2 done): a
+ * supertype chain that loops back (a directory may send one) stops where it
+ * would close, and a type resolved later never changes one resolved before,
+ * so every effective field is the type's own or one of its supertypes'
+ * along sup_type (fuzz_subschema checks exactly that). */
+static void resolve_attr(s2l_subschema *s, s2l_ldap_attr_type *a, int depth, unsigned char *state, size_t self)
 {
+    if (state[self] == 2)
+        return;
+    state[self] = 1;
     const s2l_ldap_attr_type *sup = NULL;
     a->sup_type = NULL;
     if (a->sup != NULL && depth < 32) {
         size_t pos = ix_find(&s->attr_ix, a->sup);
-        if (pos != SIZE_MAX && pos != self && !busy[pos]) {
-            busy[self] = true;
+        if (pos != SIZE_MAX && pos != self && state[pos] != 1) {
             s2l_ldap_attr_type *st = s->attrs[pos];
-            resolve_attr(s, st, depth + 1, busy, pos);
-            busy[self] = false;
+            resolve_attr(s, st, depth + 1, state, pos);
             sup = st;
         }
     }
+    state[self] = 2;
     a->sup_type = sup;
     a->eff_equality = a->equality ? a->equality : sup ? sup->eff_equality : NULL;
     a->eff_ordering = a->ordering ? a->ordering : sup ? sup->eff_ordering : NULL;
@@ -964,16 +971,16 @@ int s2l_subschema_finish(s2l_subschema *s)
         build_index(&s->class_ix, s->classes, s->n_classes, class_names) < 0 ||
         build_index(&s->rule_ix, s->rules, s->n_rules, rule_names) < 0)
         return -1;
-    bool *busy = calloc(s->n_attrs ? s->n_attrs : 1, sizeof *busy);
-    if (busy == NULL)
+    unsigned char *state = calloc(s->n_attrs ? s->n_attrs : 1, sizeof *state);
+    if (state == NULL)
         return -1;
     s->any_rule = false;
     for (size_t i = 0; i < s->n_attrs; i++) {
         s2l_ldap_attr_type *a = s->attrs[i];
-        resolve_attr(s, a, 0, busy, i);
+        resolve_attr(s, a, 0, state, i);
         s->any_rule |= a->equality || a->ordering || a->substr;
     }
-    free(busy);
+    free(state);
     s->finished = true;
     return 0;
 }
