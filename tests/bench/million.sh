@@ -37,10 +37,12 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${S2L_BENCH_BUILD_DIR:-$ROOT/build-bench}
 OUT_MD="$ROOT/BENCHMARKS.md"
 SMOKE=0
+BURST=1
 
 while [ $# -gt 0 ]; do
     case "$1" in
         --smoke) SMOKE=1 ;;
+        --no-burst) BURST=0 ;;
         --out) OUT_MD=$2; shift ;;
         -h|--help) sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "million.sh: unknown option $1" >&2; exit 2 ;;
