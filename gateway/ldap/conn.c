@@ -147,13 +147,32 @@ const char *s2l_conn_uri_(const s2l_conn *c)
     return c->pool->uris[c->srv];
 }
 
+/* A backoff is waited out in slices of at most this long, so that a pool
+ * sees within one slice that another pool of the process got the directory
+ * back (s2l_pool_up_epoch_). */
+#define BACKOFF_SLICE_MS 100u
+
 void s2l_conn_retry_in_(s2l_conn *c, unsigned delay_ms)
 {
     /* The next attempt goes to whatever server is current then (see s2l_conn_start_). */
     c->srv = c->pool->srv;
     c->state = CONN_BACKOFF;
     c->next_attempt_us = s2l_now_us() + (uint64_t)delay_ms * 1000;
-    conn_arm_timer(c, delay_ms);
+    c->up_epoch = s2l_pool_up_epoch_();
+    conn_arm_timer(c, delay_ms < BACKOFF_SLICE_MS ? delay_ms : BACKOFF_SLICE_MS);
+}
+
+/* A backoff slice ended: attempt now when the backoff is over or another
+ * pool reconnected meanwhile, else wait another slice. */
+static void conn_backoff_tick(s2l_conn *c)
+{
+    uint64_t now = s2l_now_us();
+    if (now >= c->next_attempt_us || s2l_pool_up_epoch_() != c->up_epoch) {
+        s2l_conn_start_(c);
+        return;
+    }
+    uint64_t left_ms = (c->next_attempt_us - now + 999) / 1000;
+    conn_arm_timer(c, left_ms < BACKOFF_SLICE_MS ? (unsigned)left_ms : BACKOFF_SLICE_MS);
 }
 
 void s2l_conn_restart_(s2l_conn *c, unsigned delay_ms)
@@ -632,8 +651,10 @@ static void conn_on_timer(evutil_socket_t fd, short what, void *arg)
     s2l_conn *c = arg;
     switch (c->state) {
     case CONN_DOWN:
-    case CONN_BACKOFF:
         s2l_conn_start_(c);
+        return;
+    case CONN_BACKOFF:
+        conn_backoff_tick(c);
         return;
     case CONN_CONNECTING:
     case CONN_STARTTLS:

@@ -146,7 +146,8 @@ struct s2l_conn {
     bool probe;                 /* the pool's failback probe: connects and binds, never carries ops */
     unsigned srv;               /* index of the server of the current attempt / session */
     unsigned failures;          /* consecutive failed attempts (backoff exponent) */
-    uint64_t next_attempt_us;   /* BACKOFF: when the timer fires */
+    uint64_t next_attempt_us;   /* BACKOFF: when the next attempt is due */
+    unsigned up_epoch;          /* BACKOFF: s2l_pool_up_epoch_() when it began */
     uint64_t attempt_start_us;
 
     op_list ops;                /* SENT ops */
@@ -204,6 +205,10 @@ void s2l_pool_conn_up_(s2l_pool *pool, s2l_conn *c);
 void s2l_pool_probe_done_(s2l_pool *pool, bool up);
 /* Jittered exponential delay for the given number of consecutive failures. */
 unsigned s2l_pool_backoff_ms_(s2l_pool *pool, unsigned failures);
+/* Counts, process-wide, the moments a pool got its first usable connection
+ * back: the other pools of the process (one per event-loop worker) then
+ * leave their backoff at once instead of waiting it out (conn.c). */
+unsigned s2l_pool_up_epoch_(void);
 /* Whether c is UP on the current server (may take ops). */
 bool s2l_pool_conn_usable_(const s2l_pool *pool, const s2l_conn *c);
 /* c came UP (not after a recycle): when it is the only usable connection,

@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -561,10 +562,24 @@ void s2l_pool_set_up_hook(s2l_pool *pool, s2l_pool_up_fn *fn, void *arg)
         pool->up_fn = NULL; /* out of memory: no hook (s2l_pool_up_fn users fall back) */
 }
 
+/* The directory answers again, seen by one pool: every other pool of the
+ * process in backoff retries within a timer slice (conn.c) instead of
+ * waiting out a backoff of up to ldap.backoff_max_ms, so that all event-loop
+ * workers serve again together after an outage. */
+static atomic_uint up_epoch;
+
+unsigned s2l_pool_up_epoch_(void)
+{
+    return atomic_load_explicit(&up_epoch, memory_order_relaxed);
+}
+
 void s2l_pool_notify_up_(s2l_pool *pool, s2l_conn *c)
 {
     (void)c;
-    if (pool->up_fn && pool->up_ev && usable_count(pool) == 1)
+    if (usable_count(pool) != 1)
+        return;
+    atomic_fetch_add_explicit(&up_epoch, 1, memory_order_relaxed);
+    if (pool->up_fn && pool->up_ev)
         event_active(pool->up_ev, 0, 1);
 }
 
