@@ -82,13 +82,14 @@ bool s2l_gateway_same_ldap(const s2l_config *a, const s2l_config *b)
 int s2l_gateway_init(s2l_gateway *gw, const s2l_config *cfg, const s2l_mapping *mapping,
                      struct event_base *base, char *errbuf, size_t errlen)
 {
-    return s2l_gateway_assemble(gw, cfg, mapping, NULL, NULL, base, errbuf, errlen);
+    return s2l_gateway_assemble(gw, cfg, mapping, NULL, NULL, NULL, base, errbuf, errlen);
 }
 
 int s2l_gateway_assemble(s2l_gateway *gw, const s2l_config *cfg, const s2l_mapping *mapping, s2l_auth *auth,
-                         const s2l_gateway *share_ldap_of, struct event_base *base, char *errbuf, size_t errlen)
+                         struct s2l_id_cache *id_cache, const s2l_gateway *share_ldap_of, struct event_base *base,
+                         char *errbuf, size_t errlen)
 {
-    *gw = (s2l_gateway){.cfg = cfg, .mapping = mapping, .base = base};
+    *gw = (s2l_gateway){.cfg = cfg, .mapping = mapping, .base = base, .id_cache = id_cache};
     gw->auth = auth ? auth : s2l_gateway_auth_create(cfg, mapping, errbuf, errlen);
     if (gw->auth == NULL)
         return -1;
@@ -96,7 +97,8 @@ int s2l_gateway_assemble(s2l_gateway *gw, const s2l_config *cfg, const s2l_mappi
     gw->routes = s2l_routes_create();
     /* Per generation: a reload starts with an empty cache (ids may now map
      * to other base DNs). */
-    gw->id_cache = s2l_id_cache_create(cfg->ldap.id_cache_entries);
+    if (gw->id_cache == NULL)
+        gw->id_cache = s2l_id_cache_create(cfg->ldap.id_cache_entries);
     if (gw->suffix == NULL || gw->routes == NULL || gw->id_cache == NULL ||
         s2l_resources_register(gw->routes, mapping) < 0 || s2l_ops_register(gw->routes, cfg) < 0) {
         snprintf(errbuf, errlen, "out of memory");

@@ -58,11 +58,13 @@ typedef struct s2l_gateway {
  * message in errbuf. */
 int s2l_gateway_init(s2l_gateway *gw, const s2l_config *cfg, const s2l_mapping *mapping,
                      struct event_base *base, char *errbuf, size_t errlen);
-/* init for a generation: auth is taken (NULL: created from cfg), and with
- * share_ldap_of (not NULL) the pool and cursors are that gateway's (counted),
- * not new ones. On failure auth is released. */
+/* init for a generation: auth and id_cache are taken (NULL: created from
+ * cfg; the workers of one reading share one cache), and with share_ldap_of
+ * (not NULL) the pool and cursors are that gateway's (counted), not new
+ * ones. On failure both are released. */
 int s2l_gateway_assemble(s2l_gateway *gw, const s2l_config *cfg, const s2l_mapping *mapping, s2l_auth *auth,
-                         const s2l_gateway *share_ldap_of, struct event_base *base, char *errbuf, size_t errlen);
+                         struct s2l_id_cache *id_cache, const s2l_gateway *share_ldap_of, struct event_base *base,
+                         char *errbuf, size_t errlen);
 /* The metrics to tell when gw's pool retires (its reconnect counts move to the totals). */
 void s2l_gateway_ldap_set_ops(s2l_gateway *gw, struct s2l_ops *ops);
 /* Whether two configurations' ldap sections make the same pool. */

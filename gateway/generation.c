@@ -214,7 +214,9 @@ static s2l_gateway *build(s2l_gen_slot *slot, s2l_gen_parts *parts, const s2l_ga
     bool share = prev && s2l_gateway_same_ldap(prev->cfg, parts->cfg);
     s2l_auth *auth = parts->auth;
     parts->auth = NULL; /* assemble takes it, also on failure */
-    if (s2l_gateway_assemble(gw, parts->cfg, parts->mapping, auth, share ? prev : NULL, slot->base, errbuf,
+    struct s2l_id_cache *cache = parts->id_cache;
+    parts->id_cache = NULL; /* assemble takes it too */
+    if (s2l_gateway_assemble(gw, parts->cfg, parts->mapping, auth, cache, share ? prev : NULL, slot->base, errbuf,
                              errlen) < 0) {
         s2l_gateway_fini(gw);
         free(gw);
@@ -222,10 +224,6 @@ static s2l_gateway *build(s2l_gen_slot *slot, s2l_gen_parts *parts, const s2l_ga
         return NULL;
     }
     gw->tls = parts->tls;
-    if (parts->id_cache) { /* the workers' shared one instead of its own */
-        s2l_id_cache_destroy(gw->id_cache);
-        gw->id_cache = parts->id_cache;
-    }
     *parts = (s2l_gen_parts){0}; /* cfg and mapping now belong to the generation */
     gw->ops = slot->ops;
     gw->slot = slot;
@@ -275,16 +273,6 @@ static void log_failure(const s2l_gen_slot *slot, const char *why)
     char quoted[1200];
     s2l_log_quote(quoted, sizeof quoted, why, strlen(why));
     s2l_log(S2L_LOG_WARN, "event=reload_failed what=config reason=%s action=kept_old worker=%u", quoted, slot->worker);
-}
-
-int s2l_gen_reload(s2l_gen_slot *slot, char *errbuf, size_t errlen)
-{
-    s2l_gen_parts parts;
-    if (s2l_gen_parts_load(slot->config_path, &parts, errbuf, errlen) < 0) {
-        s2l_gen_reload_failed(slot, errbuf);
-        return -1;
-    }
-    return s2l_gen_reload_parts(slot, &parts, errbuf, errlen);
 }
 
 const char *s2l_gen_slot_path(const s2l_gen_slot *slot)

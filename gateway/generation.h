@@ -65,12 +65,10 @@ void s2l_gen_slot_free(s2l_gen_slot *slot);
 
 /* The first generation from parts (taken, also on failure). 0, or -1 with errbuf. */
 int s2l_gen_start(s2l_gen_slot *slot, s2l_gen_parts *parts, char *errbuf, size_t errlen);
-/* Reloads the slot's configuration file. 0 when the new generation serves,
- * -1 (errbuf says why) when the old one still does. Logs either way. */
-int s2l_gen_reload(s2l_gen_slot *slot, char *errbuf, size_t errlen);
-/* The second half of a reload, with parts already loaded (taken, also on
- * failure): what workers.h does, which reads the files for every worker at
- * once. Logs and counts either way. */
+/* A reload of the slot with parts loaded by s2l_gen_parts_load (taken, also
+ * on failure): workers.h reads the files for every worker at once, then each
+ * worker calls this on its own loop. 0 when the new generation serves, -1
+ * (errbuf says why) when the old one still does. Logs and counts either way. */
 int s2l_gen_reload_parts(s2l_gen_slot *slot, s2l_gen_parts *parts, char *errbuf, size_t errlen);
 /* The configuration file the slot reloads. */
 const char *s2l_gen_slot_path(const s2l_gen_slot *slot);
