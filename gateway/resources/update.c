@@ -50,6 +50,7 @@
  *                      which answers 404 / 412 / 403 or writes.
  */
 #include <ldap.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +61,7 @@
 #include "refint.h"
 #include "s2l/log.h"
 #include "s2l/patch_direct.h"
+#include "s2l/put_direct.h"
 #include "s2l/write_assertion.h"
 
 typedef struct update_op update_op;
@@ -540,6 +542,47 @@ static void try_direct(update_op *op)
     op->step = UP_DIRECT_RESOLVE;
 }
 
+/* PUT on a cached DN whose body needs nothing of the stored entry
+ * (s2l/put_direct.h): one modify replacing every mapped attribute, the
+ * assertion also saying what the plan assumed (no kept items). Starts at
+ * UP_DIRECT_RESOLVE, which has no member ids to resolve here. */
+static void try_direct_put(update_op *op)
+{
+    res_op *base = &op->base;
+    s2l_req *req = base->req;
+    if (!req->gw->cfg->behaviour.direct_put)
+        return;
+    char *dn = res_cached_dn(base);
+    if (dn == NULL)
+        return;
+    s2l_put_direct d;
+    int rc = s2l_put_plan_direct(base->rm, op->new_res, dn, &d);
+    char *own = rc == 1 ? s2l_rmap_write_assertion(base->rm, req->param, s2l_req_header(req, "If-Match")) : NULL;
+    char *assertion = NULL;
+    if (own != NULL && d.requires != NULL && d.requires[0] != '\0') {
+        size_t len = strlen(own) + strlen(d.requires) + sizeof "(&)";
+        if ((assertion = malloc(len)) != NULL)
+            snprintf(assertion, len, "(&%s%s)", own, d.requires);
+        free(own);
+    } else {
+        assertion = own;
+    }
+    if (assertion == NULL) {
+        s2l_log(S2L_LOG_DEBUG, "event=update_path req=%llu path=fetch why=\"%s\"", (unsigned long long)req->id,
+                rc == 1 ? "If-Match is not one ETag" : d.why_not ? d.why_not : "out of memory");
+        s2l_put_direct_fini(&d);
+        free(dn);
+        return;
+    }
+    s2l_log(S2L_LOG_DEBUG, "event=update_path req=%llu path=direct members=no", (unsigned long long)req->id);
+    op->dn = dn;
+    op->assertion = assertion;
+    op->plan_mods = d.mods;
+    d.mods = NULL;
+    s2l_put_direct_fini(&d);
+    op->step = UP_DIRECT_RESOLVE;
+}
+
 /* The direct path gave up before writing anything: forget the DN and take
  * the path that reads the entry, which answers 404 / 412 / 403 or writes. */
 static void direct_fallback(update_op *op, int rc)
@@ -958,6 +1001,8 @@ static void start_update(s2l_req *req, bool patch)
                                                               : cfg->behaviour.user_patch_returns_body || asked);
     if (patch)
         try_direct(op);
+    else
+        try_direct_put(op);
     update_advance(&op->base, NULL);
 }
 
