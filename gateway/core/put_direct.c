@@ -27,8 +27,9 @@ void s2l_put_direct_fini(s2l_put_direct *d)
     d->requires = NULL;
 }
 
-/* Why the type or the body rules the direct path out before rendering, or NULL. */
-static const char *static_why_not(const s2l_rmap *rm, const json_t *new_resource, int *rc)
+/* Why the type or the body rules the direct path out before rendering, or
+ * NULL; *refs: the body names other resources. */
+static const char *static_why_not(const s2l_rmap *rm, const json_t *new_resource, bool *has_refs, int *rc)
 {
     const char *const *delta = s2l_rmap_delta_attrs(rm);
     if (delta && delta[0])
@@ -41,9 +42,9 @@ static const char *static_why_not(const s2l_rmap *rm, const json_t *new_resource
         *rc = -1;
         return "out of memory";
     }
-    size_t n = json_array_size(refs);
+    *has_refs = json_array_size(refs) > 0;
     json_decref(refs);
-    return n ? "references to other resources (their ids are looked up first)" : NULL;
+    return NULL;
 }
 
 /* Whether the body's name is the cached DN's first RDN, as the directory wrote it. */
@@ -96,20 +97,27 @@ static char *take_requires(const s2l_rmap *rm, json_t *mods)
     return s2l_buf_take(&b);
 }
 
-int s2l_put_plan_direct(const s2l_rmap *rm, const json_t *new_resource, const char *dn, s2l_put_direct *out)
+int s2l_put_plan_direct(const s2l_rmap *rm, const json_t *new_resource, const char *dn, const json_t *ids,
+                        s2l_put_direct *out)
 {
     *out = (s2l_put_direct){0};
     int rc = 0;
+    bool has_refs = false;
     if (rm == NULL || !json_is_object(new_resource) || dn == NULL) {
         out->why_not = "no resource";
         return 0;
     }
-    if ((out->why_not = static_why_not(rm, new_resource, &rc)) != NULL)
+    if ((out->why_not = static_why_not(rm, new_resource, &has_refs, &rc)) != NULL)
         return rc;
     int same = same_name(rm, new_resource, dn);
     if (same <= 0) {
         out->why_not = same < 0 ? "out of memory" : "a new name (a rename) or a name that does not map";
         return same;
+    }
+    if (has_refs && ids == NULL) {
+        out->why_not = "references to other resources, not looked up yet";
+        out->needs_ids = true;
+        return 0;
     }
 
     s2l_error err;
@@ -118,13 +126,14 @@ int s2l_put_plan_direct(const s2l_rmap *rm, const json_t *new_resource, const ch
     rc = -1;
     if (notes == NULL || mods == NULL)
         goto out;
-    attrs = s2l_map_ldap_attrs_noted(rm, new_resource, NULL, false, notes, &err);
+    attrs = s2l_map_ldap_attrs_noted(rm, new_resource, ids, false, notes, &err);
     if (attrs == NULL) {
         out->why_not = "the values do not map (the reading path answers)";
         rc = err.status == 500 ? -1 : 0;
         goto out;
     }
-    /* the reading path reports what policies did; it is rare enough to leave to it */
+    /* the reading path reports what policies did (a manager id that is not
+     * there, kept); it is rare enough to leave to it */
     if (json_object_size(notes) > 0) {
         out->why_not = "a policy skipped or kept part of the body";
         rc = 0;

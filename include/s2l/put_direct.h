@@ -8,8 +8,10 @@
  * change is one modify replacing every attribute the mapping writes, when:
  *   - the name the body gives is the cached DN's own RDN (no rename);
  *   - the type has no member lists (delta attributes: a PUT replaces them
- *     as a set, which needs the stored one), and the body names no other
- *     resource (manager: an id → DN look-up first);
+ *     as a set, which needs the stored one); the other resources the body
+ *     names (manager) are looked up by id first (the cache is not trusted
+ *     for them: a stale DN would be written as the reference), so such a PUT
+ *     is that search and the modify;
  *   - `active` is a plain attribute or a lock-only deprovision policy (flags
  *     change from their stored value; a move is a rename);
  *   - the body gives nothing the keep attribute would hold (unknown or
@@ -42,12 +44,16 @@ typedef struct s2l_put_direct {
     char *requires;       /* malloc'd filters to AND into the assertion: what the plan assumes of the
                              entry (no kept items, not locked when active is true); may be "" */
     const char *why_not;  /* when not direct: why (static string, for logs and BENCHMARKS.md) */
+    bool needs_ids;       /* not direct yet: plan again once the body's references are in ids */
 } s2l_put_direct;
 
 /* new_resource: the PUT body normalised (S2L_NORM_REPLACE); dn: the id's
- * cached DN. 1: direct (out->mods, out->requires); 0: read first
- * (out->why_not); -1: out of memory. */
-int s2l_put_plan_direct(const s2l_rmap *rm, const json_t *new_resource, const char *dn, s2l_put_direct *out);
+ * cached DN; ids: SCIM id → DN of the resources it names, or NULL (not
+ * looked up yet). 1: direct (out->mods, out->requires); 0: read first
+ * (out->why_not), or, with out->needs_ids, look the body's references up
+ * (s2l_rmap_ref_ids) and plan again with them; -1: out of memory. */
+int s2l_put_plan_direct(const s2l_rmap *rm, const json_t *new_resource, const char *dn, const json_t *ids,
+                        s2l_put_direct *out);
 void s2l_put_direct_fini(s2l_put_direct *d);
 
 #endif

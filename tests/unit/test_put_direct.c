@@ -49,7 +49,7 @@ static int plan(const char *type, const char *body, const char *dn, s2l_put_dire
         *d = (s2l_put_direct){0};
         return -2;
     }
-    int rc = s2l_put_plan_direct(rm, res, dn, d);
+    int rc = s2l_put_plan_direct(rm, res, dn, NULL, d);
     json_decref(res);
     return rc;
 }
@@ -132,11 +132,30 @@ static void test_read_first(void)
     /* a rename, also by case only */
     expect_read("User", "{\"schemas\":[\"" USER_URN "\"],\"userName\":\"robert\"}", USER_DN_BOB, "rename");
     expect_read("User", "{\"schemas\":[\"" USER_URN "\"],\"userName\":\"Bob\"}", USER_DN_BOB, "rename");
-    /* a manager: its id is looked up */
-    expect_read("User",
-                "{\"schemas\":[\"" USER_URN "\",\"" ENT_URN "\"],\"userName\":\"bob\",\"" ENT_URN
-                "\":{\"manager\":{\"value\":\"2819c223-7f76-453a-919d-413861904646\"}}}",
-                USER_DN_BOB, "references");
+    /* a manager: its id is looked up first (needs_ids), then planned with it */
+    const char *with_manager = "{\"schemas\":[\"" USER_URN "\",\"" ENT_URN "\"],\"userName\":\"bob\",\"" ENT_URN
+                               "\":{\"manager\":{\"value\":\"2819c223-7f76-453a-919d-413861904646\"}}}";
+    expect_read("User", with_manager, USER_DN_BOB, "references");
+    const s2l_rmap *rm = s2l_mapping_find(mf.openldap, "User");
+    json_t *res = body_of(rm, with_manager);
+    s2l_put_direct d;
+    CHECK_INT(res ? s2l_put_plan_direct(rm, res, USER_DN_BOB, NULL, &d) : -2, 0);
+    CHECK(d.needs_ids);
+    s2l_put_direct_fini(&d);
+    json_t *ids = json_pack("{s:s}", "2819c223-7f76-453a-919d-413861904646", "uid=boss,ou=people,dc=example,dc=org");
+    CHECK_INT(res ? s2l_put_plan_direct(rm, res, USER_DN_BOB, ids, &d) : -2, 1);
+    CHECK_STR(json_string_value(json_array_get(json_object_get(mod_of(&d, "manager"), "values"), 0)),
+              "uid=boss,ou=people,dc=example,dc=org");
+    CHECK(!d.needs_ids);
+    s2l_put_direct_fini(&d);
+    /* not found: the policy keeps it (unknown_manager "keep"): the reading path does that */
+    json_object_clear(ids);
+    CHECK_INT(res ? s2l_put_plan_direct(rm, res, USER_DN_BOB, ids, &d) : -2, 0);
+    CHECK(d.why_not && strstr(d.why_not, "policy") != NULL);
+    CHECK(!d.needs_ids);
+    s2l_put_direct_fini(&d);
+    json_decref(ids);
+    json_decref(res);
     /* what the keep attribute holds: an unknown attribute, an unknown extension */
     expect_read("User", "{\"schemas\":[\"" USER_URN "\"],\"userName\":\"bob\",\"shoeSize\":44}", USER_DN_BOB,
                 "keep attribute");
@@ -242,7 +261,7 @@ static void expect_same_as_reading(const char *old_text, const char *new_text, b
     json_t *plan = old_res ? s2l_rmap_plan_update_entry(rm, entry, old_res, new_res, ids, &err) : NULL;
     CHECK(plan != NULL && json_is_null(json_object_get(plan, "newrdn")));
     s2l_put_direct d;
-    int rc = s2l_put_plan_direct(rm, new_res, json_string_value(json_object_get(entry, "dn")), &d);
+    int rc = s2l_put_plan_direct(rm, new_res, json_string_value(json_object_get(entry, "dn")), ids, &d);
     CHECK_INT(rc, want_direct ? 1 : 0);
     if (plan && rc == 1) {
         json_t *a = json_deep_copy(json_object_get(entry, "attrs"));
@@ -301,7 +320,7 @@ static void test_same_as_reading(void)
         json_t *entry = ob ? s2l_rmap_to_ldap(rm, ob, ids, &err) : NULL;
         s2l_put_direct d;
         json_t *nr = body_of(rm, small);
-        CHECK_INT(entry && nr ? s2l_put_plan_direct(rm, nr, USER_DN_BOB, &d) : -1, 1);
+        CHECK_INT(entry && nr ? s2l_put_plan_direct(rm, nr, USER_DN_BOB, NULL, &d) : -1, 1);
         CHECK(entry && !requires_hold(d.requires, json_object_get(entry, "attrs")));
         s2l_put_direct_fini(&d);
         json_decref(nr);
