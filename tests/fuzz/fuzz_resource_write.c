@@ -19,6 +19,10 @@
  *    is one of the entry's values of that attribute, the RDN fits the default
  *    limits.max_rdn_bytes, every value is a string, objectClass is set;
  *  - a plan is {"newrdn": null|string, "mods": [{"op","attr","values":[strings]}]};
+ *  - a PUT body planned as one modify (s2l/put_direct.h) on the stored
+ *    user's entry, under the name the body gives: never touches objectClass,
+ *    the id or the RDN attribute; and where its assumptions ("requires")
+ *    hold on that entry, leaves it exactly as the reading path's plan does;
  *  - escaping round-trips: any bytes (NUL included) escaped into a DN come back
  *    as the same bytes; an escaped filter value holds no '*', '(', ')' or NUL
  *    and decodes to the input;
@@ -27,8 +31,10 @@
  */
 #include "s2l/json_limits.h"
 #include "s2l/mapping.h"
+#include "s2l/put_direct.h"
 #include "s2l/resource.h"
 #include "../../gateway/core/mapping_internal.h"
+#include "../unit/mapping_fixture.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -42,6 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static s2l_mapping *mapping;
 static const s2l_rmap *users, *groups;
 static json_t *stored_user, *stored_group;
+static json_t *stored_user_attrs; /* the stored user's entry as the gateway wrote it (attrs), for PUTs */
+
+static json_t *resolve(const s2l_rmap *rm, const json_t *resource);
 
 static const char user_text[] =
     "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"bjensen\","
@@ -97,6 +106,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     stored_group = groups ? canonical(groups, group_text) : NULL;
     if (stored_user == NULL || stored_group == NULL)
         abort();
+    json_t *ids = resolve(users, stored_user);
+    s2l_error e;
+    s2l_error_clear(&e);
+    json_t *entry = s2l_rmap_to_ldap(users, stored_user, ids, &e);
+    json_decref(ids);
+    if (entry == NULL)
+        abort();
+    stored_user_attrs = json_incref(json_object_get(entry, "attrs"));
+    json_decref(entry);
     return 0;
 }
 
@@ -236,6 +254,72 @@ static void plan_to(const s2l_rmap *rm, const json_t *old, const json_t *res)
     json_decref(ids);
 }
 
+/* A PUT of res (canonical) as one modify on an entry holding the stored
+ * user under the name res gives, against the reading path's plan. */
+static void put_direct_check(const s2l_rmap *rm, const json_t *res, const json_t *ids)
+{
+    s2l_error err;
+    s2l_error_clear(&err);
+    char *rdn = s2l_map_rdn(rm, res, NULL, &err);
+    if (rdn == NULL)
+        return;
+    size_t n = strlen(rdn) + strlen(s2l_rmap_info_of(rm)->base_dn) + 2;
+    char *dn = malloc(n);
+    snprintf(dn, n, "%s,%s", rdn, s2l_rmap_info_of(rm)->base_dn);
+    free(rdn);
+    s2l_put_direct d;
+    int rc = s2l_put_plan_direct(rm, res, dn, NULL, &d);
+    if (rc == 0 && d.needs_ids) {
+        s2l_put_direct_fini(&d);
+        rc = s2l_put_plan_direct(rm, res, dn, ids, &d);
+    }
+    free(dn);
+    if (rc == 0 && (d.why_not == NULL || d.mods != NULL || d.requires != NULL))
+        fail("a direct PUT refused without a reason, or with a plan", NULL);
+    if (rc == 1) {
+        json_t *plan = json_pack("{s:n, s:O}", "newrdn", "mods", d.mods);
+        check_plan(plan);
+        json_decref(plan);
+        const s2l_rmap_info *info = s2l_rmap_info_of(rm);
+        size_t i;
+        json_t *m;
+        json_array_foreach(d.mods, i, m) {
+            const char *a = json_string_value(json_object_get(m, "attr"));
+            if (strcasecmp(a, "objectClass") == 0 || strcasecmp(a, info->id_attr) == 0 ||
+                strcasecmp(a, info->rdn_attr) == 0)
+                fail("a direct PUT touching objectClass, the id or the RDN attribute", NULL);
+        }
+        if (d.requires == NULL)
+            fail("a direct PUT without its assumptions", NULL);
+        if (rm == users && mf_requires_hold(d.requires, stored_user_attrs)) {
+            s2l_error_clear(&err);
+            /* the handler knows the stored entry's references too (build_old) */
+            json_t *all = resolve(rm, stored_user);
+            json_object_update(all, (json_t *)ids);
+            json_t *read = s2l_rmap_plan_update(rm, stored_user, res, all, &err);
+            json_decref(all);
+            if (read != NULL) {
+                json_t *a = json_deep_copy(stored_user_attrs), *b = json_deep_copy(stored_user_attrs);
+                mf_apply_mods(a, json_object_get(read, "mods"));
+                mf_apply_mods(b, d.mods);
+                /* a password is hashed with a new salt each time: compare its presence */
+                if ((json_object_get(a, "userPassword") == NULL) != (json_object_get(b, "userPassword") == NULL))
+                    fail("a direct PUT that sets the password unlike the reading path", NULL);
+                json_object_del(a, "userPassword");
+                json_object_del(b, "userPassword");
+                if (!mf_same_attrs(a, b)) {
+                    mf_show("direct PUT vs reading path", "fuzz input", b, a);
+                    fail("a direct PUT that leaves the entry unlike the reading path", NULL);
+                }
+                json_decref(a);
+                json_decref(b);
+            }
+            json_decref(read);
+        }
+    }
+    s2l_put_direct_fini(&d);
+}
+
 static void write_body(const s2l_rmap *rm, const json_t *body, s2l_norm_mode mode, bool strict)
 {
     s2l_policies reject = *s2l_rmap_policies(rm);
@@ -258,6 +342,8 @@ static void write_body(const s2l_rmap *rm, const json_t *body, s2l_norm_mode mod
     else
         check_entry(rm, entry);
     json_decref(entry);
+    if (mode == S2L_NORM_REPLACE && !strict)
+        put_direct_check(rm, res, ids);
     json_decref(ids);
     plan_to(rm, rm == users ? stored_user : stored_group, res);
     json_decref(res);

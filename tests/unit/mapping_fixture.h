@@ -208,6 +208,78 @@ static inline bool mf_same_mods(const json_t *a, const json_t *b)
     return true;
 }
 
+/* attrs ({"attr": [values]}) after mods ([{"op","attr","values"}]), with
+ * the LDAP modify semantics the planners use (test_put_direct, fuzz_resource_write). */
+static inline void mf_apply_mods(json_t *attrs, const json_t *mods)
+{
+    size_t i;
+    const json_t *m;
+    json_array_foreach(mods, i, m) {
+        const char *op = json_string_value(json_object_get(m, "op"));
+        const char *attr = json_string_value(json_object_get(m, "attr"));
+        const json_t *vals = json_object_get(m, "values");
+        json_t *cur = NULL;
+        const char *k;
+        json_t *v;
+        json_object_foreach(attrs, k, v) {
+            if (strcasecmp(k, attr) == 0) {
+                cur = v;
+                attr = k;
+                break;
+            }
+        }
+        if (strcmp(op, "replace") == 0) {
+            if (json_array_size(vals) == 0)
+                json_object_del(attrs, attr);
+            else
+                json_object_set_new(attrs, attr, json_deep_copy(vals));
+        } else if (strcmp(op, "add") == 0) {
+            if (cur == NULL)
+                json_object_set_new(attrs, attr, cur = json_array());
+            json_array_extend(cur, (json_t *)vals);
+        } else if (cur != NULL) {
+            size_t j;
+            const json_t *dv;
+            json_array_foreach(vals, j, dv) {
+                for (size_t c = json_array_size(cur); c-- > 0;)
+                    if (json_equal(json_array_get(cur, c), dv))
+                        json_array_remove(cur, c);
+            }
+            if (json_array_size(vals) == 0 || json_array_size(cur) == 0)
+                json_object_del(attrs, attr);
+        }
+    }
+}
+
+/* Whether the filter terms "(!(a=v))" / "(!(a=*))" one after the other in
+ * requires (s2l_put_plan_direct's) all hold on attrs. */
+static inline bool mf_requires_hold(const char *requires, const json_t *attrs)
+{
+    const char *p = requires;
+    while (p && *p) {
+        const char *eq = strchr(p, '='), *end = strstr(p, "))");
+        if (strncmp(p, "(!(", 3) != 0 || eq == NULL || end == NULL)
+            return false;
+        char attr[64], val[128];
+        snprintf(attr, sizeof attr, "%.*s", (int)(eq - p - 3), p + 3);
+        snprintf(val, sizeof val, "%.*s", (int)(end - eq - 1), eq + 1);
+        const char *k;
+        const json_t *vs;
+        json_object_foreach((json_t *)attrs, k, vs) {
+            if (strcasecmp(k, attr) != 0)
+                continue;
+            size_t i;
+            const json_t *v;
+            json_array_foreach(vs, i, v) {
+                if (strcmp(val, "*") == 0 || strcmp(json_string_value(v), val) == 0)
+                    return false;
+            }
+        }
+        p = end + 2;
+    }
+    return true;
+}
+
 static inline void mf_show(const char *what, const char *name, const json_t *got, const json_t *want)
 {
     char *g = got ? json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;

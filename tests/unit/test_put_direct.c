@@ -170,76 +170,6 @@ static void test_read_first(void)
 
 /* ---- the same result as the reading path ---- */
 
-/* attrs after mods (the LDAP modify semantics the planners use). */
-static void apply_mods(json_t *attrs, const json_t *mods)
-{
-    size_t i;
-    const json_t *m;
-    json_array_foreach(mods, i, m) {
-        const char *op = json_string_value(json_object_get(m, "op"));
-        const char *attr = json_string_value(json_object_get(m, "attr"));
-        const json_t *vals = json_object_get(m, "values");
-        json_t *cur = NULL;
-        const char *k;
-        json_t *v;
-        json_object_foreach(attrs, k, v) {
-            if (strcasecmp(k, attr) == 0) {
-                cur = v;
-                attr = k;
-                break;
-            }
-        }
-        if (strcmp(op, "replace") == 0) {
-            if (json_array_size(vals) == 0)
-                json_object_del(attrs, attr);
-            else
-                json_object_set_new(attrs, attr, json_deep_copy(vals));
-        } else if (strcmp(op, "add") == 0) {
-            if (cur == NULL)
-                json_object_set_new(attrs, attr, cur = json_array());
-            json_array_extend(cur, (json_t *)vals);
-        } else if (cur != NULL) {
-            size_t j;
-            const json_t *dv;
-            json_array_foreach(vals, j, dv) {
-                for (size_t c = json_array_size(cur); c-- > 0;)
-                    if (json_equal(json_array_get(cur, c), dv))
-                        json_array_remove(cur, c);
-            }
-            if (json_array_size(vals) == 0 || json_array_size(cur) == 0)
-                json_object_del(attrs, attr);
-        }
-    }
-}
-
-/* Whether filter terms "(!(a=v))" in requires hold on attrs (the only kind the planner makes). */
-static bool requires_hold(const char *requires, const json_t *attrs)
-{
-    const char *p = requires;
-    while (p && *p) {
-        const char *eq = strchr(p, '='), *end = strstr(p, "))");
-        if (strncmp(p, "(!(", 3) != 0 || eq == NULL || end == NULL)
-            return false;
-        char attr[64], val[128];
-        snprintf(attr, sizeof attr, "%.*s", (int)(eq - p - 3), p + 3);
-        snprintf(val, sizeof val, "%.*s", (int)(end - eq - 1), eq + 1);
-        const char *k;
-        const json_t *vs;
-        json_object_foreach((json_t *)attrs, k, vs) {
-            if (strcasecmp(k, attr) != 0)
-                continue;
-            size_t i;
-            const json_t *v;
-            json_array_foreach(vs, i, v) {
-                if (strcmp(val, "*") == 0 || strcmp(json_string_value(v), val) == 0)
-                    return false;
-            }
-        }
-        p = end + 2;
-    }
-    return true;
-}
-
 /* old_text: the resource the gateway stored (rendered as it writes it);
  * new_text: the PUT. Both planners applied to the stored attributes must
  * give the same attributes, or the direct one must refuse. */
@@ -266,9 +196,9 @@ static void expect_same_as_reading(const char *old_text, const char *new_text, b
     if (plan && rc == 1) {
         json_t *a = json_deep_copy(json_object_get(entry, "attrs"));
         json_t *b = json_deep_copy(json_object_get(entry, "attrs"));
-        CHECK(requires_hold(d.requires, b));
-        apply_mods(a, json_object_get(plan, "mods"));
-        apply_mods(b, d.mods);
+        CHECK(mf_requires_hold(d.requires, b));
+        mf_apply_mods(a, json_object_get(plan, "mods"));
+        mf_apply_mods(b, d.mods);
         bool same = mf_same_attrs(a, b);
         CHECK(same);
         if (!same)
@@ -321,7 +251,7 @@ static void test_same_as_reading(void)
         s2l_put_direct d;
         json_t *nr = body_of(rm, small);
         CHECK_INT(entry && nr ? s2l_put_plan_direct(rm, nr, USER_DN_BOB, NULL, &d) : -1, 1);
-        CHECK(entry && !requires_hold(d.requires, json_object_get(entry, "attrs")));
+        CHECK(entry && !mf_requires_hold(d.requires, json_object_get(entry, "attrs")));
         s2l_put_direct_fini(&d);
         json_decref(nr);
         json_decref(entry);
