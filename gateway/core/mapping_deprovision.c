@@ -565,6 +565,46 @@ int s2l_dp_plan_active(const s2l_rmap *rm, const json_t *entry, const json_t *ne
     return s2l_dp_plan(rm, &rm->dp_inactive, entry, want == 1, mods, newsuperior, err);
 }
 
+static void require_absent(s2l_buf *requires, const char *attr, const char *value)
+{
+    s2l_buf_adds(requires, "(!");
+    s2l_buf_add_eq(requires, attr, value);
+    s2l_buf_adds(requires, ")");
+}
+
+int s2l_dp_plan_active_blind(const s2l_rmap *rm, const json_t *new_resource, json_t *mods, s2l_buf *requires)
+{
+    const s2l_dp_policy *p = &rm->dp_inactive;
+    if (p->move_to)
+        return 0;
+    for (size_t i = 0; i < p->n_set; i++)
+        if (p->set[i].is_flag)
+            return 0;
+    int want = p->configured ? wanted_active(rm, new_resource) : -1;
+    if (want < 0)
+        return 1;
+    if (p->lock) {
+        if (!want && add_mod(mods, "replace", LOCK_ATTR, LOCK_VALUE) < 0)
+            return -1;
+        if (want && requires)
+            require_absent(requires, LOCK_ATTR, LOCK_VALUE);
+        else if (want && add_mod(mods, "delete", LOCK_ATTR, LOCK_VALUE) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < p->n_set; i++) {
+        const s2l_dp_set *it = &p->set[i];
+        if (!want && add_mod(mods, "replace", it->ldap, it->value) < 0)
+            return -1;
+        if (want && requires) {
+            require_absent(requires, it->ldap, it->value);
+        } else if (want && (add_mod(mods, "delete", it->ldap, it->value) < 0 ||
+                            (it->active_value && add_mod(mods, "add", it->ldap, it->active_value) < 0))) {
+            return -1;
+        }
+    }
+    return requires && requires->failed ? -1 : 1;
+}
+
 json_t *s2l_rmap_plan_delete(const s2l_rmap *rm, const json_t *entry, s2l_error *err)
 {
     if (rm->dp_delete.hard_delete) {

@@ -274,6 +274,20 @@ int s2l_dp_plan(const s2l_rmap *rm, const s2l_dp_policy *p, const json_t *entry,
  * says nothing), for s2l_rmap_plan_update_entry. */
 int s2l_dp_plan_active(const s2l_rmap *rm, const json_t *entry, const json_t *new_resource, json_t *mods,
                        const char **newsuperior, s2l_error *err);
+/* new_resource's explicit `active` planned without the entry, for writes
+ * sent without reading it first (patch_direct.c, put_direct.c): mods get
+ * what the reading path would write whatever the entry's state — inactive:
+ * the lock value, each plain item's value (replace) — and requires (filter
+ * terms, one after the other) what the entry must hold for "nothing to do"
+ * to be right — active: not locked with the gateway's value, no plain item
+ * at its inactive value; an entry that is fails the assertion and takes the
+ * reading path, which changes it. requires NULL: active is written as the
+ * deletes of exactly those values instead (and the add of a plain item's
+ * active value), which LDAP refuses (16) when they are not there — the PATCH
+ * choice, where `active: true` mostly reactivates an account. 1 planned
+ * (nothing when the resource says nothing of active), 0 the policy needs
+ * the entry (flag items, a move), -1 out of memory. */
+int s2l_dp_plan_active_blind(const s2l_rmap *rm, const json_t *new_resource, json_t *mods, s2l_buf *requires);
 /* The LDAP filter text under which an entry reads as inactive (malloc'd);
  * NULL + *err (400 invalidFilter) when the policy cannot be expressed as a
  * filter (move only). */

@@ -97,7 +97,10 @@ static const char *simple_why_not(const s2l_rmap *rm, const s2l_mentry *me)
 {
     if (me->by_policy) {
         const s2l_dp_policy *p = &rm->dp_inactive;
-        return p->n_set == 0 && p->move_to == NULL ? NULL : "active under a policy that sets flags or moves";
+        for (size_t i = 0; i < p->n_set; i++)
+            if (p->set[i].is_flag)
+                return "active under a policy with flag items or a move";
+        return p->move_to == NULL ? NULL : "active under a policy with flag items or a move";
     }
     const char *key = me_key(me);
     if (key == NULL || me->read_only || me->create_only)
@@ -278,11 +281,12 @@ int s2l_patch_plan_direct(const s2l_rmap *rm, const json_t *patch_request, const
     for (size_t i = 0; i < n_touched; i++) {
         if (!touched[i]->by_policy)
             continue;
-        const char *sup = NULL;
-        s2l_error_clear(&err);
-        if (s2l_dp_plan_active(rm, NULL, res, mods, &sup, &err) < 0 || sup != NULL) {
+        /* the values that say "inactive" are deleted by value: refused (16)
+         * when the account is already active, and the other path answers */
+        int dp = s2l_dp_plan_active_blind(rm, res, mods, NULL);
+        if (dp <= 0) {
             out->why_not = "active under this policy needs the entry";
-            rc = err.status == 500 ? -1 : 0;
+            rc = dp;
             goto out;
         }
     }

@@ -34,9 +34,6 @@ static const char *static_why_not(const s2l_rmap *rm, const json_t *new_resource
     const char *const *delta = s2l_rmap_delta_attrs(rm);
     if (delta && delta[0])
         return "a type with member lists (PUT replaces them as a set)";
-    for (size_t i = 0; i < rm->n_entries; i++)
-        if (rm->entries[i].by_policy && (rm->dp_inactive.n_set > 0 || rm->dp_inactive.move_to != NULL))
-            return "active under a policy that sets flags or moves";
     json_t *refs = s2l_rmap_ref_ids(rm, new_resource);
     if (refs == NULL) {
         *rc = -1;
@@ -62,22 +59,20 @@ static int same_name(const s2l_rmap *rm, const json_t *new_resource, const char 
     return same;
 }
 
-/* What the plan assumes of the stored entry, as a filter: no kept items
- * (the reading path would delete them), and for every value the deprovision
- * planner deletes without knowing it is there (the lock value when `active`
- * is true: an IdP's PUT always says so, and most accounts are not locked)
- * that it is not there — those deletes leave mods, so a modify on an
- * unlocked account does not fail on an absent value; a locked one fails the
- * assertion and takes the reading path, which unlocks it. The filters one
- * after the other, to be AND-ed with the assertion (malloc'd; "" when
- * nothing is assumed), NULL on allocation failure. */
-static char *take_requires(const s2l_rmap *rm, json_t *mods)
+/* What the plan assumes of the stored entry, as filter terms one after the
+ * other in b: no kept items (the reading path would delete them), and for
+ * every value a boolean's write deletes without knowing it is there (the
+ * lock value for `active: true`: an IdP's PUT always says so, and most
+ * accounts are not locked) that it is not there — those deletes leave mods,
+ * so a modify on an unlocked account does not fail on an absent value; a
+ * locked one fails the assertion and takes the reading path, which unlocks
+ * it. */
+static void take_requires(const s2l_rmap *rm, json_t *mods, s2l_buf *b)
 {
-    s2l_buf b = {0};
     if (rm->keep_attr != NULL) {
-        s2l_buf_adds(&b, "(!(");
-        s2l_buf_adds(&b, rm->keep_attr);
-        s2l_buf_adds(&b, "=*))");
+        s2l_buf_adds(b, "(!(");
+        s2l_buf_adds(b, rm->keep_attr);
+        s2l_buf_adds(b, "=*))");
     }
     for (size_t m = json_array_size(mods); m-- > 0;) {
         json_t *mod = json_array_get(mods, m);
@@ -88,13 +83,12 @@ static char *take_requires(const s2l_rmap *rm, json_t *mods)
         size_t i;
         const json_t *v;
         json_array_foreach(vals, i, v) {
-            s2l_buf_adds(&b, "(!");
-            s2l_buf_add_eq(&b, attr, json_string_value(v));
-            s2l_buf_adds(&b, ")");
+            s2l_buf_adds(b, "(!");
+            s2l_buf_add_eq(b, attr, json_string_value(v));
+            s2l_buf_adds(b, ")");
         }
         json_array_remove(mods, m);
     }
-    return s2l_buf_take(&b);
 }
 
 int s2l_put_plan_direct(const s2l_rmap *rm, const json_t *new_resource, const char *dn, const json_t *ids,
@@ -146,21 +140,28 @@ int s2l_put_plan_direct(const s2l_rmap *rm, const json_t *new_resource, const ch
     }
     if (s2l_map_replace_all_mods(rm, attrs, new_resource, mods) < 0)
         goto out;
-    const char *sup = NULL;
-    s2l_error_clear(&err);
-    if (s2l_dp_plan_active(rm, NULL, new_resource, mods, &sup, &err) < 0 || sup != NULL) {
-        out->why_not = "active under this policy needs the entry";
-        rc = err.status == 500 ? -1 : 0;
+    s2l_buf b = {0};
+    take_requires(rm, mods, &b);
+    int dp = s2l_dp_plan_active_blind(rm, new_resource, mods, &b);
+    out->requires = s2l_buf_take(&b);
+    if (dp == 0) {
+        out->why_not = "active under a policy with flag items or a move (they change from the stored value)";
+        free(out->requires);
+        out->requires = NULL;
+        rc = 0;
         goto out;
     }
-    if ((out->requires = take_requires(rm, mods)) == NULL)
+    if (dp < 0 || out->requires == NULL)
         goto out;
     out->mods = mods;
     mods = NULL;
     rc = 1;
 out:
-    if (rc < 0)
+    if (rc < 0) {
         out->why_not = "out of memory";
+        free(out->requires);
+        out->requires = NULL;
+    }
     json_decref(notes);
     json_decref(mods);
     json_decref(attrs);

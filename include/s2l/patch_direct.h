@@ -4,7 +4,9 @@
  * A PATCH whose every operation sets a value that does not depend on what
  * the entry holds now is one LDAP modify: "replace"/"add" of a single-valued
  * attribute that maps 1:1 to its own LDAP attribute, `active` (a boolean
- * attribute, or a lock-only deprovision policy) and member add/remove deltas
+ * attribute, or a deprovision policy of the lock and plain items: true
+ * deletes exactly the values that say "inactive", which LDAP refuses with
+ * 16 when they are not there) and member add/remove deltas
  * of delta attributes. Everything else needs the stored values and takes the
  * fetch-then-modify path (update.c), which also produces every error: this
  * planner never rejects a request, it only says "direct" or "not direct".
@@ -20,8 +22,8 @@
  * written by two mapping entries; immutable/readOnly attributes; an
  * unmapped or unknown attribute (kept by policy in the keep attribute, which
  * is rewritten as a whole); members replaced wholesale; member items with
- * sub-attributes the keep attribute would hold; `active` under a policy that
- * sets flags or moves the entry.
+ * sub-attributes the keep attribute would hold; `active` under a policy with
+ * flag items or a move (they change from the stored value).
  */
 #ifndef S2L_PATCH_DIRECT_H
 #define S2L_PATCH_DIRECT_H

@@ -12,15 +12,16 @@
  *     names (manager) are looked up by id first (the cache is not trusted
  *     for them: a stale DN would be written as the reference), so such a PUT
  *     is that search and the modify;
- *   - `active` is a plain attribute or a lock-only deprovision policy (flags
- *     change from their stored value; a move is a rename);
+ *   - `active` is a boolean attribute, the ppolicy lock, or a deprovision
+ *     policy of the lock and plain items (s2l_dp_plan_active_blind: flag
+ *     items change from their stored value, a move is a rename);
  *   - the body gives nothing the keep attribute would hold (unknown or
  *     unmapped attributes), and no policy had to skip or keep anything;
  *     the entry's own kept items are asserted absent ("requires"), since the
  *     other path would delete them and this one does not see them;
- *   - `active: true` under the lock policy deletes no lock value: the
- *     assertion says the account is not locked by the gateway (a locked one
- *     takes the reading path, which unlocks it).
+ *   - `active: true` deletes nothing: the assertion says the account is not
+ *     locked by the gateway nor at a policy item's inactive value (a
+ *     disabled one takes the reading path, which enables it).
  * Everything else, and any error in the body, takes the path that reads:
  * this planner never rejects a request, it only says "direct" or not (why).
  *

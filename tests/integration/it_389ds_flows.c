@@ -153,6 +153,54 @@ static void user_delete(char *id)
 #define OKTA_PW2 "Okta-Pass-2?"
 
 /* With the shipped mapping 389-DS hashes the password itself. */
+/* How many times the gateway's (debug) log says a write went straight to the cached DN. */
+static int direct_writes(void)
+{
+    FILE *f = fopen(h_gw_log_path(env.g), "rb");
+    char line[4096];
+    int n = 0;
+    while (f && fgets(line, sizeof line, f))
+        n += strstr(line, "event=update_path") && strstr(line, "path=direct") ? 1 : 0;
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* Okta's profile pushes are PUTs; active false / true through nsAccountLock.
+ * The password stays. 389-DS does not list the assertion control (RFC 4528)
+ * in its root DSE, so no write goes to a cached DN without reading: the
+ * gateway never sends a control the server does not announce. */
+static void okta_profile_puts(const char *id, const char *dn)
+{
+
+    static const char *const actives[] = {"true", "false", "true"};
+    for (int i = 0; i < 3; i++) {
+        char body[1024], path[256];
+        snprintf(body, sizeof body,
+                 "{\"schemas\":[\"" IT_URN_USER "\"],\"userName\":\"" OKTA_USER "\","
+                 "\"name\":{\"givenName\":\"Amy\",\"familyName\":\"Wong-%d\"},"
+                 "\"emails\":[{\"primary\":true,\"value\":\"" OKTA_USER "\",\"type\":\"work\"}],"
+                 "\"displayName\":\"Amy Wong %d\",\"title\":\"Pilot %d\",\"externalId\":\"00u9zyx8WVU7tsr6q5p4\","
+                 "\"groups\":[],\"active\":%s}",
+                 i, i, i, actives[i]);
+        snprintf(path, sizeof path, "/Users/%s", id);
+        h_resp r = h_http(env.g, "PUT", path, body, NULL);
+        H_CHECK_STATUS(r, 200);
+        H_CHECK(json_is_boolean(h_jget(r.json, "active")) && json_is_true(h_jget(r.json, "active")) == (i != 1));
+        h_resp_free(&r);
+        json_t *e = dir_entry(env.s, id);
+        char want[64];
+        snprintf(want, sizeof want, "Pilot %d", i);
+        H_CHECK_STR(e ? h_ldap_attr(e, "title") : NULL, want);
+        snprintf(want, sizeof want, "Wong-%d", i);
+        H_CHECK_STR(e ? h_ldap_attr(e, "sn") : NULL, want);
+        H_CHECK(e && (i == 1) == h_ldap_has_value(e, "nsaccountlock", "TRUE", true));
+        json_decref(e);
+        H_CHECK_INT(h_ldap_bind_rc(env.s, dn, OKTA_PW2), i == 1 ? LDAP_UNWILLING_TO_PERFORM : LDAP_SUCCESS);
+    }
+    H_CHECK_INT(direct_writes(), 0);
+}
+
 static char *okta_user(void)
 {
     h_resp r = h_http(env.g, "POST", "/Users",
@@ -196,6 +244,7 @@ static char *okta_user(void)
     H_CHECK(r.status == 200 || r.status == 204);
     h_resp_free(&r);
     H_CHECK_INT(h_ldap_bind_rc(env.s, dn, OKTA_PW2), LDAP_SUCCESS);
+    okta_profile_puts(id, dn);
     free(dn);
     return id;
 }

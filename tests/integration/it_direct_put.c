@@ -18,14 +18,16 @@
  *    cached DN (404, untouched), a body without userName (400, no LDAP
  *    operation at all);
  *  - the documented difference: a value the resource does not show (a
- *    second cn) goes with a direct PUT, stays with the reading path.
+ *    second cn) goes with a direct PUT, stays with the reading path;
+ *  - a deprovision policy with a plain item written without reading (PUT
+ *    and PATCH), re-enabling by PUT through the reading path.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "it_users_common.h"
+#include "it_idp_common.h"
 
 static it_env env;
 static h_gw *reading; /* "behaviour.direct_put": false */
@@ -486,6 +488,81 @@ static void test_unshown_values(void)
     free(b);
 }
 
+/* A deprovision policy with a plain item ("set": description=deprovisioned)
+ * on OpenLDAP: written without reading too. PUT active false sets it in the
+ * one modify; PUT active true asserts it is not there (so re-enabling takes
+ * the reading path, which removes it); PATCH active true deletes the value
+ * (refused with 16 when it is not there, then the reading path). */
+static void test_set_policy(void)
+{
+    json_t *m = it_default_mapping();
+    json_t *rt = json_array_get(json_object_get(m, "resource_types"), 0);
+    it_mapping_drop(m, "User", "active");
+    json_array_append_new(it_mapping_attrs(m, "User"), json_pack("{s:s}", "scim", "active"));
+    json_object_set_new(rt, "deprovision",
+                        json_pack("{s:{s:[{s:s, s:s}]}}", "active_false", "set", "ldap", "description", "value",
+                                  "deprovisioned"));
+    char *mapping = it_mapping_write(m);
+    json_decref(m);
+    char *cfg = it_mapping_config(mapping);
+    H_REQUIRE(cfg != NULL);
+    h_gw *g = h_gw_start(env.s, cfg);
+    free(cfg);
+    H_REQUIRE(g != NULL);
+    char *id = create(g, "put.policy", NULL);
+    H_REQUIRE(id != NULL);
+
+    char *body = okta_body("put.policy", "Pat", "Put", "P1", ",\"active\":false");
+    counted c = put(g, id, body, NULL);
+    free(body);
+    h_check_status_(&c.r, 200, __FILE__, __LINE__);
+    CHECK_ONE_MODIFY(&c);
+    H_CHECK(json_is_false(json_object_get(c.r.json, "active")));
+    json_t *e = it_entry_by_id(env.s, id);
+    H_CHECK_STR(h_ldap_attr(e, "description"), "deprovisioned");
+    json_decref(e);
+    h_resp_free(&c.r);
+
+    /* re-enable by PUT: refused by the assertion, then the reading path */
+    body = okta_body("put.policy", "Pat", "Put", "P2", NULL);
+    c = put(g, id, body, NULL);
+    h_check_status_(&c.r, 200, __FILE__, __LINE__);
+    H_CHECK(c.d.search >= 1);
+    H_CHECK(json_is_true(json_object_get(c.r.json, "active")));
+    e = it_entry_by_id(env.s, id);
+    H_CHECK(h_ldap_attr(e, "description") == NULL);
+    H_CHECK_STR(h_ldap_attr(e, "title"), "P2");
+    json_decref(e);
+    h_resp_free(&c.r);
+    /* active already: one modify */
+    c = put(g, id, body, NULL);
+    free(body);
+    h_check_status_(&c.r, 200, __FILE__, __LINE__);
+    CHECK_ONE_MODIFY(&c);
+    h_resp_free(&c.r);
+
+    /* PATCH: disable and re-enable, one modify each */
+    char path[256], pbody[256];
+    snprintf(path, sizeof path, "/Users/%s", id);
+    const char *vals[] = {"false", "true"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(pbody, sizeof pbody,
+                 "{\"schemas\":[\"" IT_URN_PATCH "\"],\"Operations\":[{\"op\":\"replace\",\"value\":{\"active\":%s}}]}",
+                 vals[i]);
+        c = request(g, "PATCH", path, pbody, NULL);
+        H_CHECK(c.r.status == 200 || c.r.status == 204);
+        CHECK_ONE_MODIFY(&c);
+        e = it_entry_by_id(env.s, id);
+        H_CHECK((h_ldap_attr(e, "description") != NULL) == (i == 0));
+        json_decref(e);
+        h_resp_free(&c.r);
+    }
+    h_gw_stop(g);
+    unlink(mapping);
+    free(mapping);
+    free(id);
+}
+
 int main(void)
 {
     if (it_env_start(&env, NULL)) {
@@ -497,6 +574,7 @@ int main(void)
         test_reading_path_cases();
         test_if_match_and_stale();
         test_unshown_values();
+        test_set_policy();
         h_gw_stop(reading);
     }
     it_env_stop(&env);

@@ -250,6 +250,47 @@ static void test_cache(void)
     s2l_id_cache_destroy(c);
 }
 
+/* `active` under a deprovision policy, planned without the entry: 389-DS's
+ * nsAccountLock item is written (false) or deleted by value (true: refused
+ * with 16 when the account is already active, then the reading path); AD's
+ * userAccountControl flag needs the stored value. */
+static void test_policy_active(void)
+{
+    s2l_mapping *ds = mf_load_mapping("mappings/389ds.json"), *ad = mf_load_mapping("mappings/active-directory.json");
+    CHECK(ds != NULL && ad != NULL);
+    if (ds == NULL || ad == NULL) {
+        s2l_mapping_destroy(ds);
+        s2l_mapping_destroy(ad);
+        return;
+    }
+    const char *want[2] = {"[{\"attr\":\"nsAccountLock\",\"op\":\"replace\",\"values\":[\"TRUE\"]}]",
+                           "[{\"attr\":\"nsAccountLock\",\"op\":\"delete\",\"values\":[\"TRUE\"]}]"};
+    for (int active = 0; active < 2; active++) {
+        char body[256];
+        snprintf(body, sizeof body,
+                 "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{\"op\":"
+                 "\"replace\",\"value\":{\"active\":%s}}]}",
+                 active ? "true" : "false");
+        json_t *req = json_loads(body, 0, NULL);
+        const s2l_rmap *rm = s2l_mapping_find(ds, "User");
+        s2l_patch_opts opts = {.delta_attrs = s2l_rmap_delta_attrs(rm), .policies = s2l_rmap_policies(rm)};
+        s2l_patch_direct d;
+        CHECK_INT(s2l_patch_plan_direct(rm, req, &opts, &d), 1);
+        char *t = d.mods ? json_dumps(d.mods, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        CHECK_STR(t, want[active]);
+        free(t);
+        s2l_patch_direct_fini(&d);
+        rm = s2l_mapping_find(ad, "User");
+        opts = (s2l_patch_opts){.delta_attrs = s2l_rmap_delta_attrs(rm), .policies = s2l_rmap_policies(rm)};
+        CHECK_INT(s2l_patch_plan_direct(rm, req, &opts, &d), 0);
+        CHECK(d.why_not && strstr(d.why_not, "policy") != NULL);
+        s2l_patch_direct_fini(&d);
+        json_decref(req);
+    }
+    s2l_mapping_destroy(ds);
+    s2l_mapping_destroy(ad);
+}
+
 int main(void)
 {
     if (!mf_init(&mf))
@@ -259,6 +300,7 @@ int main(void)
     test_assertion();
     test_scope();
     test_cache();
+    test_policy_active();
     mf_fini(&mf);
     return UNIT_DONE();
 }

@@ -260,6 +260,45 @@ static void test_same_as_reading(void)
     }
 }
 
+/* Deprovision policies written without the entry: 389-DS's nsAccountLock
+ * item, AD's userAccountControl flag (which needs the stored value). */
+static void test_policies(void)
+{
+    s2l_mapping *ds = mf_load_mapping("mappings/389ds.json"), *ad = mf_load_mapping("mappings/active-directory.json");
+    CHECK(ds != NULL && ad != NULL);
+    const s2l_rmap *ds_users = ds ? s2l_mapping_find(ds, "User") : NULL;
+    const s2l_rmap *ad_users = ad ? s2l_mapping_find(ad, "User") : NULL;
+    const char *dn = "uid=amy,ou=people,dc=example,dc=org";
+    s2l_put_direct d;
+    json_t *on = ds_users ? body_of(ds_users, "{\"schemas\":[\"" USER_URN "\"],\"userName\":\"amy\",\"active\":true}")
+                          : NULL;
+    json_t *off = ds_users ? body_of(ds_users, "{\"schemas\":[\"" USER_URN "\"],\"userName\":\"amy\",\"active\":false}")
+                           : NULL;
+    CHECK_INT(on ? s2l_put_plan_direct(ds_users, on, dn, NULL, &d) : -2, 1);
+    CHECK(d.requires && strstr(d.requires, "(!(nsAccountLock=TRUE))") != NULL);
+    CHECK(mod_of(&d, "nsAccountLock") == NULL);
+    s2l_put_direct_fini(&d);
+    CHECK_INT(off ? s2l_put_plan_direct(ds_users, off, dn, NULL, &d) : -2, 1);
+    const json_t *m = mod_of(&d, "nsAccountLock");
+    CHECK_STR(json_string_value(json_object_get(m, "op")), "replace");
+    CHECK_STR(json_string_value(json_array_get(json_object_get(m, "values"), 0)), "TRUE");
+    CHECK(d.requires && strstr(d.requires, "nsAccountLock") == NULL);
+    s2l_put_direct_fini(&d);
+    json_decref(on);
+    json_decref(off);
+    json_t *ad_on = ad_users ? body_of(ad_users, "{\"schemas\":[\"" USER_URN "\"],\"userName\":\"amy\",\"active\":true}")
+                             : NULL;
+    const char *ad_dn = "CN=amy,OU=People,DC=example,DC=test";
+    CHECK_INT(ad_on ? s2l_put_plan_direct(ad_users, ad_on, ad_dn, NULL, &d) : -2, 0);
+    CHECK(d.why_not && strstr(d.why_not, "flag") != NULL);
+    if (d.why_not && strstr(d.why_not, "flag") == NULL)
+        fprintf(stderr, "  AD PUT: why_not \"%s\"\n", d.why_not);
+    s2l_put_direct_fini(&d);
+    json_decref(ad_on);
+    s2l_mapping_destroy(ds);
+    s2l_mapping_destroy(ad);
+}
+
 int main(void)
 {
     if (!mf_init(&mf)) {
@@ -269,6 +308,7 @@ int main(void)
     test_shapes();
     test_read_first();
     test_same_as_reading();
+    test_policies();
     mf_fini(&mf);
     return UNIT_DONE();
 }
