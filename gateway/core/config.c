@@ -115,6 +115,7 @@ static const key_def keys[] = {
     {"behaviour.user_patch_returns_body", K_BOOL, OFF(behaviour.user_patch_returns_body), 0, 0, "true", false},
     {"behaviour.group_patch_returns_body", K_BOOL, OFF(behaviour.group_patch_returns_body), 0, 0, "false", false},
     {"behaviour.exact_filters", K_BOOL, OFF(behaviour.exact_filters), 0, 0, "false", false},
+    {"behaviour.direct_put", K_BOOL, OFF(behaviour.direct_put), 0, 0, "true", false},
     {"log_level", K_STRING, OFF(log_level), 0, 0, "info", false},
     /* Event-loop workers (gateway/workers.h); 0 = one per online CPU. */
     {"workers", K_UINT, OFF(workers), 0, 64, "0", false},

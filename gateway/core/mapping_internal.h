@@ -390,6 +390,23 @@ json_t *s2l_map_ldap_attrs(const s2l_rmap *rm, const json_t *resource, const jso
 json_t *s2l_map_ldap_attrs_noted(const s2l_rmap *rm, const json_t *resource, const json_t *ids, bool lenient,
                                  json_t *notes, s2l_error *err);
 
+/* A boolean stored as absence for one value (ppolicy's lock: no
+ * pwdAccountLockedTime = active) whose other LDAP values read as that value
+ * too (a failed-bind lockout time reads as active): writing the value
+ * without the entry must not replace the attribute with nothing, which
+ * would delete those; only the one LDAP value meaning the opposite may go.
+ * That value, or NULL when "replace with nothing" is exact. */
+const char *s2l_map_bool_opposite(const s2l_mentry *me);
+
+/* Appends to mods a "replace" of every LDAP attribute the mapping writes
+ * with its values in a_new (s2l_map_ldap_attrs of new_resource; none: delete
+ * if present), leaving out what s2l_rmap_plan_update never touches (server
+ * attributes, the RDN attribute, delta attributes, omitted write-only and
+ * lock booleans) and the keep attribute; a boolean stored as absence with
+ * s2l_map_bool_opposite gets a "delete" of that one value instead. 0, or
+ * -1 on allocation failure. */
+int s2l_map_replace_all_mods(const s2l_rmap *rm, const json_t *a_new, const json_t *new_resource, json_t *mods);
+
 /* ---- the keep attribute (mapping_keep.c) ---- */
 
 /* Serialised kept items of a residual (what no entry stores): one JSON text

@@ -961,6 +961,55 @@ out:
     return rc;
 }
 
+const char *s2l_map_bool_opposite(const s2l_mentry *me)
+{
+    if (me == NULL || !me->is_bool || me->boolean.absent == -1 || me->boolean.other != me->boolean.absent)
+        return NULL;
+    return me->boolean.absent ? me->boolean.when_false : me->boolean.when_true;
+}
+
+/* The boolean entry writing LDAP attribute a whose value is absence in
+ * a_new and which has an opposite value to delete instead, or NULL. */
+static const char *absent_bool_opposite(const s2l_rmap *rm, const char *a, const json_t *nv)
+{
+    if (json_array_size(nv) > 0)
+        return NULL;
+    for (size_t i = 0; i < rm->n_entries; i++) {
+        const s2l_mentry *me = &rm->entries[i];
+        const char *key = me->write_key ? me->write_key : me->ldap;
+        if (key && !me->read_only && strcasecmp(key, a) == 0 && s2l_map_bool_opposite(me))
+            return s2l_map_bool_opposite(me);
+    }
+    return NULL;
+}
+
+/* What s2l_rmap_plan_update_entry sends for an attribute it finds changed,
+ * for every one: a PUT planned without the stored entry (put_direct.c). The
+ * keep attribute is not touched (the caller sees to it). */
+int s2l_map_replace_all_mods(const s2l_rmap *rm, const json_t *a_new, const json_t *new_resource, json_t *mods)
+{
+    json_t *empty = json_array();
+    size_t i;
+    json_t *e;
+    int rc = empty ? 0 : -1;
+    json_array_foreach(rm->written_names, i, e) {
+        const char *a = json_string_value(e);
+        if (rc < 0)
+            break;
+        if (is_server_attr(rm, a) || left_alone(rm, a, new_resource) ||
+            (rm->keep_attr != NULL && strcasecmp(a, rm->keep_attr) == 0))
+            continue;
+        json_t *nv = s2l_map_get_ci(a_new, a);
+        const char *opposite = absent_bool_opposite(rm, a, nv);
+        json_t *mod = opposite ? json_pack("{s:s, s:s, s:[s]}", "op", "delete", "attr", a, "values", opposite)
+                               : json_pack("{s:s, s:s, s:O}", "op", "replace", "attr", a, "values", nv ? nv : empty);
+        if (mod == NULL || json_array_append_new(mods, mod) < 0)
+            rc = -1;
+    }
+    json_decref(empty);
+    return rc;
+}
+
 json_t *s2l_rmap_plan_update(const s2l_rmap *rm, const json_t *old_resource, const json_t *new_resource,
                              const json_t *ids, s2l_error *err)
 {

@@ -262,6 +262,16 @@ int s2l_patch_plan_direct(const s2l_rmap *rm, const json_t *patch_request, const
         if (me->by_policy)
             continue;
         json_t *v = s2l_map_get_ci(attrs, me_key(me));
+        const char *opposite = json_array_size(v) == 0 ? s2l_map_bool_opposite(me) : NULL;
+        if (opposite) {
+            /* active: true under the lock: only the gateway's lock value goes (a
+             * failed-bind lockout stays, as on the other path); absent → 16, and
+             * the other path finds nothing to do */
+            json_t *m = json_pack("{s:s, s:s, s:[s]}", "op", "delete", "attr", me_key(me), "values", opposite);
+            if (m == NULL || json_array_append_new(mods, m) < 0)
+                goto out;
+            continue;
+        }
         if (replace_mod(mods, me_key(me), json_is_array(v) ? v : empty) < 0)
             goto out;
     }

@@ -33,6 +33,7 @@ struct lookup {
     unsigned pending;        /* searches in flight */
     bool ended;              /* done() has been called */
     json_t *map;             /* borrowed */
+    json_t *refs;            /* borrowed, or NULL: ids also filled as DN → reference (s2l_lookup_ids_refs) */
     s2l_lookup_done_fn *done;
     void *arg;
     char **attrs;            /* attributes asked for */
@@ -181,6 +182,9 @@ static void on_ids(s2l_req *req, const s2l_ldap_result *res, void *arg)
                 json_object_set_new(lk->map, id, json_string(dn));
             free(id);
         }
+        json_t *ref = dn && lk->refs ? ref_of_entry(m, dn, e) : NULL;
+        if (ref)
+            json_object_set_new(lk->refs, dn, ref);
     }
     if (start_ids(lk) < 0)
         end_oom(lk);
@@ -253,6 +257,12 @@ static bool wanted_id(s2l_req *req, const json_t *map, const json_t *v)
 
 int s2l_lookup_ids(s2l_req *req, const json_t *ids, json_t **map, s2l_lookup_done_fn *done, void *arg)
 {
+    return s2l_lookup_ids_refs(req, ids, map, NULL, done, arg);
+}
+
+int s2l_lookup_ids_refs(s2l_req *req, const json_t *ids, json_t **map, json_t **refs, s2l_lookup_done_fn *done,
+                        void *arg)
+{
     /* The usual case, nothing to resolve, allocates nothing. */
     lookup *lk = NULL;
     size_t i;
@@ -260,8 +270,13 @@ int s2l_lookup_ids(s2l_req *req, const json_t *ids, json_t **map, s2l_lookup_don
     json_array_foreach(ids, i, v) {
         if (!wanted_id(req, *map, v))
             continue;
-        if (lk == NULL && (lk = lookup_create(req, map, done, arg, false)) == NULL)
-            return start_failed(req);
+        if (lk == NULL) {
+            if ((lk = lookup_create(req, map, done, arg, refs != NULL)) == NULL)
+                return start_failed(req);
+            if (refs && *refs == NULL && (*refs = json_object()) == NULL)
+                return start_failed(req);
+            lk->refs = refs ? *refs : NULL;
+        }
         json_array_append(lk->todo, v);
     }
     if (lk == NULL)

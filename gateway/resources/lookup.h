@@ -26,6 +26,13 @@ typedef void s2l_lookup_done_fn(void *arg, const s2l_ldap_result *err);
 /* ids: array of SCIM id strings → map[id] = dn for those found. */
 int s2l_lookup_ids(s2l_req *req, const json_t *ids, json_t **map, s2l_lookup_done_fn *done, void *arg);
 
+/* The same, also filling *refs (created when NULL and something is looked
+ * up) as s2l_lookup_dns would for the entries found: refs[dn] = {"id",
+ * "type", "display"?}, so rendering them afterwards needs no second look-up
+ * (a direct PUT's answer naming the manager it just wrote). */
+int s2l_lookup_ids_refs(s2l_req *req, const json_t *ids, json_t **map, json_t **refs, s2l_lookup_done_fn *done,
+                        void *arg);
+
 /* dns: array of DN strings → map[dn] = {"id":..., "type":"User"|"Group", "display":...?}
  * for those that exist and belong to a mapped resource type. */
 int s2l_lookup_dns(s2l_req *req, const json_t *dns, json_t **map, s2l_lookup_done_fn *done, void *arg);

@@ -50,6 +50,7 @@
  *                      which answers 404 / 412 / 403 or writes.
  */
 #include <ldap.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +61,7 @@
 #include "refint.h"
 #include "s2l/log.h"
 #include "s2l/patch_direct.h"
+#include "s2l/put_direct.h"
 #include "s2l/write_assertion.h"
 
 typedef struct update_op update_op;
@@ -96,6 +98,8 @@ struct update_op {
     } step;
     char *assertion;             /* direct path: the assertion filter, or NULL */
     char *widened;               /* direct path: the assertion for its mods (s2l_rmap_patch_assertion) */
+    char *own_assertion;         /* direct PUT: the type's assertion, before what the plan assumes */
+    bool put_pending;            /* direct PUT: planned once the body's references are looked up */
     json_t *direct_notes;        /* direct path: policy notes on members, reported once it wrote */
     bool patch;                  /* PATCH (else PUT) */
     bool reply_body;             /* 200 with the resource (else 204) */
@@ -150,6 +154,7 @@ static void update_fini(res_op *base)
     free(op->failure_diag);
     free(op->assertion);
     free(op->widened);
+    free(op->own_assertion);
     json_decref(op->direct_notes);
 }
 
@@ -540,6 +545,64 @@ static void try_direct(update_op *op)
     op->step = UP_DIRECT_RESOLVE;
 }
 
+/* A direct PUT's plan: op->plan_mods, and op->assertion = the type's own
+ * (op->own_assertion) with what the plan assumes of the entry. 1 planned,
+ * 0 not direct (why logged), -1 out of memory; *needs_ids: plan again once
+ * the body's references are looked up. */
+static int plan_direct_put(update_op *op, const json_t *ids, bool *needs_ids)
+{
+    res_op *base = &op->base;
+    s2l_put_direct d;
+    int rc = s2l_put_plan_direct(base->rm, op->new_res, op->dn, ids, &d);
+    *needs_ids = rc == 0 && d.needs_ids;
+    if (rc != 1) {
+        if (!*needs_ids)
+            s2l_log(S2L_LOG_DEBUG, "event=update_path req=%llu path=fetch why=\"%s\"",
+                    (unsigned long long)base->req->id, d.why_not ? d.why_not : "out of memory");
+        s2l_put_direct_fini(&d);
+        return rc;
+    }
+    size_t len = strlen(op->own_assertion) + strlen(d.requires) + sizeof "(&)";
+    free(op->assertion);
+    if ((op->assertion = malloc(len)) == NULL) {
+        s2l_put_direct_fini(&d);
+        return -1;
+    }
+    snprintf(op->assertion, len, d.requires[0] ? "(&%s%s)" : "%s%s", op->own_assertion, d.requires);
+    json_decref(op->plan_mods);
+    op->plan_mods = d.mods;
+    d.mods = NULL;
+    s2l_put_direct_fini(&d);
+    s2l_log(S2L_LOG_DEBUG, "event=update_path req=%llu path=direct members=no", (unsigned long long)base->req->id);
+    return 1;
+}
+
+/* PUT on a cached DN whose body needs nothing of the stored entry
+ * (s2l/put_direct.h): one modify replacing every mapped attribute, the
+ * assertion also saying what the plan assumed (no kept items, not locked).
+ * Starts at UP_DIRECT_RESOLVE, which looks up the ids of the resources the
+ * body names (manager) when there are any, then plans. */
+static void try_direct_put(update_op *op)
+{
+    res_op *base = &op->base;
+    s2l_req *req = base->req;
+    if (!req->gw->cfg->behaviour.direct_put || (op->dn = res_cached_dn(base)) == NULL)
+        return;
+    op->own_assertion = s2l_rmap_write_assertion(base->rm, req->param, s2l_req_header(req, "If-Match"));
+    bool needs_ids = false;
+    int rc = op->own_assertion ? plan_direct_put(op, NULL, &needs_ids) : 0;
+    if (rc == 1 || needs_ids) {
+        op->put_pending = needs_ids;
+        op->step = UP_DIRECT_RESOLVE;
+        return;
+    }
+    if (op->own_assertion == NULL)
+        s2l_log(S2L_LOG_DEBUG, "event=update_path req=%llu path=fetch why=\"If-Match is not one ETag\"",
+                (unsigned long long)req->id);
+    free(op->dn);
+    op->dn = NULL;
+}
+
 /* The direct path gave up before writing anything: forget the DN and take
  * the path that reads the entry, which answers 404 / 412 / 403 or writes. */
 static void direct_fallback(update_op *op, int rc)
@@ -549,7 +612,9 @@ static void direct_fallback(update_op *op, int rc)
     update_clear(op);
     free(op->assertion);
     free(op->widened);
-    op->assertion = op->widened = NULL;
+    free(op->own_assertion);
+    op->assertion = op->widened = op->own_assertion = NULL;
+    op->put_pending = false;
     json_decref(op->direct_notes); /* the full path notes them itself */
     op->direct_notes = NULL;
     json_object_clear(op->base.refs);
@@ -877,11 +942,14 @@ static void update_advance(res_op *base, const s2l_ldap_result *res)
 
         case UP_DIRECT_RESOLVE: {
             op->step = UP_DIRECT_PLAN;
-            if (op->deltas == NULL)
+            if (op->deltas == NULL && !op->put_pending)
                 break;
             json_t *ids = ids_to_resolve(op);
             base->pending = 0;
-            int rc = ids ? s2l_lookup_ids(req, ids, &base->ids, on_ids_resolved, op) : -1;
+            /* a PUT's references: their display too, for the answer */
+            int rc = ids ? s2l_lookup_ids_refs(req, ids, &base->ids, op->put_pending ? &base->refs : NULL,
+                                               on_ids_resolved, op)
+                         : -1;
             json_decref(ids);
             if (rc < 0) {
                 if (ids == NULL)
@@ -896,6 +964,24 @@ static void update_advance(res_op *base, const s2l_ldap_result *res)
         }
 
         case UP_DIRECT_PLAN:
+            if (op->put_pending) {
+                bool again = false;
+                op->put_pending = false;
+                /* ids the look-up did not find stay out: the plan sees them missing */
+                if (base->ids == NULL && (base->ids = json_object()) == NULL) {
+                    res_oom(base);
+                    return;
+                }
+                int rc = plan_direct_put(op, base->ids, &again);
+                if (rc < 0) {
+                    res_oom(base);
+                    return;
+                }
+                if (rc == 0) {
+                    direct_fallback(op, -1);
+                    break;
+                }
+            }
             if (!direct_check(op) || !direct_mods(op)) {
                 direct_fallback(op, -1);
                 break;
@@ -958,6 +1044,8 @@ static void start_update(s2l_req *req, bool patch)
                                                               : cfg->behaviour.user_patch_returns_body || asked);
     if (patch)
         try_direct(op);
+    else
+        try_direct_put(op);
     update_advance(&op->base, NULL);
 }
 

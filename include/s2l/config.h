@@ -114,6 +114,9 @@ typedef struct s2l_config {
         bool exact_filters;            /* true: trust no LDAP comparison (S2L_SPLIT_STRICT): every
                                           filter result exact for any directory content; default
                                           false: look-ups trust the directory (s2l/mapping.h) */
+        bool direct_put;               /* default true: a PUT on a cached id may be one modify that
+                                          replaces every mapped attribute (s2l/put_direct.h); false:
+                                          every PUT reads the entry first */
     } behaviour;
 
     char *log_level;             /* "error" | "warn" | "info" | "debug" */

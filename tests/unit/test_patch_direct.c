@@ -83,8 +83,9 @@ static void test_direct_shapes(void)
     /* active (ppolicy lock) both ways, path-less form (Okta) */
     expect_direct("User", "[{\"op\":\"replace\",\"value\":{\"active\":false}}]",
                   "[{\"attr\":\"pwdAccountLockedTime\",\"op\":\"replace\",\"values\":[\"000001010000Z\"]}]");
+    /* true: only the gateway's own lock value goes; a failed-bind lockout time stays */
     expect_direct("User", "[{\"op\":\"replace\",\"path\":\"active\",\"value\":true}]",
-                  "[{\"attr\":\"pwdAccountLockedTime\",\"op\":\"replace\",\"values\":[]}]");
+                  "[{\"attr\":\"pwdAccountLockedTime\",\"op\":\"delete\",\"values\":[\"000001010000Z\"]}]");
     /* Entra's "True"/"False" strings go through the engine's coercion */
     expect_direct("User", "[{\"op\":\"Replace\",\"path\":\"active\",\"value\":\"False\"}]",
                   "[{\"attr\":\"pwdAccountLockedTime\",\"op\":\"replace\",\"values\":[\"000001010000Z\"]}]");
