@@ -13,13 +13,18 @@
  * are part of the row; with --slapd-pid, slapd's CPU time too.
  *
  * Scenarios (the request number i picks the entry):
- *   post-users   POST /Users userName=<prefix>-<i>; writes "<userName>\t<id>" lines to --ids
+ *   post-users   POST /Users userName=<prefix>-<i> (name, displayName, a work email, externalId,
+ *                active; bench_scim.h); writes "<userName>\t<id>" lines to --ids
  *   get-filter   GET /Users?filter=userName eq "<name i>"         (names from --ids)
  *   get-id       GET /Users/<id i>
  *   patch-user   PATCH /Users/<id i>, replace displayName and name.givenName (cn's fallback
  *                uses both: the gateway reads the entry first)
  *   patch-title  PATCH /Users/<id i>, replace title and employeeNumber (no stored value
  *                matters: one modify on the cached DN, update.c)
+ *   put-user     PUT /Users/<id i>: the user's whole profile as post-users created it (same
+ *                userName: no rename; id and "groups": [] as Okta sends them), with displayName
+ *                and title carrying i, so every PUT changes something; the answer must be 200
+ *                (Okta and OneLogin update profiles this way: full replace)
  *   patch-group  PATCH /Groups/<--group-id>, add member <id i> (each id once)
  *   delete-user  DELETE /Users/<id i> (each id once)
  *   get-path     GET --path (as given, query included), again and again: e.g. one list page
@@ -50,6 +55,7 @@
 #include "bench_hist.h"
 #include "bench_http.h"
 #include "bench_proc.h"
+#include "bench_scim.h"
 
 #define MAX_CONCURRENCY 4096ul
 #define MAX_COUNT 100000000ul
@@ -65,6 +71,7 @@ typedef enum {
     SC_GET_ID,
     SC_PATCH_USER,
     SC_PATCH_TITLE,
+    SC_PUT_USER,
     SC_PATCH_GROUP,
     SC_DELETE_USER,
     SC_GET_PATH,
@@ -83,6 +90,7 @@ static const struct {
     {"get-id", SC_GET_ID, true, false},
     {"patch-user", SC_PATCH_USER, true, false},
     {"patch-title", SC_PATCH_TITLE, true, false},
+    {"put-user", SC_PUT_USER, true, false},
     {"patch-group", SC_PATCH_GROUP, true, true},
     {"delete-user", SC_DELETE_USER, true, true},
     {"get-path", SC_GET_PATH, false, false},
@@ -278,17 +286,16 @@ static int write_ids(const lg *g, const char *path)
 static int format_body(lg *g, size_t i, const char *id)
 {
     int n = 0;
+    s2l_bench_profile p;
     switch (g->sc) {
     case SC_POST_USERS:
-        n = snprintf(g->body_scratch, sizeof g->body_scratch,
-                     "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
-                     "\"userName\":\"%s-%06zu\","
-                     "\"name\":{\"givenName\":\"Given\",\"familyName\":\"Family %zu\"},"
-                     "\"displayName\":\"Display %s-%06zu\","
-                     "\"emails\":[{\"value\":\"%s-%06zu@example.org\",\"type\":\"work\",\"primary\":true}],"
-                     "\"active\":true}",
-                     g->o.prefix, i, i, g->o.prefix, i, g->o.prefix, i);
-        break;
+        if (s2l_bench_profile_created(&p, g->o.prefix, i) != 0)
+            return -1;
+        return s2l_bench_user_json(g->body_scratch, sizeof g->body_scratch, &p, NULL, false);
+    case SC_PUT_USER:
+        if (s2l_bench_profile_changed(&p, g->names[i % g->n_ids], i) != 0)
+            return -1;
+        return s2l_bench_user_json(g->body_scratch, sizeof g->body_scratch, &p, id, true);
     case SC_PATCH_USER:
         n = snprintf(g->body_scratch, sizeof g->body_scratch,
                      "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],"
@@ -345,6 +352,10 @@ static int write_request(lg *g, size_t i, struct evbuffer *out)
     case SC_PATCH_TITLE:
         method = "PATCH";
         rc = evbuffer_add_printf(out, "PATCH %s/Users/%s HTTP/1.1\r\n", bp, id);
+        break;
+    case SC_PUT_USER:
+        method = "PUT";
+        rc = evbuffer_add_printf(out, "PUT %s/Users/%s HTTP/1.1\r\n", bp, id);
         break;
     case SC_PATCH_GROUP:
         method = "PATCH";
@@ -429,7 +440,7 @@ static bool check_answer(lg *g, size_t i, struct evbuffer *body)
     json_t *j = NULL;
     char *s = NULL;
     bool need_json = g->sc == SC_POST_USERS || g->sc == SC_GET_PAGE ||
-                     (g->o.verify && (g->sc == SC_GET_FILTER || g->sc == SC_GET_ID));
+                     (g->o.verify && (g->sc == SC_GET_FILTER || g->sc == SC_GET_ID || g->sc == SC_PUT_USER));
     if (!need_json)
         return true;
     s = body_string(body);
@@ -457,6 +468,16 @@ static bool check_answer(lg *g, size_t i, struct evbuffer *body)
     } else if (g->sc == SC_GET_ID) {
         const char *id = json_string_value(json_object_get(j, "id"));
         ok = id && strcmp(id, g->ids[i % g->n_ids]) == 0;
+    } else if (g->sc == SC_PUT_USER) {
+        /* The user as replaced: same id and userName, the displayName and title just sent. */
+        s2l_bench_profile p;
+        const char *id = json_string_value(json_object_get(j, "id"));
+        const char *un = json_string_value(json_object_get(j, "userName"));
+        const char *dn = json_string_value(json_object_get(j, "displayName"));
+        const char *ti = json_string_value(json_object_get(j, "title"));
+        ok = s2l_bench_profile_changed(&p, g->names[i % g->n_ids], i) == 0 && id &&
+             strcmp(id, g->ids[i % g->n_ids]) == 0 && un && strcasecmp(un, p.user_name) == 0 && dn &&
+             strcmp(dn, p.display_name) == 0 && ti && strcmp(ti, p.title) == 0;
     } else if (g->sc == SC_GET_PAGE) {
         /* A list page is parsed whole, as any client must. */
         json_t *res = json_object_get(j, "Resources");
@@ -493,7 +514,8 @@ static void conn_done(lg_conn *c, int status, const char *why)
     if (g->sc == SC_REQUEST)
         g->request_status = status;
     if (status >= 200 && status < 300) {
-        if (check_answer(g, c->idx, c->resp.body)) {
+        /* A PUT answers the replaced resource: 200 (RFC 7644 §3.5.1), not 204. */
+        if ((g->sc != SC_PUT_USER || status == 200) && check_answer(g, c->idx, c->resp.body)) {
             g->ok++;
             s2l_bench_hist_record(&g->hist, lat);
         } else {
@@ -797,8 +819,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: s2l_loadgen --port N [options] SCENARIO\n"
-            "scenarios: post-users get-filter get-id patch-user patch-title patch-group delete-user get-path request\n"
-            "           get-page\n"
+            "scenarios: post-users get-filter get-id patch-user patch-title put-user patch-group delete-user\n"
+            "           get-path request get-page\n"
             "  --host ADDR          loopback address (default 127.0.0.1)\n"
             "  --base PATH          SCIM base path (default /scim/v2)\n"
             "  --token T            bearer token\n"
@@ -808,11 +830,13 @@ static void usage(FILE *f)
             "  --timeout S          per-request timeout, also the drain limit (default 30)\n"
             "  --prefix P           post-users: userName prefix\n"
             "  --ids FILE           post-users writes <userName>TAB<id> lines; others read them\n"
+            "                       (put-user: the userNames post-users made, <prefix>-<number>)\n"
             "  --group-id ID        patch-group target\n"
             "  --pid PID            gateway process: CPU and memory\n"
             "  --slapd-pid PID      slapd process: CPU\n"
             "  --tag T --label L --out FILE   append a result row to FILE\n"
-            "  --verify             check answers (filter finds exactly the user, get returns the id)\n"
+            "  --verify             check answers (filter finds exactly the user, get returns the id,\n"
+            "                       put returns the id, userName, displayName and title sent)\n"
             "  --method M --path P --body B   the request scenario (get-path: --path)\n"
             "  --path P --items N   get-page: GET P (a list page) must hold N resources\n"
             "  --quiet              request: print nothing\n");
@@ -928,6 +952,11 @@ static int parse_args(lg *g, int argc, char **argv)
         fprintf(stderr, "loadgen: prefix too long\n");
         return -1;
     }
+    /* It goes into JSON bodies unescaped. */
+    if (o->prefix && !url_safe(o->prefix)) {
+        fprintf(stderr, "loadgen: the prefix must be URL-safe (letters, digits, - . _ ~)\n");
+        return -1;
+    }
     if (g->sc == SC_REQUEST) {
         o->count = 1;
         o->concurrency = 1;
@@ -992,6 +1021,13 @@ int main(int argc, char **argv)
         }
         if (ids_once && g.o.count > g.n_ids)
             g.o.count = g.n_ids;
+        size_t index;
+        for (size_t i = 0; g.sc == SC_PUT_USER && i < g.n_ids; i++)
+            if (!s2l_bench_user_index(g.names[i], &index)) {
+                fprintf(stderr, "loadgen: %s: %s is not a userName post-users made (<prefix>-<number>)\n",
+                        g.o.ids_path, g.names[i]);
+                goto out;
+            }
     }
     if (g.sc == SC_POST_USERS) {
         g.new_ids = calloc(g.o.count, sizeof *g.new_ids);

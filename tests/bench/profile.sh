@@ -7,11 +7,12 @@
 #
 # Starts a private slapd (dbnosync) and the gateway under valgrind --tool=callgrind
 # (collection off until the measured part), creates N users through the gateway, then for
-# each scenario (GET by id, GET filter, PATCH one modify, PATCH with fetch, DELETE) zeroes
-# the counters, runs N requests with s2l_loadgen at concurrency 4 and dumps: the line printed
-# is the gateway's instructions per request (Ir / N, its whole process: event loop, HTTP,
-# JSON, libldap). The dumps stay in the work directory (callgrind_annotate FILE) with
-# S2L_BENCH_KEEP=1. Not part of CI (valgrind is slow); numbers go to BENCHMARKS.md.
+# each scenario (GET by id, GET filter, PATCH one modify, PATCH with fetch, PUT of the whole
+# profile, DELETE) zeroes the counters, runs N requests with s2l_loadgen at concurrency 4 and
+# dumps: the line printed is the gateway's instructions per request (Ir / N, its whole
+# process: event loop, HTTP, JSON, libldap). The dumps stay in the work directory
+# (callgrind_annotate FILE) with S2L_BENCH_KEEP=1. Not part of CI (valgrind is slow); numbers
+# go to BENCHMARKS.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -77,4 +78,5 @@ measure "GET by id" get-id
 measure "GET filter" get-filter
 measure "PATCH title (one modify)" patch-title
 measure "PATCH user (fetch first)" patch-user
+measure "PUT user (whole profile)" put-user
 measure "DELETE user" delete-user

@@ -15,6 +15,10 @@
  *   search-id      the same by (entryUUID=<uuid>), uuids read once before the clock starts
  *                  (all <prefix>-* entries' entryUUIDs, or the second column of --uuids FILE)
  *   modify         replace displayName and givenName
+ *   modify-profile the LDAP side of put-user (PUT /Users/<id>, the whole profile): one modify
+ *                  replacing every attribute the default mapping writes for that body (scimExternalId,
+ *                  cn, sn, givenName, displayName, mail, title; bench_scim.h), displayName and
+ *                  title carrying i as the load generator's do
  *   group-add      add the entry's DN as a member of --group-dn (each entry once)
  *   delete         delete the entry (each entry once)
  *   populate-group add --members dummy member DNs to --group-dn in batches (not timed per op)
@@ -40,6 +44,7 @@
 
 #include "bench_hist.h"
 #include "bench_proc.h"
+#include "bench_scim.h"
 
 #define MAX_CONNECTIONS 64ul
 #define MAX_CONCURRENCY 4096ul
@@ -52,7 +57,17 @@
 #define MAX_ERRORS_SHOWN 5u
 #define POLL_MS 50
 
-typedef enum { SC_ADD, SC_SEARCH_FILTER, SC_SEARCH_ID, SC_MODIFY, SC_GROUP_ADD, SC_DELETE, SC_POPULATE, SC_VLV } scenario;
+typedef enum {
+    SC_ADD,
+    SC_SEARCH_FILTER,
+    SC_SEARCH_ID,
+    SC_MODIFY,
+    SC_MODIFY_PROFILE,
+    SC_GROUP_ADD,
+    SC_DELETE,
+    SC_POPULATE,
+    SC_VLV
+} scenario;
 
 static const struct {
     const char *name;
@@ -60,7 +75,7 @@ static const struct {
 } scenarios[] = {
     {"add", SC_ADD},         {"search-filter", SC_SEARCH_FILTER}, {"search-id", SC_SEARCH_ID},
     {"modify", SC_MODIFY},   {"group-add", SC_GROUP_ADD},         {"delete", SC_DELETE},
-    {"populate-group", SC_POPULATE}, {"vlv-page", SC_VLV},
+    {"populate-group", SC_POPULATE}, {"vlv-page", SC_VLV},        {"modify-profile", SC_MODIFY_PROFILE},
 };
 
 /* vlv-page: a connection that has sent this many VLV searches is reopened
@@ -304,6 +319,31 @@ out:
     return rc;
 }
 
+/* put-user's LDAP twin: entry i % items gets profile change number i, every
+ * attribute replaced (what a full replace of the profile writes). */
+static int start_modify_profile(rl *r, LDAP *ld, size_t i, int *msgid)
+{
+    char dn[MAX_DN], name[128];
+    s2l_bench_profile p;
+    s2l_bench_ldap_value v[S2L_BENCH_PROFILE_LDAP_MAX];
+    LDAPMod mods[S2L_BENCH_PROFILE_LDAP_MAX];
+    LDAPMod *modp[S2L_BENCH_PROFILE_LDAP_MAX + 1];
+    char *vals[S2L_BENCH_PROFILE_LDAP_MAX][2];
+    size_t e = i % r->o.items;
+    entry_name(r, e, name, sizeof name);
+    if (entry_dn(r, e, dn, sizeof dn) != 0 || s2l_bench_profile_changed(&p, name, i) != 0)
+        return LDAP_PARAM_ERROR;
+    size_t n = s2l_bench_profile_ldap(&p, v);
+    for (size_t k = 0; k < n; k++) {
+        vals[k][0] = (char *)v[k].value;
+        vals[k][1] = NULL;
+        mods[k] = (LDAPMod){.mod_op = LDAP_MOD_REPLACE, .mod_type = (char *)v[k].attr, .mod_values = vals[k]};
+        modp[k] = &mods[k];
+    }
+    modp[n] = NULL;
+    return ldap_modify_ext(ld, dn, modp, NULL, NULL, msgid);
+}
+
 static int start_op(rl *r, LDAP *ld, size_t i, int *msgid)
 {
     char dn[MAX_DN], buf[MAX_DN], buf2[MAX_DN];
@@ -337,6 +377,8 @@ static int start_op(rl *r, LDAP *ld, size_t i, int *msgid)
         LDAPMod *mods[] = {&m1, &m2, NULL};
         return ldap_modify_ext(ld, dn, mods, NULL, NULL, msgid);
     }
+    case SC_MODIFY_PROFILE:
+        return start_modify_profile(r, ld, i, msgid);
     case SC_GROUP_ADD: {
         if (entry_dn(r, i, buf, sizeof buf) != 0)
             return LDAP_PARAM_ERROR;
@@ -817,7 +859,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: s2l_rawldap --uri URI [options] SCENARIO\n"
-            "scenarios: add search-filter search-id modify group-add delete populate-group vlv-page\n"
+            "scenarios: add search-filter search-id modify modify-profile group-add delete populate-group\n"
+            "           vlv-page\n"
             "  --bind-dn DN --password PW\n"
             "  --connections K      LDAP connections (default 4, the gateway's pool)\n"
             "  --concurrency C      outstanding operations in total (default 1)\n"
@@ -825,11 +868,14 @@ static void usage(FILE *f)
             "  --duration S         seconds at most for issuing (default 10)\n"
             "  --timeout S          drain limit after that (default 30)\n"
             "  --prefix P           entries are <rdn-attr>=<P>-<i>,<base>\n"
-            "  --items N            how many such entries exist (search, modify, group-add, delete)\n"
+            "  --items N            how many such entries exist (search, modify, modify-profile,\n"
+            "                       group-add, delete)\n"
             "  --base DN            default ou=people,dc=example,dc=org\n"
             "  --rdn-attr A         default uid\n"
             "  --object-filter F    default (objectClass=inetOrgPerson)\n"
             "  --template FILE      add: \"attr: value\" lines, {name} = the entry's name\n"
+            "                       (modify-profile writes scimExternalId: add its entries with the\n"
+            "                       template of an entry the gateway wrote, as run.sh does)\n"
             "  --uuids FILE         search-id: entryUUIDs from the 2nd column of FILE (TAB-separated)\n"
             "  --group-dn DN        group-add, populate-group\n"
             "  --members N --member-prefix P   populate-group\n"
@@ -944,8 +990,8 @@ static int parse_args(rl *r, int argc, char **argv)
         return -1;
     }
     bool needs_prefix = r->sc != SC_POPULATE && r->sc != SC_VLV;
-    bool needs_items = r->sc == SC_SEARCH_FILTER || r->sc == SC_MODIFY || r->sc == SC_GROUP_ADD ||
-                       r->sc == SC_DELETE || r->sc == SC_VLV;
+    bool needs_items = r->sc == SC_SEARCH_FILTER || r->sc == SC_MODIFY || r->sc == SC_MODIFY_PROFILE ||
+                       r->sc == SC_GROUP_ADD || r->sc == SC_DELETE || r->sc == SC_VLV;
     bool needs_group = r->sc == SC_GROUP_ADD || r->sc == SC_POPULATE;
     if ((needs_prefix && o->prefix == NULL) || (needs_items && o->items == 0) || (needs_group && !o->group_dn) ||
         (r->sc == SC_POPULATE && o->members == 0) ||

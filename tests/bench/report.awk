@@ -76,6 +76,13 @@ function targets(m,    i, j, c, s, sc, line, big, small, maxhwm, k, rep) {
     if (line != "")
         print "- PATCH (one modify: no stored value matters) ≥ 0.7× raw modify rate (nosync), ≥ 0.8× (durable) —" line
     line = ""
+    for (i = 1; i <= n_cs[m, "PUT user"]; i++) {
+        c = cs[m, "PUT user", i]
+        line = line sprintf(" c=%s: %s", c, ratio(get(m, "gw", "PUT user", c, ops), get(m, "raw", "PUT user", c, ops)))
+    }
+    if (line != "")
+        print "- PUT (the whole profile, as Okta and OneLogin update a user) vs raw modify of the same attributes —" line
+    line = ""
     for (i = 1; i <= n_cs[m, "DELETE user"]; i++) {
         c = cs[m, "DELETE user", i]
         line = line sprintf(" c=%s: %s", c, ratio(get(m, "gw", "DELETE user", c, ops), get(m, "raw", "DELETE user", c, ops)))

@@ -102,7 +102,7 @@ RESULTS="$WORK/results.tsv"
 NOTES="$WORK/notes.txt"
 : >"$RESULTS"
 : >"$NOTES"
-SLAPD_PID="" GW_PID="" LPORT="" HPORT=""
+SLAPD_PID="" GW_PID="" LPORT="" HPORT="" PUT_LDAP_OPS=""
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 note() { printf '%s\n' "$*" >>"$NOTES"; log "$*"; }
@@ -370,6 +370,35 @@ last_ok() {  # last_ok MODE SIDE LABEL LEVEL: the ok count of that row
         '$1==m && $2==s && $3==l && $4==c {ok=$6} END {print ok+0}' "$RESULTS"
 }
 
+# The gateway's LDAP operations so far, by operation, from its /metrics
+# (scim2ldap_ldap_operations_total, all results): "search=N add=N modify=N modrdn=N delete=N",
+# or nothing when it has no such counters (metrics.enabled false).
+gw_ldap_ops() {
+    gw_request GET /metrics | awk '
+        /^scim2ldap_ldap_operations_total\{/ {
+            if (match($0, /operation="[a-z]+"/)) { n[substr($0, RSTART + 11, RLENGTH - 12)] += $NF; seen = 1 }
+        }
+        END { if (seen) printf "search=%d add=%d modify=%d modrdn=%d delete=%d\n", n["search"], n["add"], n["modify"], n["modrdn"], n["delete"] }'
+}
+
+# LDAP operations per request of the gateway row MODE/LABEL/LEVEL, from two gw_ldap_ops
+# readings around it: "search 1.00 + modify 1.00 = 2.00" (operations that occurred only).
+ldap_ops_per_request() {  # ldap_ops_per_request MODE LABEL LEVEL BEFORE AFTER
+    local done
+    done=$(awk -F'\t' -v m="$1" -v l="$2" -v c="$3" \
+        '$1==m && $2=="gw" && $3==l && $4==c {d=$6+$7} END {print d+0}' "$RESULTS")
+    awk -v before="$4" -v after="$5" -v done="$done" 'BEGIN {
+        if (done <= 0 || before == "" || after == "") { print "n/a"; exit }
+        split(before, b, " "); split(after, a, " ")
+        for (i = 1; i <= 5; i++) {
+            split(b[i], kb, "="); split(a[i], ka, "=")
+            d = ka[2] - kb[2]
+            if (d > 0) { line = line sep sprintf("%s %.2f", ka[1], d / done); sep = " + "; sum += d }
+        }
+        printf "%s = %.2f\n", (line == "" ? "none" : line), sum / done
+    }'
+}
+
 # A raw add writes what the gateway wrote for the same body: the template is read back
 # from the first entry the gateway created (user attributes only, {name} for the userName).
 capture_template() {  # capture_template IDS_FILE
@@ -495,6 +524,23 @@ run_level() {  # run_level MODE LEVEL [REPEAT_NUMBER]: the user scenarios
         raw "$mode" "$c" modify "PATCH title" --count "$N_PATCH" --duration "$DUR_WRITE" --prefix "$rp" --items "$n"
     fi
 
+    # PUT: the whole profile again, as Okta and OneLogin update a user (put-user: as created
+    # but displayName and title; no rename). Raw: one modify replacing every attribute the
+    # default mapping writes for that body (modify-profile). The gateway's LDAP operations
+    # per PUT, from its /metrics, go to the notes (PUT_LDAP_OPS, per mode). --smoke also
+    # checks each answer (the id, userName, displayName and title just sent).
+    if [ $g = 1 ]; then
+        local ops0 ops1 verify=()
+        [ "$SMOKE" = 1 ] && verify=(--verify)
+        ops0=$(gw_ldap_ops)
+        gw "$mode" "$c" put-user "PUT user$sfx" --count "$N_PATCH" --duration "$DUR_WRITE" --ids "$ids" "${verify[@]}"
+        ops1=$(gw_ldap_ops)
+        [ -n "$rep" ] || PUT_LDAP_OPS="$PUT_LDAP_OPS c=$c: $(ldap_ops_per_request "$mode" "PUT user" "$c" "$ops0" "$ops1");"
+    fi
+    if [ $r = 1 ]; then
+        raw "$mode" "$c" modify-profile "PUT user" --count "$N_PATCH" --duration "$DUR_WRITE" --prefix "$rp" --items "$n"
+    fi
+
     if [ $g = 1 ]; then
         gw "$mode" "$c" delete-user "DELETE user$sfx" --count "$N_POST" --duration "$DUR_WRITE" --ids "$ids"
     fi
@@ -592,9 +638,11 @@ for mode in $MODES; do
         fi
     fi
     [ "$USERS_ONLY" = 1 ] || setup_groups "$mode"
+    PUT_LDAP_OPS=""
     for c in $LEVELS; do
         run_level "$mode" "$c"
     done
+    [ -n "$PUT_LDAP_OPS" ] && note "PUT user ($mode): the gateway's LDAP operations per request (its /metrics) —${PUT_LDAP_OPS%;}"
     # The same load again on a warm gateway: VmRSS must not grow from run to run.
     if [ -n "$REPEAT_LEVEL" ] && [ -n "$GATEWAY" ] && [ "$USERS_ONLY" = 0 ]; then
         for i in $(seq 1 "$REPEAT_RUNS"); do
@@ -638,7 +686,7 @@ render() {
     machine
     echo
     echo "Sizes: concurrency levels $LEVELS. Per scenario and level at most $N_POST POST/DELETE,"
-    echo "$N_READ GETs, $N_PATCH PATCHes, $N_GROUP member adds into the 10-member group and $N_BIG into"
+    echo "$N_READ GETs, $N_PATCH PATCHes or PUTs, $N_GROUP member adds into the 10-member group and $N_BIG into"
     echo "the $BIG_MEMBERS-member group, and at most ${DUR_READ}-${DUR_BIG} s of issuing. Gateway: $GW_WORKERS event loop(s)"
     echo "(workers) with $LDAP_CONNS LDAP connections each, log_level info; raw: $LDAP_CONNS connections, a window of c operations."
     echo
@@ -657,7 +705,7 @@ cat "$REPORT"
 if [ "$SMOKE" = 1 ]; then
     # Functional check only: every scenario ran on both sides and nothing failed.
     bad=$(awk -F'\t' '$6 == 0 || $7 != 0 {print $1, $2, $3, "c=" $4, "ok=" $6, "errors=" $7}' "$RESULTS")
-    expected=$(( $(echo "$MODES" | wc -w) * $(echo "$LEVELS" | wc -w) * (GROUPS_OK ? 14 : 10) +
+    expected=$(( $(echo "$MODES" | wc -w) * $(echo "$LEVELS" | wc -w) * (GROUPS_OK ? 18 : 14) +
                  (NO_LISTS ? 0 : $(echo "$LIST_LEVELS" | wc -w) * 4) ))
     rows=$(wc -l <"$RESULTS")
     if [ -n "$bad" ] || [ "$rows" -lt "$expected" ]; then
