@@ -177,6 +177,9 @@ struct s2l_rmap {
     char **default_read_attrs;  /* s2l_rmap_read_attrs(rm, NULL), computed at load */
     char **update_read_attrs;   /* the same minus delta attributes, computed at load */
     json_t *written_names;      /* LDAP attributes the mapping writes (s2l_map_written_attrs), at load */
+    struct s2l_put_attr *put_attrs; /* what a PUT without the entry does with each written attribute
+                                   (s2l_map_put_attrs_build, at load), n_put_attrs of them */
+    size_t n_put_attrs;
     size_t ***render_entries;   /* [view][attr]: indexes of the entries rendering that attribute of the
                                    view (0: core, 1 + i: extension i), SIZE_MAX-terminated; at load
                                    (s2l_map_render_index); NULL: rendering scans every entry */
@@ -412,13 +415,34 @@ json_t *s2l_map_ldap_attrs_noted(const s2l_rmap *rm, const json_t *resource, con
  * That value, or NULL when "replace with nothing" is exact. */
 const char *s2l_map_bool_opposite(const s2l_mentry *me);
 
+/* One LDAP attribute the mapping writes, as s2l_map_replace_all_mods treats
+ * it (the same rules as s2l_rmap_plan_update's, looked up once at load
+ * instead of per request: a PUT touches every written attribute). */
+typedef struct s2l_put_attr {
+    const char *attr;           /* borrowed from written_names */
+    const s2l_mentry *cond[4];  /* left alone when the resource has no value for any of these (write-only,
+                                   lock booleans); more than 4: skip always (never in the shipped mappings) */
+    size_t n_cond;
+    const char *opposite;       /* s2l_map_bool_opposite of the attribute's boolean entry, or NULL */
+    json_t *clear;              /* {"op":"replace","attr":attr,"values":[]}, made once: most attributes
+                                   of a PUT are absent, and their mods are shared (never changed) */
+} s2l_put_attr;
+/* Builds rm->put_attrs from rm->written_names (the attributes a PUT
+ * rewrites: not server ones, the RDN's, delta or create-only ones, nor the
+ * keep attribute). 0, or -1 on allocation failure. s2l_map_put_attrs_free
+ * releases them. */
+int s2l_map_put_attrs_build(s2l_rmap *rm);
+void s2l_map_put_attrs_free(s2l_rmap *rm);
+
 /* Appends to mods a "replace" of every LDAP attribute the mapping writes
  * with its values in a_new (s2l_map_ldap_attrs of new_resource; none: delete
  * if present), leaving out what s2l_rmap_plan_update never touches (server
  * attributes, the RDN attribute, delta attributes, omitted write-only and
  * lock booleans) and the keep attribute; a boolean stored as absence with
- * s2l_map_bool_opposite gets a "delete" of that one value instead. 0, or
- * -1 on allocation failure. */
+ * s2l_map_bool_opposite gets a "delete" of that one value instead. The
+ * mods of attributes without values are shared with rm (and the values of
+ * the others with a_new): callers must not change them. 0, or -1 on
+ * allocation failure. */
 int s2l_map_replace_all_mods(const s2l_rmap *rm, const json_t *a_new, const json_t *new_resource, json_t *mods);
 
 /* ---- the keep attribute (mapping_keep.c) ---- */

@@ -1456,6 +1456,7 @@ static void rmap_fini(s2l_rmap *rm)
     s2l_strv_free(rm->default_read_attrs);
     s2l_strv_free(rm->update_read_attrs);
     json_decref(rm->written_names);
+    s2l_map_put_attrs_free(rm);
     s2l_map_render_index_free(rm);
     strv_free_n(rm->object_classes, rm->n_object_classes);
     for (size_t i = 0; i < rm->n_rdn; i++)
@@ -1811,7 +1812,8 @@ s2l_mapping *s2l_mapping_load(const char *path, const char *schema_dir, char *er
         rm->update_read_attrs = update_attrs_of(rm);
         rm->written_names = json_array();
         if (rm->default_read_attrs == NULL || rm->update_read_attrs == NULL || rm->written_names == NULL ||
-            s2l_map_written_attrs(rm, rm->written_names) < 0 || collect_warnings(&c, rm) < 0 ||
+            s2l_map_written_attrs(rm, rm->written_names) < 0 || s2l_map_put_attrs_build(rm) < 0 ||
+            collect_warnings(&c, rm) < 0 ||
             s2l_map_render_index(rm) < 0) {
             lerr(&c, "$", "out of memory");
             goto out;

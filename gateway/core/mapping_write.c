@@ -968,46 +968,78 @@ const char *s2l_map_bool_opposite(const s2l_mentry *me)
     return me->boolean.absent ? me->boolean.when_false : me->boolean.when_true;
 }
 
-/* The boolean entry writing LDAP attribute a whose value is absence in
- * a_new and which has an opposite value to delete instead, or NULL. */
-static const char *absent_bool_opposite(const s2l_rmap *rm, const char *a, const json_t *nv)
+int s2l_map_put_attrs_build(s2l_rmap *rm)
 {
-    if (json_array_size(nv) > 0)
-        return NULL;
-    for (size_t i = 0; i < rm->n_entries; i++) {
-        const s2l_mentry *me = &rm->entries[i];
-        const char *key = me->write_key ? me->write_key : me->ldap;
-        if (key && !me->read_only && strcasecmp(key, a) == 0 && s2l_map_bool_opposite(me))
-            return s2l_map_bool_opposite(me);
+    size_t n = json_array_size(rm->written_names), k = 0, i;
+    json_t *e;
+    rm->n_put_attrs = 0;
+    if ((rm->put_attrs = calloc(n ? n : 1, sizeof *rm->put_attrs)) == NULL)
+        return -1;
+    json_array_foreach(rm->written_names, i, e) {
+        const char *a = json_string_value(e);
+        if (is_server_attr(rm, a) || (rm->keep_attr != NULL && strcasecmp(a, rm->keep_attr) == 0))
+            continue;
+        s2l_put_attr pa = {.attr = a};
+        bool skip = false;
+        /* left_alone's rules, per entry writing a */
+        for (size_t x = 0; x < rm->n_entries && !skip; x++) {
+            const s2l_mentry *me = &rm->entries[x];
+            const char *key = me->write_key ? me->write_key : me->ldap;
+            if (key == NULL || me->read_only || strcasecmp(key, a) != 0)
+                continue;
+            if (me->delta || me->create_only)
+                skip = true;
+            else if ((me->write_only || (me->is_bool && me->boolean.absent != -1)) &&
+                     pa.n_cond == sizeof pa.cond / sizeof pa.cond[0])
+                skip = true;
+            else if (me->write_only || (me->is_bool && me->boolean.absent != -1))
+                pa.cond[pa.n_cond++] = me;
+            if (pa.opposite == NULL)
+                pa.opposite = s2l_map_bool_opposite(me);
+        }
+        if (skip)
+            continue;
+        if ((pa.clear = json_pack("{s:s, s:s, s:[]}", "op", "replace", "attr", a, "values")) == NULL)
+            return -1;
+        rm->put_attrs[k++] = pa;
+        rm->n_put_attrs = k;
     }
-    return NULL;
+    return 0;
+}
+
+void s2l_map_put_attrs_free(s2l_rmap *rm)
+{
+    for (size_t i = 0; i < rm->n_put_attrs; i++)
+        json_decref(rm->put_attrs[i].clear);
+    free(rm->put_attrs);
+    rm->put_attrs = NULL;
+    rm->n_put_attrs = 0;
 }
 
 /* What s2l_rmap_plan_update_entry sends for an attribute it finds changed,
- * for every one: a PUT planned without the stored entry (put_direct.c). The
- * keep attribute is not touched (the caller sees to it). */
+ * for every one: a PUT planned without the stored entry (put_direct.c). */
 int s2l_map_replace_all_mods(const s2l_rmap *rm, const json_t *a_new, const json_t *new_resource, json_t *mods)
 {
-    json_t *empty = json_array();
-    size_t i;
-    json_t *e;
-    int rc = empty ? 0 : -1;
-    json_array_foreach(rm->written_names, i, e) {
-        const char *a = json_string_value(e);
-        if (rc < 0)
-            break;
-        if (is_server_attr(rm, a) || left_alone(rm, a, new_resource) ||
-            (rm->keep_attr != NULL && strcasecmp(a, rm->keep_attr) == 0))
+    for (size_t i = 0; i < rm->n_put_attrs; i++) {
+        const s2l_put_attr *pa = &rm->put_attrs[i];
+        bool alone = false;
+        for (size_t c = 0; c < pa->n_cond && !alone; c++)
+            alone = scim_value(pa->cond[c], new_resource) == NULL;
+        if (alone)
             continue;
-        json_t *nv = s2l_map_get_ci(a_new, a);
-        const char *opposite = absent_bool_opposite(rm, a, nv);
-        json_t *mod = opposite ? json_pack("{s:s, s:s, s:[s]}", "op", "delete", "attr", a, "values", opposite)
-                               : json_pack("{s:s, s:s, s:O}", "op", "replace", "attr", a, "values", nv ? nv : empty);
+        json_t *nv = s2l_map_get_ci(a_new, pa->attr);
+        const char *opposite = json_array_size(nv) == 0 ? pa->opposite : NULL;
+        if (json_array_size(nv) == 0 && opposite == NULL) {
+            if (json_array_append(mods, pa->clear) < 0)
+                return -1;
+            continue;
+        }
+        json_t *mod = opposite ? json_pack("{s:s, s:s, s:[s]}", "op", "delete", "attr", pa->attr, "values", opposite)
+                               : json_pack("{s:s, s:s, s:O}", "op", "replace", "attr", pa->attr, "values", nv);
         if (mod == NULL || json_array_append_new(mods, mod) < 0)
-            rc = -1;
+            return -1;
     }
-    json_decref(empty);
-    return rc;
+    return 0;
 }
 
 json_t *s2l_rmap_plan_update(const s2l_rmap *rm, const json_t *old_resource, const json_t *new_resource,

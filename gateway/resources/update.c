@@ -646,7 +646,10 @@ static bool direct_mods(update_op *op)
 {
     res_op *base = &op->base;
     json_decref(op->mods);
-    op->mods = op->plan_mods ? json_deep_copy(op->plan_mods) : json_array();
+    /* the plan as it is when nothing is added to it (a PUT's dozens of mods) */
+    op->mods = op->deltas == NULL && op->plan_mods ? json_incref(op->plan_mods)
+               : op->plan_mods                      ? json_deep_copy(op->plan_mods)
+                                                    : json_array();
     if (op->mods == NULL)
         return false;
     s2l_error err;

@@ -3,6 +3,8 @@
 #
 #   bash tests/bench/profile.sh [BUILD_DIR] [N]      (default build, 2000 requests;
 #                                                    S2L_PROFILE_WORKERS: the gateway's workers, default 1;
+#                                                    S2L_PROFILE_CONFIG: more configuration, e.g.
+#                                                    '"behaviour": {"direct_put": false}';
 #                                                    S2L_LOADGEN: another s2l_loadgen)
 #
 # Starts a private slapd (dbnosync) and the gateway under valgrind --tool=callgrind
@@ -39,7 +41,7 @@ s2l_slapd_load_base "$WORK/slapd" "$LPORT" "$ROOTPW"
 
 HPORT=$(s2l_free_port)
 s2l_gateway_config "$WORK/gw.json" "127.0.0.1:$HPORT" "ldap://127.0.0.1:$LPORT/" "$ROOTPW" "$TOKEN" \
-    "\"log_level\": \"info\", \"workers\": ${S2L_PROFILE_WORKERS:-1}"
+    "\"log_level\": \"info\", \"workers\": ${S2L_PROFILE_WORKERS:-1}${S2L_PROFILE_CONFIG:+, $S2L_PROFILE_CONFIG}"
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/cg.%p" \
     "$BUILD/scim2ldap" --config "$WORK/gw.json" >"$WORK/gw.log" 2>&1 &
 GPID=$!
