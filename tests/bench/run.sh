@@ -36,6 +36,7 @@ NO_LISTS=0
 BIG_OVERRIDE=""
 REFINT=gateway
 GW_WORKERS=1         # the gateway's event loops ("workers"; tests/bench/workers.sh compares 1 and 2)
+DIRECT_PUT=true      # behaviour.direct_put (--reading-put: false, the PUT that reads the entry first)
 RESULTS_COPY=""
 
 usage() {
@@ -44,6 +45,7 @@ usage() {
     echo "         --users-only: the user scenarios only (no groups, no repeat, no list pages)"
     echo "         --no-lists | --big-members N | --refint gateway|directory"
     echo "         --workers N: the gateway's event loops (default 1) | --results FILE: copy the rows there"
+    echo "         --reading-put: \"behaviour\": {\"direct_put\": false} (every PUT reads the entry first)"
 }
 
 while [ $# -gt 0 ]; do
@@ -57,6 +59,7 @@ while [ $# -gt 0 ]; do
         --big-members) BIG_OVERRIDE=$2; shift ;;
         --refint) REFINT=$2; shift ;;
         --workers) GW_WORKERS=$2; shift ;;
+        --reading-put) DIRECT_PUT=false ;;
         --results) RESULTS_COPY=$2; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -317,6 +320,7 @@ start_gateway() {  # start_gateway MODE
   "mapping": "$MAPPING",
   "schemas": "$ROOT/schemas/scim",
   "limits": {"request_timeout_ms": 90000},
+  "behaviour": {"direct_put": $DIRECT_PUT},
   "log_level": "info"
 }
 EOF
