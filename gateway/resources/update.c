@@ -27,13 +27,15 @@
  *   UP_WRITTEN        after a rename: fix references to the old DN
  *   UP_REPLY          204, or 200 with the resource
  *
- * One LDAP operation instead (PATCH): when the id's DN is cached and the
- * request does not depend on the stored values (s2l/patch_direct.h), it
- * starts at
- *   UP_DIRECT_RESOLVE  member changes (OpenLDAP only): the member ids → DNs
- *                      (one search; the id cache is not trusted for them:
- *                      a stale member DN could not be caught in the modify)
- *   UP_DIRECT_PLAN     the planned mods, plus the member values
+ * One LDAP operation instead: when the id's DN is cached and the request
+ * does not depend on the stored values (PATCH: s2l/patch_direct.h; PUT:
+ * s2l/put_direct.h, behaviour.direct_put), it starts at
+ *   UP_DIRECT_RESOLVE  member changes (OpenLDAP only) and a PUT's references
+ *                      (manager): their ids → DNs (one search; the id cache
+ *                      is not trusted for them: a stale DN could not be
+ *                      caught in the modify)
+ *   UP_DIRECT_PLAN     a PUT waiting for its references planned now (or the
+ *                      reading path); the planned mods, plus the member values
  *   UP_DIRECT_MODIFY   the modify on the cached DN with the assertion control
  *                      (the type's filter for the id, not protected, and the
  *                      If-Match version; s2l_rmap_patch_assertion adds the
@@ -599,7 +601,9 @@ static void try_direct_put(update_op *op)
     if (op->own_assertion == NULL)
         s2l_log(S2L_LOG_DEBUG, "event=update_path req=%llu path=fetch why=\"If-Match is not one ETag\"",
                 (unsigned long long)req->id);
+    free(op->own_assertion);
     free(op->dn);
+    op->own_assertion = NULL;
     op->dn = NULL;
 }
 
