@@ -195,9 +195,10 @@ json_t *s2l_rmap_to_ldap(const s2l_rmap *rm, const json_t *resource, const json_
  * s2l_rmap_delta_mods); the RDN attribute is changed by the rename, not by
  * mods. Each mod is {"op":"replace"} with the complete new value set (empty:
  * delete if present), except the keep attribute, which changes item by item
- * ("delete" / "add"). ids should also hold the old resource's references; an
- * old id missing from ids only costs a redundant replace. "notes" as for
- * s2l_rmap_to_ldap. */
+ * ("delete" / "add"). ids must also hold the old resource's references
+ * (update.c's build_old puts them there): without them a reference the new
+ * resource drops may stay (fuzz_resource_write met a kept manager). "notes"
+ * as for s2l_rmap_to_ldap. */
 json_t *s2l_rmap_plan_update(const s2l_rmap *rm, const json_t *old_resource, const json_t *new_resource,
                              const json_t *ids, s2l_error *err);
 
