@@ -245,21 +245,25 @@ static void restart_with_maxsize(h_slapd *s, const char *size)
 }
 
 /* After slapd restarted, the gateway's pool reconnects with backoff and
- * directory requests answer 503 until then: waits (bounded) for another
- * answer. True when it is 200. */
+ * directory requests answer 503 until then: waits (bounded) for other
+ * answers. With several workers (S2L_TEST_WORKERS) each has its own pool and
+ * a connection lands on any of them, so it takes 10 answers in a row on new
+ * connections (a worker still reconnecting answers 503 and starts the count
+ * again). True when they are 200. */
 static bool wait_directory_back(h_gw *g, int max_ms)
 {
     double t0 = h_now_ms();
-    int status = 0;
+    int status = 0, in_a_row = 0;
     for (;;) {
         h_resp r = h_http(g, "GET", "/Users?filter=userName%20eq%20%22readiness.probe%22", NULL, NULL);
         status = r.status;
         h_resp_free(&r);
-        if (status != 503 || h_now_ms() - t0 > max_ms)
+        in_a_row = status == 503 ? 0 : in_a_row + 1;
+        if (in_a_row >= 10 || (status != 503 && status != 200) || h_now_ms() - t0 > max_ms)
             break;
-        usleep(20000);
+        usleep(status == 503 ? 20000 : 1000);
     }
-    return status == 200;
+    return status == 200 && in_a_row >= 10;
 }
 
 static void transient_other_is_retryable(it_env *env)
