@@ -415,21 +415,21 @@ json_t *s2l_map_ldap_attrs_noted(const s2l_rmap *rm, const json_t *resource, con
  * That value, or NULL when "replace with nothing" is exact. */
 const char *s2l_map_bool_opposite(const s2l_mentry *me);
 
-/* One LDAP attribute the mapping writes, as s2l_map_replace_all_mods treats
- * it (the same rules as s2l_rmap_plan_update's, looked up once at load
- * instead of per request: a PUT touches every written attribute). */
+/* One LDAP attribute the mapping writes, as updates treat it
+ * (s2l_rmap_plan_update, s2l_map_replace_all_mods): looked up once at load
+ * instead of per request and attribute. */
 typedef struct s2l_put_attr {
     const char *attr;           /* borrowed from written_names */
-    const s2l_mentry *cond[4];  /* left alone when the resource has no value for any of these (write-only,
-                                   lock booleans); more than 4: skip always (never in the shipped mappings) */
+    const s2l_mentry **cond;    /* left alone when the resource has no value for one of these (write-only,
+                                   lock booleans); malloc'd, n_cond of them */
     size_t n_cond;
     const char *opposite;       /* s2l_map_bool_opposite of the attribute's boolean entry, or NULL */
     json_t *clear;              /* {"op":"replace","attr":attr,"values":[]}, made once: most attributes
                                    of a PUT are absent, and their mods are shared (never changed) */
 } s2l_put_attr;
-/* Builds rm->put_attrs from rm->written_names (the attributes a PUT
- * rewrites: not server ones, the RDN's, delta or create-only ones, nor the
- * keep attribute). 0, or -1 on allocation failure. s2l_map_put_attrs_free
+/* Builds rm->put_attrs from rm->written_names (the attributes an update
+ * may rewrite: not server ones, the RDN's, delta or create-only ones, nor
+ * the keep attribute, which changes item by item). 0, or -1 on allocation failure. s2l_map_put_attrs_free
  * releases them. */
 int s2l_map_put_attrs_build(s2l_rmap *rm);
 void s2l_map_put_attrs_free(s2l_rmap *rm);

@@ -868,29 +868,6 @@ static bool is_server_attr(const s2l_rmap *rm, const char *a)
     return false;
 }
 
-/* LDAP attributes the update must not touch: delta attributes (members change
- * only through s2l_rmap_delta_mods, never by rewriting the list), and those
- * new_resource says nothing about: write-only attributes not sent again (the
- * password stays) and booleans whose LDAP form has no "absent" (an omitted
- * active must not unlock). */
-static bool left_alone(const s2l_rmap *rm, const char *ldap, const json_t *new_resource)
-{
-    for (size_t i = 0; i < rm->n_entries; i++) {
-        const s2l_mentry *me = &rm->entries[i];
-        const char *key = me->write_key ? me->write_key : me->ldap;
-        if (key == NULL || me->read_only || tolower((unsigned char)key[0]) != tolower((unsigned char)ldap[0]) ||
-            strcasecmp(key, ldap) != 0)
-            continue;
-        if (me->delta || me->create_only)
-            return true;
-        if (!(me->write_only || (me->is_bool && me->boolean.absent != -1)))
-            continue;
-        if (scim_value(me, new_resource) == NULL)
-            return true;
-    }
-    return false;
-}
-
 /* Every LDAP attribute the mapping writes, in mapping order, each once
  * (computed once at load: rm->written_names). */
 int s2l_map_written_attrs(const s2l_rmap *rm, json_t *names)
@@ -968,9 +945,14 @@ const char *s2l_map_bool_opposite(const s2l_mentry *me)
     return me->boolean.absent ? me->boolean.when_false : me->boolean.when_true;
 }
 
+/* The attributes an update must not touch: delta attributes (members change
+ * only through s2l_rmap_delta_mods, never by rewriting the list), and those
+ * the new resource says nothing about: write-only attributes not sent again
+ * (the password stays) and booleans whose LDAP form has no "absent" (an
+ * omitted active must not unlock) — the entries in pa->cond. */
 int s2l_map_put_attrs_build(s2l_rmap *rm)
 {
-    size_t n = json_array_size(rm->written_names), k = 0, i;
+    size_t n = json_array_size(rm->written_names), i;
     json_t *e;
     rm->n_put_attrs = 0;
     if ((rm->put_attrs = calloc(n ? n : 1, sizeof *rm->put_attrs)) == NULL)
@@ -979,41 +961,58 @@ int s2l_map_put_attrs_build(s2l_rmap *rm)
         const char *a = json_string_value(e);
         if (is_server_attr(rm, a) || (rm->keep_attr != NULL && strcasecmp(a, rm->keep_attr) == 0))
             continue;
-        s2l_put_attr pa = {.attr = a};
+        s2l_put_attr *pa = &rm->put_attrs[rm->n_put_attrs];
+        *pa = (s2l_put_attr){.attr = a};
         bool skip = false;
-        /* left_alone's rules, per entry writing a */
         for (size_t x = 0; x < rm->n_entries && !skip; x++) {
             const s2l_mentry *me = &rm->entries[x];
             const char *key = me->write_key ? me->write_key : me->ldap;
             if (key == NULL || me->read_only || strcasecmp(key, a) != 0)
                 continue;
-            if (me->delta || me->create_only)
-                skip = true;
-            else if ((me->write_only || (me->is_bool && me->boolean.absent != -1)) &&
-                     pa.n_cond == sizeof pa.cond / sizeof pa.cond[0])
-                skip = true;
-            else if (me->write_only || (me->is_bool && me->boolean.absent != -1))
-                pa.cond[pa.n_cond++] = me;
-            if (pa.opposite == NULL)
-                pa.opposite = s2l_map_bool_opposite(me);
+            skip = me->delta || me->create_only;
+            if (!skip && (me->write_only || (me->is_bool && me->boolean.absent != -1))) {
+                const s2l_mentry **more = realloc(pa->cond, (pa->n_cond + 1) * sizeof *more);
+                if (more == NULL) {
+                    free(pa->cond);
+                    return -1;
+                }
+                pa->cond = more;
+                pa->cond[pa->n_cond++] = me;
+            }
+            if (pa->opposite == NULL)
+                pa->opposite = s2l_map_bool_opposite(me);
         }
-        if (skip)
+        if (skip) {
+            free(pa->cond);
             continue;
-        if ((pa.clear = json_pack("{s:s, s:s, s:[]}", "op", "replace", "attr", a, "values")) == NULL)
+        }
+        if ((pa->clear = json_pack("{s:s, s:s, s:[]}", "op", "replace", "attr", a, "values")) == NULL) {
+            free(pa->cond);
             return -1;
-        rm->put_attrs[k++] = pa;
-        rm->n_put_attrs = k;
+        }
+        rm->n_put_attrs++;
     }
     return 0;
 }
 
 void s2l_map_put_attrs_free(s2l_rmap *rm)
 {
-    for (size_t i = 0; i < rm->n_put_attrs; i++)
+    for (size_t i = 0; i < rm->n_put_attrs; i++) {
         json_decref(rm->put_attrs[i].clear);
+        free(rm->put_attrs[i].cond);
+    }
     free(rm->put_attrs);
     rm->put_attrs = NULL;
     rm->n_put_attrs = 0;
+}
+
+/* Whether an update leaves pa alone for new_resource (see s2l_map_put_attrs_build). */
+static bool put_attr_alone(const s2l_put_attr *pa, const json_t *new_resource)
+{
+    for (size_t c = 0; c < pa->n_cond; c++)
+        if (scim_value(pa->cond[c], new_resource) == NULL)
+            return true;
+    return false;
 }
 
 /* What s2l_rmap_plan_update_entry sends for an attribute it finds changed,
@@ -1022,10 +1021,7 @@ int s2l_map_replace_all_mods(const s2l_rmap *rm, const json_t *a_new, const json
 {
     for (size_t i = 0; i < rm->n_put_attrs; i++) {
         const s2l_put_attr *pa = &rm->put_attrs[i];
-        bool alone = false;
-        for (size_t c = 0; c < pa->n_cond && !alone; c++)
-            alone = scim_value(pa->cond[c], new_resource) == NULL;
-        if (alone)
+        if (put_attr_alone(pa, new_resource))
             continue;
         json_t *nv = s2l_map_get_ci(a_new, pa->attr);
         const char *opposite = json_array_size(nv) == 0 ? pa->opposite : NULL;
@@ -1052,12 +1048,10 @@ json_t *s2l_rmap_plan_update_entry(const s2l_rmap *rm, const json_t *entry, cons
                                    const json_t *new_resource, const json_t *ids, s2l_error *err)
 {
     const char *newsuperior = NULL;
-    json_t *a_old = NULL, *a_new = NULL, *names = NULL, *mods = NULL, *plan = NULL, *empty = NULL;
+    json_t *a_old = NULL, *a_new = NULL, *mods = NULL, *plan = NULL, *empty = NULL;
     json_t *notes = json_object();
     char *rdn_old = NULL, *rdn_new = NULL;
     s2l_error ignored = {0};
-    size_t i;
-    json_t *e;
 
     if (notes == NULL)
         goto oom;
@@ -1074,25 +1068,25 @@ json_t *s2l_rmap_plan_update_entry(const s2l_rmap *rm, const json_t *entry, cons
     /* Only a new name must fit: an entry the directory already holds keeps its own. */
     if ((rdn_old == NULL || strcmp(rdn_old, rdn_new) != 0) && s2l_map_check_rdn(rm, rdn_new, err) < 0)
         goto out;
-    names = json_incref(rm->written_names);
     mods = json_array();
     empty = json_array();
-    if (names == NULL || mods == NULL || empty == NULL)
+    if (mods == NULL || empty == NULL)
         goto oom;
-    json_array_foreach(names, i, e) {
-        const char *a = json_string_value(e);
-        if (is_server_attr(rm, a) || left_alone(rm, a, new_resource))
+    /* every written attribute in mapping order (rm->put_attrs), the keep attribute last */
+    for (size_t i = 0; i < rm->n_put_attrs; i++) {
+        const s2l_put_attr *pa = &rm->put_attrs[i];
+        if (put_attr_alone(pa, new_resource))
             continue;
-        json_t *ov = s2l_map_get_ci(a_old, a), *nv = s2l_map_get_ci(a_new, a);
+        json_t *ov = s2l_map_get_ci(a_old, pa->attr), *nv = s2l_map_get_ci(a_new, pa->attr);
         if (same_set(ov ? ov : empty, nv ? nv : empty))
             continue;
-        if (rm->keep_attr != NULL && strcasecmp(a, rm->keep_attr) == 0) {
-            if (keep_mods(rm, ov ? ov : empty, nv ? nv : empty, mods) < 0)
-                goto oom;
-            continue;
-        }
-        json_t *mod = json_pack("{s:s, s:s, s:O}", "op", "replace", "attr", a, "values", nv ? nv : empty);
+        json_t *mod = json_pack("{s:s, s:s, s:O}", "op", "replace", "attr", pa->attr, "values", nv ? nv : empty);
         if (mod == NULL || json_array_append_new(mods, mod) < 0)
+            goto oom;
+    }
+    if (rm->keep_attr != NULL) {
+        json_t *ov = s2l_map_get_ci(a_old, rm->keep_attr), *nv = s2l_map_get_ci(a_new, rm->keep_attr);
+        if (!same_set(ov ? ov : empty, nv ? nv : empty) && keep_mods(rm, ov ? ov : empty, nv ? nv : empty, mods) < 0)
             goto oom;
     }
     /* after the attributes: a password set in the same request comes before enabling */
@@ -1111,7 +1105,6 @@ oom:
 out:
     json_decref(a_old);
     json_decref(a_new);
-    json_decref(names);
     json_decref(mods);
     json_decref(empty);
     json_decref(notes);
