@@ -33,25 +33,11 @@
 static h_slapd *slapd;
 static h_gw *gw;
 
-typedef struct counted {
-    h_resp r;
-    h_op_counts d;               /* what the request cost slapd */
-} counted;
+typedef it_counted counted;
 
 static counted request(const char *method, const char *path, const char *body, const char *if_match)
 {
-    counted c;
-    h_op_counts a, b;
-    char hdr[256];
-    snprintf(hdr, sizeof hdr, "If-Match: %s", if_match ? if_match : "");
-    const char *hdrs[] = {hdr, NULL};
-    memset(&c, 0, sizeof c);
-    H_REQUIRE(h_slapd_op_counts(slapd, &a) == 0);
-    c.r = h_http(gw, method, path, body, if_match ? hdrs : NULL);
-    H_REQUIRE(h_slapd_op_counts(slapd, &b) == 0);
-    c.d = (h_op_counts){b.search - a.search, b.add - a.add, b.modify - a.modify, b.del - a.del,
-                        b.modrdn - a.modrdn, 0, 0};
-    return c;
+    return it_request_counted(slapd, gw, method, path, body, if_match);
 }
 
 static counted patch_group(const char *gid, const char *ops, const char *if_match)

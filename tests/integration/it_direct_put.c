@@ -32,42 +32,17 @@
 static it_env env;
 static h_gw *reading; /* "behaviour.direct_put": false */
 
-typedef struct counted {
-    h_resp r;
-    h_op_counts d;
-} counted;
-
-static counted request(h_gw *g, const char *method, const char *path, const char *body, const char *const *hdrs)
-{
-    counted c;
-    h_op_counts a, b;
-    memset(&c, 0, sizeof c);
-    H_REQUIRE(h_slapd_op_counts(env.s, &a) == 0);
-    c.r = h_http(g, method, path, body, hdrs);
-    H_REQUIRE(h_slapd_op_counts(env.s, &b) == 0);
-    c.d = (h_op_counts){b.search - a.search, b.add - a.add, b.modify - a.modify, b.del - a.del,
-                        b.modrdn - a.modrdn, 0, 0};
-    return c;
-}
+typedef it_counted counted;
 
 static counted put(h_gw *g, const char *id, const char *body, const char *if_match)
 {
     char *path = it_user_path(id);
-    char hdr[256];
-    snprintf(hdr, sizeof hdr, "If-Match: %s", if_match ? if_match : "");
-    const char *hdrs[] = {hdr, NULL};
-    counted c = request(g, "PUT", path, body, if_match ? hdrs : NULL);
+    counted c = it_request_counted(env.s, g, "PUT", path, body, if_match);
     free(path);
     return c;
 }
 
-static void check_one_modify_(const counted *c, const char *file, int line)
-{
-    h_check_(c->d.search == 0 && c->d.modify == 1 && c->d.add == 0 && c->d.del == 0 && c->d.modrdn == 0, file,
-             line, "want exactly one modify and no search; got %ld search, %ld modify, %ld add, %ld modrdn",
-             c->d.search, c->d.modify, c->d.add, c->d.modrdn);
-}
-#define CHECK_ONE_MODIFY(c) check_one_modify_((c), __FILE__, __LINE__)
+#define CHECK_ONE_MODIFY(c) IT_CHECK_ONE_MODIFY(c)
 
 /* An Okta-shaped full user (IDP-QUIRKS.md: profile updates are PUT);
  * extra: ",\"key\":value,..." whose keys replace the base ones. */
@@ -101,6 +76,16 @@ static char *okta_body(const char *user_name, const char *given, const char *fam
     return out;
 }
 
+/* PUT /Users/<id> of okta_body(user_name, given, family, title, extra). */
+static counted put_okta(h_gw *g, const char *id, const char *if_match, const char *user_name, const char *given,
+                        const char *family, const char *title, const char *extra)
+{
+    char *body = okta_body(user_name, given, family, title, extra);
+    counted c = put(g, id, body, if_match);
+    free(body);
+    return c;
+}
+
 static char *create(h_gw *g, const char *user_name, const char *title)
 {
     char *body = okta_body(user_name, "Pat", "Put", title, NULL);
@@ -113,9 +98,7 @@ static void test_okta_push(void)
 {
     char *id = create(env.g, "put.one", "T0");
     H_REQUIRE(id != NULL);
-    char *body = okta_body("put.one", "Patricia", "Putnam", "T1", NULL);
-    counted c = put(env.g, id, body, NULL);
-    free(body);
+    counted c = put_okta(env.g, id, NULL, "put.one", "Patricia", "Putnam", "T1", NULL);
     h_check_status_(&c.r, 200, __FILE__, __LINE__);
     CHECK_ONE_MODIFY(&c);
     H_CHECK_STR(h_jstr(c.r.json, "title"), "T1");
@@ -135,9 +118,7 @@ static void test_okta_push(void)
     h_resp_free(&c.r);
 
     /* title left out of the body: removed from the entry, still one modify */
-    body = okta_body("put.one", "Patricia", "Putnam", NULL, NULL);
-    c = put(env.g, id, body, NULL);
-    free(body);
+    c = put_okta(env.g, id, NULL, "put.one", "Patricia", "Putnam", NULL, NULL);
     h_check_status_(&c.r, 200, __FILE__, __LINE__);
     CHECK_ONE_MODIFY(&c);
     H_CHECK(json_object_get(c.r.json, "title") == NULL);
@@ -146,19 +127,15 @@ static void test_okta_push(void)
     json_decref(e);
     h_resp_free(&c.r);
 
-    /* a password and active: false in a PUT: still one modify; the lock is set */
-    body = okta_body("put.one", "Patricia", "Putnam", NULL, ",\"password\":\"Put-Secret-9\"");
-    free(body);
-    /* active given as a number: refused (400) before anything is written */
-    body = okta_body("put.one", "Patricia", "Putnam", NULL, ",\"password\":\"Put-Secret-9\",\"active\":[1,2]");
-    c = put(env.g, id, body, NULL);
-    free(body);
+    /* active given as a list: refused (400) before anything is written */
+    c = put_okta(env.g, id, NULL,
+                 "put.one", "Patricia", "Putnam", NULL, ",\"password\":\"Put-Secret-9\",\"active\":[1,2]");
     it_check_error_(&c.r, 400, NULL, __FILE__, __LINE__);
     H_CHECK_INT(c.d.modify, 0);
     h_resp_free(&c.r);
-    body = okta_body("put.one", "Patricia", "Putnam", NULL, ",\"password\":\"Put-Secret-9\",\"active\":false");
-    c = put(env.g, id, body, NULL);
-    free(body);
+    /* a password and active: false in a PUT: still one modify; the lock is set */
+    c = put_okta(env.g, id, NULL,
+                 "put.one", "Patricia", "Putnam", NULL, ",\"password\":\"Put-Secret-9\",\"active\":false");
     h_check_status_(&c.r, 200, __FILE__, __LINE__);
     CHECK_ONE_MODIFY(&c);
     H_CHECK(json_is_false(json_object_get(c.r.json, "active")));
@@ -171,9 +148,7 @@ static void test_okta_push(void)
 
     /* active: true on the locked account: the assertion says "not locked by
      * the gateway", so the reading path unlocks it (the password stays) */
-    body = okta_body("put.one", "Patricia", "Putnam", NULL, NULL);
-    c = put(env.g, id, body, NULL);
-    free(body);
+    c = put_okta(env.g, id, NULL, "put.one", "Patricia", "Putnam", NULL, NULL);
     h_check_status_(&c.r, 200, __FILE__, __LINE__);
     H_CHECK(c.d.search >= 1);
     H_CHECK(json_is_true(json_object_get(c.r.json, "active")));
@@ -281,9 +256,7 @@ static void test_failed_bind_lockout(void)
     snprintf(ldif, sizeof ldif, "dn: %s\nchangetype: modify\nreplace: pwdAccountLockedTime\n"
                                 "pwdAccountLockedTime: 20261201000000Z\n-\n", dn);
     H_REQUIRE(h_ldap_ldif(env.s, ldif) == 1);
-    char *body = okta_body("put.lockout", "Pat", "Put", "Locked out", NULL);
-    counted c = put(env.g, id, body, NULL);
-    free(body);
+    counted c = put_okta(env.g, id, NULL, "put.lockout", "Pat", "Put", "Locked out", NULL);
     h_check_status_(&c.r, 200, __FILE__, __LINE__);
     CHECK_ONE_MODIFY(&c);
     H_CHECK(json_is_true(json_object_get(c.r.json, "active")));
@@ -311,9 +284,7 @@ static void test_reading_path_cases(void)
     char *id = create(env.g, "put.read", NULL), *boss = create(env.g, "put.boss", NULL);
     H_REQUIRE(id != NULL && boss != NULL);
     /* a rename */
-    char *body = okta_body("put.renamed", "Pat", "Put", NULL, NULL);
-    counted c = put(env.g, id, body, NULL);
-    free(body);
+    counted c = put_okta(env.g, id, NULL, "put.renamed", "Pat", "Put", NULL, NULL);
     h_check_status_(&c.r, 200, __FILE__, __LINE__);
     H_CHECK(c.d.search >= 1 && c.d.modrdn == 1);
     char *dn = it_dn_by_id(env.s, id);
@@ -321,9 +292,7 @@ static void test_reading_path_cases(void)
     free(dn);
     h_resp_free(&c.r);
     /* and the new name is cached: one modify */
-    body = okta_body("put.renamed", "Pat", "Put", "After", NULL);
-    c = put(env.g, id, body, NULL);
-    free(body);
+    c = put_okta(env.g, id, NULL, "put.renamed", "Pat", "Put", "After", NULL);
     h_check_status_(&c.r, 200, __FILE__, __LINE__);
     CHECK_ONE_MODIFY(&c);
     h_resp_free(&c.r);
@@ -332,9 +301,7 @@ static void test_reading_path_cases(void)
      * for references), then the one modify */
     char extra[256];
     snprintf(extra, sizeof extra, ",\"" IT_URN_ENT "\":{\"manager\":{\"value\":\"%s\"}}", boss);
-    body = okta_body("put.renamed", "Pat", "Put", NULL, extra);
-    c = put(env.g, id, body, NULL);
-    free(body);
+    c = put_okta(env.g, id, NULL, "put.renamed", "Pat", "Put", NULL, extra);
     h_check_status_(&c.r, 200, __FILE__, __LINE__);
     h_check_(c.d.search == 1 && c.d.modify == 1, __FILE__, __LINE__, "PUT with a manager: %ld search, %ld modify",
              c.d.search, c.d.modify);
@@ -358,9 +325,7 @@ static void test_reading_path_cases(void)
     h_resp_free(&c.r);
 
     /* an attribute the keep attribute holds: the reading path stores it */
-    body = okta_body("put.renamed", "Pat", "Put", NULL, ",\"shoeSize\":44");
-    c = put(env.g, id, body, NULL);
-    free(body);
+    c = put_okta(env.g, id, NULL, "put.renamed", "Pat", "Put", NULL, ",\"shoeSize\":44");
     h_check_status_(&c.r, 200, __FILE__, __LINE__);
     H_CHECK(c.d.search >= 1);
     e = it_entry_by_id(env.s, id);
@@ -370,9 +335,7 @@ static void test_reading_path_cases(void)
     h_resp_free(&c.r);
     /* the next PUT, without it: the direct modify is refused by the assertion
      * (kept items), nothing is written, the reading path removes the item */
-    body = okta_body("put.renamed", "Pat", "Put", "Plain", NULL);
-    c = put(env.g, id, body, NULL);
-    free(body);
+    c = put_okta(env.g, id, NULL, "put.renamed", "Pat", "Put", "Plain", NULL);
     h_check_status_(&c.r, 200, __FILE__, __LINE__);
     H_CHECK(c.d.search >= 1 && c.d.modify == 2);
     H_CHECK(json_object_get(c.r.json, "shoeSize") == NULL);
@@ -382,9 +345,7 @@ static void test_reading_path_cases(void)
     json_decref(e);
     h_resp_free(&c.r);
     /* and then one modify again */
-    body = okta_body("put.renamed", "Pat", "Put", "Plain 2", NULL);
-    c = put(env.g, id, body, NULL);
-    free(body);
+    c = put_okta(env.g, id, NULL, "put.renamed", "Pat", "Put", "Plain 2", NULL);
     h_check_status_(&c.r, 200, __FILE__, __LINE__);
     CHECK_ONE_MODIFY(&c);
     h_resp_free(&c.r);
@@ -396,9 +357,7 @@ static void test_reading_path_cases(void)
     h_resp_free(&c.r);
 
     /* with direct_put off, every PUT reads */
-    body = okta_body("put.renamed", "Pat", "Put", "Off", NULL);
-    c = put(reading, id, body, NULL);
-    free(body);
+    c = put_okta(reading, id, NULL, "put.renamed", "Pat", "Put", "Off", NULL);
     h_check_status_(&c.r, 200, __FILE__, __LINE__);
     H_CHECK(c.d.search >= 1 && c.d.modify == 1);
     h_resp_free(&c.r);
@@ -415,16 +374,12 @@ static void test_if_match_and_stale(void)
     char *etag = h_header(&g, "ETag") ? strdup(h_header(&g, "ETag")) : NULL;
     h_resp_free(&g);
     H_REQUIRE(etag != NULL);
-    char *body = okta_body("put.etag", "Pat", "Put", "E1", NULL);
-    counted c = put(env.g, id, body, etag);
-    free(body);
+    counted c = put_okta(env.g, id, etag, "put.etag", "Pat", "Put", "E1", NULL);
     h_check_status_(&c.r, 200, __FILE__, __LINE__);
     CHECK_ONE_MODIFY(&c);
     h_resp_free(&c.r);
     json_t *before = it_entry_by_id(env.s, id);
-    body = okta_body("put.etag", "Pat", "Put", "E2", NULL);
-    c = put(env.g, id, body, etag);
-    free(body);
+    c = put_okta(env.g, id, etag, "put.etag", "Pat", "Put", "E2", NULL);
     it_check_error_(&c.r, 412, NULL, __FILE__, __LINE__);
     json_t *after = it_entry_by_id(env.s, id);
     H_CHECK(before && after && json_equal(before, after));
@@ -442,9 +397,7 @@ static void test_if_match_and_stale(void)
     snprintf(ldif, sizeof ldif, "dn: %s\nobjectClass: inetOrgPerson\nuid: put.etag\ncn: Other\nsn: Other\ntitle: Theirs\n",
              dn);
     H_REQUIRE(h_ldap_ldif(env.s, ldif) == 1);
-    body = okta_body("put.etag", "Pat", "Put", "Hijack", NULL);
-    c = put(env.g, id, body, NULL);
-    free(body);
+    c = put_okta(env.g, id, NULL, "put.etag", "Pat", "Put", "Hijack", NULL);
     it_check_error_(&c.r, 404, NULL, __FILE__, __LINE__);
     json_t *e = h_ldap_entry(env.s, dn);
     H_CHECK_STR(h_ldap_attr(e, "title"), "Theirs");
@@ -470,8 +423,8 @@ static void test_unshown_values(void)
         H_REQUIRE(h_ldap_ldif(env.s, ldif) == 1);
         free(dn);
     }
-    char *ba = okta_body("put.extra.d", "Pat", "Put", NULL, NULL), *bb = okta_body("put.extra.r", "Pat", "Put", NULL, NULL);
-    counted ca = put(env.g, a, ba, NULL), cb = put(reading, b, bb, NULL);
+    counted ca = put_okta(env.g, a, NULL, "put.extra.d", "Pat", "Put", NULL, NULL);
+    counted cb = put_okta(reading, b, NULL, "put.extra.r", "Pat", "Put", NULL, NULL);
     h_check_status_(&ca.r, 200, __FILE__, __LINE__);
     h_check_status_(&cb.r, 200, __FILE__, __LINE__);
     CHECK_ONE_MODIFY(&ca);
@@ -482,8 +435,6 @@ static void test_unshown_values(void)
     json_decref(eb);
     h_resp_free(&ca.r);
     h_resp_free(&cb.r);
-    free(ba);
-    free(bb);
     free(a);
     free(b);
 }
@@ -512,9 +463,7 @@ static void test_set_policy(void)
     char *id = create(g, "put.policy", NULL);
     H_REQUIRE(id != NULL);
 
-    char *body = okta_body("put.policy", "Pat", "Put", "P1", ",\"active\":false");
-    counted c = put(g, id, body, NULL);
-    free(body);
+    counted c = put_okta(g, id, NULL, "put.policy", "Pat", "Put", "P1", ",\"active\":false");
     h_check_status_(&c.r, 200, __FILE__, __LINE__);
     CHECK_ONE_MODIFY(&c);
     H_CHECK(json_is_false(json_object_get(c.r.json, "active")));
@@ -524,7 +473,7 @@ static void test_set_policy(void)
     h_resp_free(&c.r);
 
     /* re-enable by PUT: refused by the assertion, then the reading path */
-    body = okta_body("put.policy", "Pat", "Put", "P2", NULL);
+    char *body = okta_body("put.policy", "Pat", "Put", "P2", NULL);
     c = put(g, id, body, NULL);
     h_check_status_(&c.r, 200, __FILE__, __LINE__);
     H_CHECK(c.d.search >= 1);
@@ -549,7 +498,7 @@ static void test_set_policy(void)
         snprintf(pbody, sizeof pbody,
                  "{\"schemas\":[\"" IT_URN_PATCH "\"],\"Operations\":[{\"op\":\"replace\",\"value\":{\"active\":%s}}]}",
                  vals[i]);
-        c = request(g, "PATCH", path, pbody, NULL);
+        c = it_request_counted(env.s, g, "PATCH", path, pbody, NULL);
         H_CHECK(c.r.status == 200 || c.r.status == 204);
         CHECK_ONE_MODIFY(&c);
         e = it_entry_by_id(env.s, id);

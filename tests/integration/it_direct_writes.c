@@ -36,22 +36,11 @@ static char *create_user(h_gw *g, const char *user_name)
     return IT_CREATE(g, body);
 }
 
-typedef struct counted {
-    h_resp r;
-    h_op_counts d;               /* what the request cost slapd */
-} counted;
+typedef it_counted counted;
 
-static counted request(h_gw *g, const char *method, const char *path, const char *body, const char *const *hdrs)
+static counted request(h_gw *g, const char *method, const char *path, const char *body, const char *if_match)
 {
-    counted c;
-    h_op_counts a, b;
-    memset(&c, 0, sizeof c);
-    H_REQUIRE(h_slapd_op_counts(env.s, &a) == 0);
-    c.r = h_http(g, method, path, body, hdrs);
-    H_REQUIRE(h_slapd_op_counts(env.s, &b) == 0);
-    c.d = (h_op_counts){b.search - a.search, b.add - a.add, b.modify - a.modify, b.del - a.del,
-                        b.modrdn - a.modrdn, 0, 0};
-    return c;
+    return it_request_counted(env.s, g, method, path, body, if_match);
 }
 
 static counted patch(h_gw *g, const char *type_path, const char *id, const char *ops, const char *if_match)
@@ -61,21 +50,12 @@ static counted patch(h_gw *g, const char *type_path, const char *id, const char 
     H_REQUIRE(body != NULL);
     snprintf(path, sizeof path, "%s/%s", type_path, id);
     sprintf(body, "{\"schemas\":[\"%s\"],\"Operations\":%s}", IT_URN_PATCH, ops);
-    char hdr[256];
-    snprintf(hdr, sizeof hdr, "If-Match: %s", if_match ? if_match : "");
-    const char *hdrs[] = {hdr, NULL};
-    counted c = request(g, "PATCH", path, body, if_match ? hdrs : NULL);
+    counted c = request(g, "PATCH", path, body, if_match);
     free(body);
     return c;
 }
 
-static void check_one_modify_(const counted *c, const char *file, int line)
-{
-    h_check_(c->d.search == 0 && c->d.modify == 1 && c->d.add == 0 && c->d.del == 0 && c->d.modrdn == 0, file,
-             line, "want exactly one modify and no search; got %ld search, %ld modify, %ld add, %ld delete", c->d.search,
-             c->d.modify, c->d.add, c->d.del);
-}
-#define CHECK_ONE_MODIFY(c) check_one_modify_((c), __FILE__, __LINE__)
+#define CHECK_ONE_MODIFY(c) IT_CHECK_ONE_MODIFY(c)
 
 static void test_direct_patch(const char *id)
 {
@@ -148,10 +128,7 @@ static void test_if_match(const char *id)
     h_resp_free(&c.r);
 
     /* DELETE with the stale version: 412, the entry stays */
-    char hdr[256];
-    snprintf(hdr, sizeof hdr, "If-Match: %s", etag);
-    const char *hdrs[] = {hdr, NULL};
-    c = request(env.g, "DELETE", path, NULL, hdrs);
+    c = request(env.g, "DELETE", path, NULL, etag);
     it_check_error_(&c.r, 412, NULL, __FILE__, __LINE__);
     char *still = it_dn_by_id(env.s, id);
     H_CHECK(still != NULL);

@@ -361,6 +361,39 @@ static inline char *it_ldap_eq(const char *attr, const char *value)
     return out;
 }
 
+/* An HTTP request and what it cost slapd: the difference of its cn=Monitor
+ * operation counts around the request (the direct-write suites). */
+typedef struct it_counted {
+    h_resp r;
+    h_op_counts d;
+} it_counted;
+
+static inline it_counted it_request_counted(h_slapd *s, h_gw *g, const char *method, const char *path,
+                                            const char *body, const char *if_match)
+{
+    it_counted c;
+    h_op_counts a, b;
+    char hdr[256];
+    snprintf(hdr, sizeof hdr, "If-Match: %s", if_match ? if_match : "");
+    const char *hdrs[] = {hdr, NULL};
+    memset(&c, 0, sizeof c);
+    H_REQUIRE(h_slapd_op_counts(s, &a) == 0);
+    c.r = h_http(g, method, path, body, if_match ? hdrs : NULL);
+    H_REQUIRE(h_slapd_op_counts(s, &b) == 0);
+    c.d = (h_op_counts){b.search - a.search, b.add - a.add, b.modify - a.modify, b.del - a.del,
+                        b.modrdn - a.modrdn, 0, 0};
+    return c;
+}
+
+/* The request was exactly one modify: no search, add, delete or modrdn. */
+static inline void it_check_one_modify_(const it_counted *c, const char *file, int line)
+{
+    h_check_(c->d.search == 0 && c->d.modify == 1 && c->d.add == 0 && c->d.del == 0 && c->d.modrdn == 0, file,
+             line, "want exactly one modify and no search; got %ld search, %ld modify, %ld add, %ld delete, %ld modrdn",
+             c->d.search, c->d.modify, c->d.add, c->d.del, c->d.modrdn);
+}
+#define IT_CHECK_ONE_MODIFY(c) it_check_one_modify_((c), __FILE__, __LINE__)
+
 /* The directory entry whose entryUUID is id (searched directly, not through
  * the gateway), or NULL if there is none. */
 static inline json_t *it_entry_by_id(h_slapd *s, const char *id)
